@@ -34,6 +34,7 @@ static int user_bench_run(const struct bench_entry *e)
 
 	int pid = proc_spawn("bench", argv);
 	if (pid < 0) {
+		vmb_printf("bench: spawning program 'bench' failed: %d\n", pid);
 		vmb_report_error(e->name, "cannot start the user bench program");
 		return 1;
 	}

@@ -92,7 +92,7 @@ static int image_load(pte_t *pml4, const struct program *prog,
 		return -VMB_EINVAL;
 	const struct elf64_phdr *ph = (const void *)(elf + eh->phoff);
 	for (unsigned i = 0; i < eh->phnum; i++) {
-		if (ph[i].type != PT_LOAD)
+		if (ph[i].type != PT_LOAD || ph[i].memsz == 0)
 			continue;
 		int err = segment_load(pml4, elf, len, &ph[i]);
 		if (err)
