@@ -13,8 +13,8 @@
 #ifndef VMB_MACRO_H
 #define VMB_MACRO_H
 
-#include "vmb.h"
-#include "vmb_sys.h"
+#include "../lib/vmb.h"
+#include "../lib/vmb_sys.h"
 
 /* ---- sort.c: size = elements ------------------------------------------- */
 /* Fill (a) with (n) numbers from (r). */

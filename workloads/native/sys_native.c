@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "native.h"
-#include "vmb_sys.h"
+#include "../lib/vmb_sys.h"
 
 static struct vmb_params params_now;
 
