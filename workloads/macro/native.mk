@@ -15,7 +15,8 @@ NATIVE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
 	-D_GNU_SOURCE -DVMB_NATIVE -I$(NATIVE_W)/include -I$(NATIVE_W)/lib \
 	-I$(NATIVE_W)/macro -I$(NATIVE_W)/native
 NATIVE_OBJ := $(O)/native-obj
-NATIVE_SRCS := $(addprefix lib/,fmt.c hash.c parse.c report.c string.c) \
+include $(NATIVE_W)/lib/lib.mk
+NATIVE_SRCS := $(filter-out lib/libc_compat.c,$(LIB_COMMON_SRCS)) \
 	$(patsubst $(NATIVE_W)/%,%,$(wildcard $(NATIVE_W)/native/*.c)) \
 	$(addprefix macro/,$(addsuffix .c,$(MACRO_USER)))
 NATIVE_OBJS := $(addprefix $(NATIVE_OBJ)/,$(NATIVE_SRCS:.c=.o)) \
