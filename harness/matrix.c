@@ -155,6 +155,17 @@ int matrix_run(const struct matrix_spec *m, struct matrix_summary *sum,
 		const struct target *t = &m->targets[ti];
 		for (unsigned wi = 0; wi < m->workloads->n; wi++) {
 			const struct workload *w = &m->workloads->w[wi];
+			char why[TARGET_WHY + 64];
+			if (cell_skip_reason(t, w, why, sizeof(why))) {
+				/* One row says why, not one per repetition. */
+				if (cell_do(m, t, w, 0, false, sum, &p, err,
+					    errlen))
+					return -1;
+				sum->cells++;
+				p.total -= per - 1;
+				progress_step(&p);
+				continue;
+			}
 			for (int k = 0; k < m->warmup + m->reps; k++) {
 				bool warm = k < m->warmup;
 				int rep = warm ? k + 1 : k - m->warmup + 1;

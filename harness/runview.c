@@ -71,6 +71,17 @@ static int series_add(struct series_set *set, const char *engine,
 	return 0;
 }
 
+/*
+ * A phase's metric label: the guest's metric name, plus "#roi" when the
+ * same bench reports that metric for several regions in one boot (e.g. a
+ * sweep), so each region stays its own series.
+ */
+#define METRIC_LABEL(a)                                                      \
+	" " a ".metric || CASE WHEN (SELECT COUNT(DISTINCT m.roi) FROM"      \
+	" samples m WHERE m.cell_id = " a ".cell_id AND m.bench = " a        \
+	".bench AND m.metric = " a ".metric AND m.name = 'ops') > 1 THEN"    \
+	" '#' || " a ".roi ELSE '' END "
+
 /* Order engines and workloads as they were run (first cell id). */
 #define ORDER_BY_RUN                                                         \
 	" ORDER BY (SELECT MIN(id) FROM cells c2 WHERE c2.run_id = c.run_id" \
@@ -82,8 +93,8 @@ int series_load(sqlite3 *db, int64_t run_id, const char *name_like,
 {
 	memset(out, 0, sizeof(*out));
 	const char *sql =
-		"SELECT c.engine, c.workload, s.bench, s.metric, s.name,"
-		" s.value FROM samples s JOIN cells c ON s.cell_id = c.id"
+		"SELECT c.engine, c.workload, s.bench," METRIC_LABEL("s")
+		", s.name, s.value FROM samples s JOIN cells c ON s.cell_id = c.id"
 		" WHERE c.run_id = ? AND c.status = 'ok' AND c.warmup = 0"
 		" AND s.available = 1 AND s.name LIKE ?" ORDER_BY_RUN
 		", s.bench, s.roi, s.metric, s.name, c.rep";
@@ -113,7 +124,7 @@ int series_trap_rates(sqlite3 *db, int64_t run_id, struct series_set *out,
 {
 	memset(out, 0, sizeof(*out));
 	const char *sql =
-		"SELECT c.engine, c.workload, t.bench, t.metric,"
+		"SELECT c.engine, c.workload, t.bench," METRIC_LABEL("t") ","
 		" substr(t.name, 6), t.value, cy.value, ins.value, c.tsc_khz"
 		" FROM samples t JOIN cells c ON t.cell_id = c.id"
 		" JOIN samples cy ON" SAME_PHASE("cy", "t") "AND cy.name = 'cycles'"

@@ -9,5 +9,6 @@ set ylabel '@YLABEL@'
 set key outside right top
 set grid
 set xtics 1
+set offsets 0.5, 0.5, 0, 0
 names = '@NAMES@'
 plot for [i=0:@NSERIES@-1] '@DATA@' index i using 1:2:3:4 with yerrorlines title word(names, i+1)
