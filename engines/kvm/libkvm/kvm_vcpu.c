@@ -162,6 +162,13 @@ int kvm_vcpu_lapic_get(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 	return r < 0 ? r : 0;
 }
 
+int kvm_vcpu_mp_state_get(struct kvm_vcpu *vcpu, struct kvm_mp_state *mp)
+{
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_GET_MP_STATE, mp);
+
+	return r < 0 ? r : 0;
+}
+
 int kvm_vcpu_tsc_khz_get(struct kvm_vcpu *vcpu)
 {
 	return KVM_IOCTL_VAL(vcpu->err, vcpu->fd, KVM_GET_TSC_KHZ, 0);

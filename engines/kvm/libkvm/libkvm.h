@@ -166,6 +166,9 @@ int kvm_vcpu_cpuid_set(struct kvm_vcpu *vcpu,
 /* KVM_GET_LAPIC / KVM_SET_LAPIC (in-kernel irqchip only). */
 int kvm_vcpu_lapic_get(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
 
+/* KVM_GET_MP_STATE: runnable, halted (waiting for an interrupt), ... */
+int kvm_vcpu_mp_state_get(struct kvm_vcpu *vcpu, struct kvm_mp_state *mp);
+
 /* KVM_GET_TSC_KHZ: the guest TSC frequency (> 0) or -errno. */
 int kvm_vcpu_tsc_khz_get(struct kvm_vcpu *vcpu);
 
