@@ -11,6 +11,7 @@
 
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
+#define PTE_U 0x4ull
 #define PTE_PS 0x80ull
 
 static void tiny_tables_build(uint8_t *ram)
@@ -21,14 +22,17 @@ static void tiny_tables_build(uint8_t *ram)
 	uint64_t *pd3 = (uint64_t *)(ram + 0x4000);
 	uint64_t *gdt = (uint64_t *)(ram + 0x5000);
 
-	pml4[0] = 0x2000 | PTE_P | PTE_W;
-	pdpt[0] = 0x3000 | PTE_P | PTE_W;
-	pdpt[3] = 0x4000 | PTE_P | PTE_W;
-	pd0[0] = 0x0 | PTE_P | PTE_W | PTE_PS;
-	pd0[1] = 0x200000 | PTE_P | PTE_W | PTE_PS;
-	pd3[0] = KVM_TINY_MMIO | PTE_P | PTE_W | PTE_PS;
+	/* User-accessible too, so code can drop to CPL3 (no SMEP/SMAP). */
+	pml4[0] = 0x2000 | PTE_P | PTE_W | PTE_U;
+	pdpt[0] = 0x3000 | PTE_P | PTE_W | PTE_U;
+	pdpt[3] = 0x4000 | PTE_P | PTE_W | PTE_U;
+	pd0[0] = 0x0 | PTE_P | PTE_W | PTE_U | PTE_PS;
+	pd0[1] = 0x200000 | PTE_P | PTE_W | PTE_U | PTE_PS;
+	pd3[0] = KVM_TINY_MMIO | PTE_P | PTE_W | PTE_U | PTE_PS;
 	gdt[1] = 0x00af9b000000ffffull; /* 64-bit code, DPL0, accessed */
 	gdt[2] = 0x00cf93000000ffffull; /* data, DPL0, accessed */
+	gdt[3] = 0x00affb000000ffffull; /* 64-bit code, DPL3 */
+	gdt[4] = 0x00cff3000000ffffull; /* data, DPL3 */
 }
 
 static void tiny_seg(struct kvm_segment *s, uint16_t sel, uint8_t type,
@@ -53,7 +57,7 @@ int kvm_tiny_reset(struct kvm_tiny *t, char *err, size_t errlen)
 	tiny_seg(&s.ds, 0x10, 3, false);
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.gdt.base = 0x5000;
-	s.gdt.limit = 23;
+	s.gdt.limit = 39;
 	s.idt.base = 0x6000;
 	s.idt.limit = 0xfff;
 	s.cr0 = 0x80050033;	/* PG WP NE ET MP PE */

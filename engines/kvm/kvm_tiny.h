@@ -4,8 +4,9 @@
  *
  * Layout of its 4 MiB of RAM (guest-physical = guest-virtual, 2 MiB pages):
  *   0x1000 PML4, 0x2000 PDPT, 0x3000 PD for [0, 1 GiB), 0x4000 PD for
- *   [3 GiB, 4 GiB) (maps KVM_TINY_MMIO, which has no memslot), 0x5000 GDT
- *   (null, code 0x08, data 0x10), 0x6000 an IDT with no present gate (so
+ *   [3 GiB, 4 GiB) (maps KVM_TINY_MMIO, which has no memslot), all pages
+ *   user-accessible; 0x5000 GDT (null, kernel code 0x08, data 0x10, user
+ *   code 0x1b, data 0x23), 0x6000 an IDT with no present gate (so
  *   any exception ends in a triple fault), code at KVM_TINY_CODE, stack
  *   below KVM_TINY_STACK.
  * The vCPU starts at CPL0 in 64-bit mode at KVM_TINY_CODE with IF=0 and
@@ -23,6 +24,8 @@
 #define KVM_TINY_CODE 0x10000ull
 #define KVM_TINY_STACK 0x80000ull
 #define KVM_TINY_MMIO 0xC0000000ull
+#define KVM_TINY_SEL_UCODE 0x1b
+#define KVM_TINY_SEL_UDATA 0x23
 
 struct kvm_tiny {
 	struct kvm_vm vm;
