@@ -72,14 +72,14 @@ static int kvm_options_parse(struct kvm_engine *k, const char *opts,
 			     enum kvm_irqchip_mode *irq, bool *assist,
 			     char *err, size_t errlen)
 {
-	char v[32];
+	char v[32] = "";
 
 	snprintf(k->host_pages, sizeof(k->host_pages), "4k");
 	*irq = KVM_IRQCHIP_KERNEL;
 	*assist = true;
 	if (!opts)
 		return 0;
-	if (engine_option(opts, "host-pages", v, sizeof(v))) {
+	if (engine_option(opts, "host-pages", v, sizeof(v)) != 0) {
 		if (strcmp(v, "4k") && strcmp(v, "2m")) {
 			snprintf(err, errlen, "kvm: host-pages=%s: expected "
 				 "4k or 2m", v);
@@ -87,7 +87,7 @@ static int kvm_options_parse(struct kvm_engine *k, const char *opts,
 		}
 		snprintf(k->host_pages, sizeof(k->host_pages), "%s", v);
 	}
-	if (engine_option(opts, "irqchip", v, sizeof(v))) {
+	if (engine_option(opts, "irqchip", v, sizeof(v)) != 0) {
 		if (!strcmp(v, "kernel"))
 			*irq = KVM_IRQCHIP_KERNEL;
 		else if (!strcmp(v, "split"))
@@ -100,7 +100,7 @@ static int kvm_options_parse(struct kvm_engine *k, const char *opts,
 			return -1;
 		}
 	}
-	if (engine_option(opts, "pvm-assist", v, sizeof(v)))
+	if (engine_option(opts, "pvm-assist", v, sizeof(v)) != 0)
 		*assist = strcmp(v, "off") != 0;
 	return 0;
 }
