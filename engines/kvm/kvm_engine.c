@@ -246,12 +246,11 @@ static void kvm_describe(struct engine *e, char *buf, size_t buflen)
 	static const char *const irq[] = { "none", "kernel", "split" };
 
 	snprintf(buf, buflen, "backend=%s (%s) irqchip=%s x2apic=%s "
-		 "host-pages=%s emulation-failure-exit=%s pvm-accommodations=%s",
+		 "host-pages=%s emulation-failure-exit=%s pvm-accommodations=%s%s",
 		 kvm_backend_name(k->backend.kind), k->backend.detail,
 		 irq[k->irqchip], k->x2apic ? "on" : "off", k->host_pages,
-		 k->emul_fail_exit ? "on" : "off",
-		 !k->pvm.active ? "off" : k->pvm.assist ? "on+guest-assist" :
-							  "on");
+		 k->emul_fail_exit ? "on" : "off", k->pvm.active ? "on" : "off",
+		 k->pvm.assist ? " guest-assist=requested" : "");
 }
 
 const struct engine_ops kvm_engine_ops = {
