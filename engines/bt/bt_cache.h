@@ -35,6 +35,8 @@ struct bt_exit_rec {
 	uint32_t ninsn;		/* guest instructions retired before it */
 	uint64_t target;	/* guest RIP (BRANCH, MONITOR) */
 	struct bt_block *block;
+	uint8_t *stub;		/* its exit stub: patched to chain */
+	bool chained;		/* stub now jumps straight to a block */
 };
 
 /* Host code offset -> guest instruction, for precise faults. */
@@ -48,10 +50,18 @@ struct bt_insn_map {
  * instruction's first host byte on (indirect branches load RAX). */
 #define BT_MAP_RAX_IN_CTX 0x1
 
+/*
+ * Every block starts with a store of AL to the vCPU's kick page
+ * (A2 moffs64, 9 bytes, flags untouched). Making the page PROT_NONE
+ * stops the guest at the next block entry, chained or not: the precise
+ * point where interrupts are delivered.
+ */
+#define BT_BLOCK_PROLOGUE 9
+
 struct bt_block {
 	uint64_t rip, gpa;
 	unsigned cpl;
-	uint8_t *code;
+	uint8_t *code;		/* entry: the kick check, then the body */
 	uint32_t code_len;
 	uint32_t ninsn;		/* guest instructions translated */
 	uint32_t nmap;

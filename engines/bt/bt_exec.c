@@ -9,9 +9,11 @@
  */
 #include "bt/bt_exec.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bt/bt_fault.h"
 #include "bt/bt_gs.h"
@@ -114,6 +116,29 @@ static enum bt_fault_action window_fault(void *opaque, struct bt_fault *f)
 	return take_over(v, f->uc) ? BT_FAULT_REDIRECTED : BT_FAULT_UNHANDLED;
 }
 
+/* The kick page faulted in a block prologue: stop before the block. */
+static bool take_over_kick(struct bt_vcpu *v, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct bt_block *b = bt_cache_block_at(&v->cache, (uintptr_t)g[REG_RIP]);
+
+	if (!b || (uintptr_t)g[REG_RIP] - (uintptr_t)b->code >= BT_BLOCK_PROLOGUE)
+		return false;
+	for (int r = 0; r < 16; r++)
+		v->ctx.gpr[r] = (uint64_t)g[greg_of[r]];
+	v->ctx.rflags = (uint64_t)g[REG_EFL];
+	memset(&v->fault_stop, 0, sizeof(v->fault_stop));
+	v->fault_stop.kind = BT_STOP_KICK;
+	v->fault_stop.rip = b->rip;
+	v->fault_rec.kind = BT_EXIT_FAULT;
+	v->fault_rec.ninsn = 0;
+	v->fault_rec.block = b;
+	v->ctx.exit_rec = (uint64_t)(uintptr_t)&v->fault_rec;
+	g[REG_RDI] = (greg_t)(uintptr_t)&v->ctx;
+	g[REG_RIP] = (greg_t)(uintptr_t)bt_exit_resume_host;
+	return true;
+}
+
 /* Faults outside the windows: #DE from a divide, or a host fault no
  * window explains (internal error if it is in translated code). */
 static enum bt_fault_action escape_fault(void *opaque, struct bt_fault *f)
@@ -124,6 +149,9 @@ static enum bt_fault_action escape_fault(void *opaque, struct bt_fault *f)
 	(void)opaque;
 	if (!v)
 		return BT_FAULT_UNHANDLED;
+	if (f->signo == SIGSEGV && f->addr - (uintptr_t)v->kick_page < 4096)
+		return take_over_kick(v, f->uc) ? BT_FAULT_REDIRECTED
+						: BT_FAULT_UNHANDLED;
 	s = &v->fault_stop;
 	memset(s, 0, sizeof(*s));
 	if (f->signo == SIGFPE) {
@@ -145,10 +173,20 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	v->sh = sh;
 	v->mem = sh->mem;
 	v->ctx.rflags = X86_RFLAGS_FIXED;
-	if (bt_cache_create(&v->cache, code_bytes, err, errlen))
+	v->kick_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v->kick_page == MAP_FAILED) {
+		snprintf(err, errlen, "bt: kick page: %s", strerror(errno));
+		v->kick_page = NULL;
 		return -1;
+	}
+	if (bt_cache_create(&v->cache, code_bytes, err, errlen)) {
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
 	if (bt_fault_install(err, errlen)) {
 		bt_cache_destroy(&v->cache);
+		munmap(v->kick_page, 4096);
 		return -1;
 	}
 	for (int s = 0; s < BT_SPACE_NR; s++) {
@@ -171,6 +209,33 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	bt_fault_escape_set(NULL, NULL);
 	bt_fault_uninstall();
 	bt_cache_destroy(&v->cache);
+	munmap(v->kick_page, 4096);
+	v->kick_page = NULL;
+}
+
+void bt_vcpu_kick(struct bt_vcpu *v)
+{
+	v->kicked = 1;
+	mprotect(v->kick_page, 4096, PROT_NONE);
+}
+
+/* Patch the stub of (rec) into a jump to (to) when both blocks are on the
+ * same guest page and privilege level (see bt_exec.h). */
+static void chain_try(struct bt_vcpu *v, struct bt_exit_rec *rec,
+		      struct bt_block *to)
+{
+	struct bt_block *from = rec->block;
+	int32_t rel;
+
+	if (rec->chained || to->monitor_only || from->cpl != to->cpl ||
+	    ((from->rip ^ to->rip) & ~0xfffull) ||
+	    ((from->gpa ^ to->gpa) & ~0xfffull))
+		return;
+	rel = (int32_t)(to->code - (rec->stub + 5));
+	rec->stub[0] = 0xe9;
+	memcpy(rec->stub + 1, &rel, 4);
+	rec->chained = true;
+	v->cnt.chained++;
 }
 
 /* Find or make the block at v->rip; false with (stop) set when the guest
@@ -179,7 +244,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 		      struct bt_stop *stop)
 {
 	struct bt_xlate_env env = { .mem = v->mem, .wctx = v->sh->ctx,
-				    .ctx = &v->ctx };
+				    .ctx = &v->ctx, .kick_page = v->kick_page };
 	struct walk_result res;
 	uint32_t pf_error;
 	uint64_t cr2;
@@ -228,21 +293,43 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	return false;
 }
 
+/* Consume a kick: the page is writable again before we report it, so a
+ * kick racing with this one is either seen next time or lost harmlessly
+ * (both mean "stop soon", and we are stopping). */
+static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
+{
+	v->kicked = 0;
+	mprotect(v->kick_page, 4096, PROT_READ | PROT_WRITE);
+	v->cnt.kicks++;
+	stop->kind = BT_STOP_KICK;
+}
+
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
 	uint64_t old_gs = bt_gs_get();
+	struct bt_exit_rec *from = NULL;
+	uint64_t flushes = v->cache.st.flushes;
 
 	memset(stop, 0, sizeof(*stop));
 	for (uint64_t n = 0;; n++) {
 		struct bt_block *b;
 		struct bt_exit_rec *rec;
 
+		if (v->kicked) {
+			kick_ack(v, stop);
+			break;
+		}
 		if (max_blocks && n == max_blocks) {
 			stop->kind = BT_STOP_LIMIT;
 			break;
 		}
 		if (!block_get(v, &b, stop))
 			break;
+		/* a flush during block_get freed (from) */
+		if (from && v->cache.st.flushes == flushes)
+			chain_try(v, from, b);
+		flushes = v->cache.st.flushes;
+		from = NULL;
 		if (b->monitor_only) {
 			stop->kind = BT_STOP_MONITOR;
 			v->cnt.monitor_exits++;
@@ -262,6 +349,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		if (rec->kind == BT_EXIT_FAULT) {
 			*stop = v->fault_stop;
 			v->rip = stop->rip;
+			if (stop->kind == BT_STOP_KICK)
+				kick_ack(v, stop);
 			break;
 		}
 		if (rec->kind == BT_EXIT_INDIRECT) {
@@ -276,6 +365,7 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			break;
 		}
 		v->cnt.branch_exits++;
+		from = rec;
 	}
 	bt_gs_set(old_gs);
 	stop->rip = v->rip;

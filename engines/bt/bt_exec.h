@@ -34,6 +34,7 @@ enum bt_stop_kind {
 	BT_STOP_EXCEPTION,	/* deliver (vector, error, cr2) at rip */
 	BT_STOP_MMIO,		/* instruction at rip touches device gpa */
 	BT_STOP_LIMIT,		/* block budget used up (rip = next block) */
+	BT_STOP_KICK,		/* bt_vcpu_kick() was called: rip = next block */
 	BT_STOP_ERROR,		/* internal error: message */
 };
 
@@ -51,6 +52,7 @@ struct bt_stop {
 struct bt_exec_counters {
 	uint64_t blocks_run, translations, insns, monitor_exits;
 	uint64_t branch_exits, indirect_exits, faults_in_code;
+	uint64_t chained, kicks;
 };
 
 struct bt_vcpu {
@@ -61,6 +63,8 @@ struct bt_vcpu {
 	struct guest_mem *mem;
 	struct bt_cache cache;
 	struct bt_exec_counters cnt;
+	uint8_t *kick_page;	/* see BT_BLOCK_PROLOGUE */
+	volatile int kicked;
 
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;
@@ -86,8 +90,21 @@ static inline uint64_t bt_vcpu_flags(const struct bt_vcpu *v)
 }
 
 /*
- * Run from v->rip at v->cpl for at most (max_blocks) block entries
- * (0 = unlimited). Returns with (stop) filled and v->rip = stop->rip.
+ * Make the running (or next) bt_exec_run() of (v) stop with BT_STOP_KICK
+ * at the next block boundary. Async-signal-safe and callable from another
+ * thread (a timer): one mprotect().
+ */
+void bt_vcpu_kick(struct bt_vcpu *v);
+
+/*
+ * Run from v->rip at v->cpl for at most (max_blocks) dispatches
+ * (0 = unlimited; chained blocks do not come back to the dispatcher, so
+ * only a kick stops a chained loop).
+ * Direct branches to a block on the same guest page are chained: the
+ * exit stub is patched into a jump to the target block. Same-page
+ * targets stay valid as long as the source block is entered at all
+ * (its page is re-translated through the guest tables at every dispatch);
+ * cross-page targets always go through the dispatcher. Returns with (stop) filled and v->rip = stop->rip.
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);
 

@@ -103,6 +103,7 @@ static struct bt_exit_rec *rec_new(struct xl *x, enum bt_exit_kind kind,
 	r->target = target;
 	r->ninsn = ninsn;
 	r->block = x->b;
+	r->stub = x->p;	/* every caller emits the stub right after */
 	return r;
 }
 
@@ -574,6 +575,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->gpa = gpa;
 	x.b->cpl = env->wctx.cpl;
 	x.b->code = x.p = bt_cache_code_ptr(c);
+	b1(&x, 0xa2);	/* movabs %al, kick_page */
+	b8(&x, (uint64_t)(uintptr_t)env->kick_page);
 
 	while (!done) {
 		uint8_t ib[15];

@@ -32,6 +32,7 @@ struct bt_xlate_env {
 	struct guest_mem *mem;
 	struct walk_ctx wctx;	/* paging state; cpl = the block's */
 	struct bt_ctx *ctx;	/* embedded in exit stubs */
+	void *kick_page;	/* stored to by every block prologue */
 };
 
 enum bt_xlate_status {
