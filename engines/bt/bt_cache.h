@@ -67,12 +67,21 @@ struct bt_block {
 	uint32_t nmap;
 	struct bt_insn_map *map;
 	struct bt_block *hash_next;
+	/* Code pages: gpa's page, and gpa2's when the first instruction runs
+	 * into the next page (BT_NO_PAGE otherwise); page_next[i] links the
+	 * blocks of page i of this block. */
+	uint64_t gpa2;
+	struct bt_block *page_next[2];
+	bool invalid;		/* dropped by bt_cache_invalidate_page() */
+	bool step;		/* one-instruction block outside the cache */
 	bool monitor_only;	/* first instruction needs the monitor */
 	uint64_t monitor_rip;	/* then: its RIP */
 };
 
+#define BT_NO_PAGE UINT64_MAX
+
 struct bt_cache_stats {
-	uint64_t blocks, flushes, lookups, hits;
+	uint64_t blocks, flushes, lookups, hits, invalidated;
 	size_t code_bytes, code_cap, meta_bytes, meta_cap;
 };
 
@@ -82,6 +91,8 @@ struct bt_cache {
 	uint8_t *meta;		/* blocks, maps, exit records */
 	size_t meta_cap, meta_used;
 	struct bt_block **hash;	/* BT_CACHE_HASH buckets */
+	struct bt_block **page_head; /* per RAM page: its blocks */
+	uint64_t npages;
 	struct bt_block **order; /* blocks in code-address order */
 	size_t norder, order_cap;
 	struct bt_cache_stats st;
@@ -89,9 +100,10 @@ struct bt_cache {
 
 #define BT_CACHE_HASH 65536u
 
-/* Create a cache with (code_bytes) of host code. Returns 0 or -1. */
-int bt_cache_create(struct bt_cache *c, size_t code_bytes, char *err,
-		    size_t errlen);
+/* Create a cache with (code_bytes) of host code, for guest RAM of
+ * (ram_bytes). Returns 0 or -1. */
+int bt_cache_create(struct bt_cache *c, size_t code_bytes, uint64_t ram_bytes,
+		    char *err, size_t errlen);
 void bt_cache_destroy(struct bt_cache *c);
 
 /* The block for (rip, gpa, cpl), or NULL. */
@@ -119,6 +131,15 @@ static inline size_t bt_cache_code_room(const struct bt_cache *c)
 	return c->code_cap - c->code_used;
 }
 void bt_cache_code_commit(struct bt_cache *c, size_t len);
+
+/*
+ * Drop every block with code on the RAM page at (gpa): they leave the
+ * lookup table (their host code stays allocated until the next flush, so
+ * a fault report in them still resolves). Chained jumps only connect
+ * blocks of the same page, never into a block spanning two pages, so no
+ * surviving block jumps into a dropped one. Returns how many were dropped.
+ */
+unsigned bt_cache_invalidate_page(struct bt_cache *c, uint64_t gpa);
 
 /* Drop every block. */
 void bt_cache_flush(struct bt_cache *c);

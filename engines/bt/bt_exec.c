@@ -44,6 +44,13 @@ static const struct bt_insn_map *map_find(const struct bt_block *b,
 	return m;
 }
 
+static struct bt_block *code_block_at(struct bt_vcpu *v, uintptr_t pc)
+{
+	struct bt_block *b = bt_cache_block_at(&v->cache, pc);
+
+	return b ? b : bt_cache_block_at(&v->step, pc);
+}
+
 /*
  * Take over a fault at host (uc) in translated code: copy the guest state
  * of the faulting guest instruction into the ctx and make bt_enter()
@@ -52,7 +59,7 @@ static const struct bt_insn_map *map_find(const struct bt_block *b,
 static bool take_over(struct bt_vcpu *v, ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
-	struct bt_block *b = bt_cache_block_at(&v->cache, (uintptr_t)g[REG_RIP]);
+	struct bt_block *b = code_block_at(v, (uintptr_t)g[REG_RIP]);
 	const struct bt_insn_map *m = b ? map_find(b, (uintptr_t)g[REG_RIP])
 					: NULL;
 
@@ -100,6 +107,10 @@ static enum bt_fault_action window_fault(void *opaque, struct bt_fault *f)
 	case BT_SHADOW_GUEST_PF:
 		stop_exception(s, X86_VEC_PF, true, fill.pf_error, fill.gva);
 		break;
+	case BT_SHADOW_CODE_WRITE:
+		s->kind = BT_STOP_CODE_WRITE;
+		s->gpa = fill.gpa;
+		break;
 	case BT_SHADOW_MMIO:
 		s->kind = BT_STOP_MMIO;
 		s->gpa = fill.gpa;
@@ -120,7 +131,7 @@ static enum bt_fault_action window_fault(void *opaque, struct bt_fault *f)
 static bool take_over_kick(struct bt_vcpu *v, ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
-	struct bt_block *b = bt_cache_block_at(&v->cache, (uintptr_t)g[REG_RIP]);
+	struct bt_block *b = code_block_at(v, (uintptr_t)g[REG_RIP]);
 
 	if (!b || (uintptr_t)g[REG_RIP] - (uintptr_t)b->code >= BT_BLOCK_PROLOGUE)
 		return false;
@@ -180,12 +191,18 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		v->kick_page = NULL;
 		return -1;
 	}
-	if (bt_cache_create(&v->cache, code_bytes, err, errlen)) {
+	if (bt_cache_create(&v->cache, code_bytes, v->mem->size, err, errlen)) {
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
+	if (bt_cache_create(&v->step, 64 << 10, 0, err, errlen)) {
+		bt_cache_destroy(&v->cache);
 		munmap(v->kick_page, 4096);
 		return -1;
 	}
 	if (bt_fault_install(err, errlen)) {
 		bt_cache_destroy(&v->cache);
+		bt_cache_destroy(&v->step);
 		munmap(v->kick_page, 4096);
 		return -1;
 	}
@@ -209,6 +226,7 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	bt_fault_escape_set(NULL, NULL);
 	bt_fault_uninstall();
 	bt_cache_destroy(&v->cache);
+	bt_cache_destroy(&v->step);
 	munmap(v->kick_page, 4096);
 	v->kick_page = NULL;
 }
@@ -227,7 +245,8 @@ static void chain_try(struct bt_vcpu *v, struct bt_exit_rec *rec,
 	struct bt_block *from = rec->block;
 	int32_t rel;
 
-	if (rec->chained || to->monitor_only || from->cpl != to->cpl ||
+	if (rec->chained || to->monitor_only || from->step || to->step ||
+	    to->gpa2 != BT_NO_PAGE || from->cpl != to->cpl ||
 	    ((from->rip ^ to->rip) & ~0xfffull) ||
 	    ((from->gpa ^ to->gpa) & ~0xfffull))
 		return;
@@ -270,6 +289,28 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			 (unsigned long long)res.gpa);
 		return false;
 	}
+	if (v->step_next) {
+		/* the store that hit its own code page, alone, unprotected */
+		v->step_next = false;
+		bt_cache_flush(&v->step);
+		env.max_insn = 1;
+		switch (bt_translate(&v->step, &env, v->rip, res.gpa, out, &cr2,
+				     &pf_error)) {
+		case BT_XLATE_OK:
+			(*out)->step = true;
+			v->cnt.steps++;
+			return true;
+		case BT_XLATE_FETCH_FAULT:
+			stop_exception(stop, X86_VEC_PF, true, pf_error, cr2);
+			return false;
+		case BT_XLATE_FULL:
+			break;
+		}
+		stop->kind = BT_STOP_ERROR;
+		snprintf(stop->message, sizeof(stop->message),
+			 "bt: step cache too small for one instruction");
+		return false;
+	}
 	*out = bt_cache_lookup(&v->cache, v->rip, res.gpa, v->cpl);
 	if (*out)
 		return true;
@@ -278,6 +319,15 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 				     &cr2, &pf_error)) {
 		case BT_XLATE_OK:
 			v->cnt.translations++;
+			if (bt_shadow_code_protect(v->sh, (*out)->gpa) ||
+			    ((*out)->gpa2 != BT_NO_PAGE &&
+			     bt_shadow_code_protect(v->sh, (*out)->gpa2))) {
+				stop->kind = BT_STOP_ERROR;
+				snprintf(stop->message, sizeof(stop->message),
+					 "bt: write-protecting code page 0x%llx "
+					 "failed", (unsigned long long)res.gpa);
+				return false;
+			}
 			return true;
 		case BT_XLATE_FETCH_FAULT:
 			stop_exception(stop, X86_VEC_PF, true, pf_error, cr2);
@@ -291,6 +341,20 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	snprintf(stop->message, sizeof(stop->message),
 		 "bt: code cache too small for one block");
 	return false;
+}
+
+/* Drop the translations on the page of (gpa) and let writes through. */
+static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
+{
+	v->cnt.blocks_invalidated += bt_cache_invalidate_page(&v->cache, gpa);
+	bt_shadow_code_release(v->sh, gpa);
+}
+
+void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len)
+{
+	for (uint64_t p = gpa & ~0xfffull; len && p < gpa + len; p += 4096)
+		if (p < v->mem->size && bt_shadow_is_code(v->sh, p))
+			code_page_drop(v, p);
 }
 
 /* Consume a kick: the page is writable again before we report it, so a
@@ -349,6 +413,14 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		if (rec->kind == BT_EXIT_FAULT) {
 			*stop = v->fault_stop;
 			v->rip = stop->rip;
+			if (stop->kind == BT_STOP_CODE_WRITE) {
+				v->cnt.code_writes++;
+				code_page_drop(v, stop->gpa);
+				v->step_next = true;
+				from = NULL;
+				memset(stop, 0, sizeof(*stop));
+				continue;
+			}
 			if (stop->kind == BT_STOP_KICK)
 				kick_ack(v, stop);
 			break;

@@ -36,6 +36,7 @@ enum bt_stop_kind {
 	BT_STOP_LIMIT,		/* block budget used up (rip = next block) */
 	BT_STOP_KICK,		/* bt_vcpu_kick() was called: rip = next block */
 	BT_STOP_ERROR,		/* internal error: message */
+	BT_STOP_CODE_WRITE,	/* internal (never returned): SMC at rip */
 };
 
 struct bt_stop {
@@ -53,6 +54,7 @@ struct bt_exec_counters {
 	uint64_t blocks_run, translations, insns, monitor_exits;
 	uint64_t branch_exits, indirect_exits, faults_in_code;
 	uint64_t chained, kicks;
+	uint64_t code_writes, blocks_invalidated, steps;
 };
 
 struct bt_vcpu {
@@ -62,6 +64,8 @@ struct bt_vcpu {
 	struct bt_shadow *sh;
 	struct guest_mem *mem;
 	struct bt_cache cache;
+	struct bt_cache step;	/* one-instruction blocks after an SMC stop */
+	bool step_next;
 	struct bt_exec_counters cnt;
 	uint8_t *kick_page;	/* see BT_BLOCK_PROLOGUE */
 	volatile int kicked;
@@ -90,6 +94,12 @@ static inline uint64_t bt_vcpu_flags(const struct bt_vcpu *v)
 }
 
 /*
+ * Guest RAM [gpa, gpa+len) was written by someone other than translated
+ * code (the monitor, a device): drop translations of those pages.
+ */
+void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len);
+
+/*
  * Make the running (or next) bt_exec_run() of (v) stop with BT_STOP_KICK
  * at the next block boundary. Async-signal-safe and callable from another
  * thread (a timer): one mprotect().
@@ -104,7 +114,13 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * exit stub is patched into a jump to the target block. Same-page
  * targets stay valid as long as the source block is entered at all
  * (its page is re-translated through the guest tables at every dispatch);
- * cross-page targets always go through the dispatcher. Returns with (stop) filled and v->rip = stop->rip.
+ * cross-page targets always go through the dispatcher.
+ *
+ * Self-modifying code: translating a block write-protects its RAM
+ * page(s). A guest store to such a page stops translated code at the
+ * store; the page's blocks are dropped, and the store runs alone from a
+ * one-instruction block that protects nothing, so it cannot fault on its
+ * own page again; translation then resumes normally (and re-protects). Returns with (stop) filled and v->rip = stop->rip.
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);
 

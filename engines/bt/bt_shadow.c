@@ -4,6 +4,7 @@
 #include "bt/bt_shadow.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "machine/guest_mem.h"
@@ -36,6 +37,11 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	}
 	sh->mem = mem;
 	sh->policy = policy;
+	sh->code = calloc(mem->size >> 12, 1);
+	if (!sh->code) {
+		snprintf(err, errlen, "bt: shadow: out of memory");
+		return -1;
+	}
 	sh->ctx = *ctx;
 	sh->ctx.cpl = 0;
 	sh->ctx.ac = false;
@@ -54,6 +60,27 @@ void bt_shadow_destroy(struct bt_shadow *sh)
 {
 	for (int s = 0; s < BT_SPACE_NR; s++)
 		bt_window_destroy(&sh->win[s]);
+	free(sh->code);
+	sh->code = NULL;
+}
+
+int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa)
+{
+	uint8_t *c = &sh->code[gpa >> 12];
+
+	if (*c)
+		return 0;
+	*c = 1;
+	sh->cnt.code_protects++;
+	for (int s = 0; s < BT_SPACE_NR; s++)
+		if (bt_window_protect_frame(&sh->win[s], gpa & PAGE_MASK) < 0)
+			return -1;
+	return 0;
+}
+
+void bt_shadow_code_release(struct bt_shadow *sh, uint64_t gpa)
+{
+	sh->code[gpa >> 12] = 0;
 }
 
 static uint32_t mapped_total(const struct bt_shadow *sh)
@@ -112,6 +139,10 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 		sh->cnt.mmio_faults++;
 		return BT_SHADOW_MMIO;
 	}
+	if (write && sh->code[gpa_page >> 12]) {
+		sh->cnt.code_writes++;
+		return BT_SHADOW_CODE_WRITE;
+	}
 	if (mapped_total(sh) >= BT_SHADOW_MAX_MAPPED) {
 		sh->cnt.capacity_flushes++;
 		if (shadow_drop(sh, false))
@@ -119,7 +150,8 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	}
 	/* Writable only once D is set: the first write to a clean page must
 	 * come back here so the walk sets D. */
-	w = space_writable(sh, space, &res) && res.dirty;
+	w = space_writable(sh, space, &res) && res.dirty &&
+	    !sh->code[gpa_page >> 12];
 	if (bt_window_map(&sh->win[space], (uint32_t)off & (uint32_t)PAGE_MASK,
 			  gpa_page, w,
 			  (res.global ? BT_PAGE_GLOBAL : 0) |

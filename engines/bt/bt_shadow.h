@@ -24,6 +24,11 @@
  * Kernel-window mappings of user pages assume CR4.SMAP is off (the guest
  * image never enables it); with SMAP on, faults are still decided by the
  * walker at fill time but STAC/CLAC do not flush.
+ *
+ * Self-modifying code: RAM pages holding translated code are mapped
+ * read-only in every window (bt_shadow_code_protect), so a guest store to
+ * one faults and is reported, not filled, and the translator's owner
+ * drops the page's translations before letting the store through.
  */
 #ifndef VMB_BT_SHADOW_H
 #define VMB_BT_SHADOW_H
@@ -68,6 +73,8 @@ struct bt_shadow_counters {
 	uint64_t invlpg;	/* INVLPG requests */
 	uint64_t capacity_flushes; /* BT_SHADOW_MAX_MAPPED reached */
 	uint64_t walk_refs;	/* guest PTEs read by fill walks */
+	uint64_t code_protects;	/* RAM pages write-protected for holding code */
+	uint64_t code_writes;	/* guest writes to such pages (SMC) */
 };
 
 struct bt_shadow {
@@ -76,6 +83,7 @@ struct bt_shadow {
 	struct bt_window win[BT_SPACE_NR];
 	struct walk_ctx ctx;	/* current CR0/CR3/CR4/EFER (cpl unused) */
 	struct bt_shadow_counters cnt;
+	uint8_t *code;		/* per RAM page: 1 = holds translated code */
 };
 
 /* What bt_shadow_fault() found. */
@@ -84,6 +92,8 @@ enum bt_shadow_result {
 	BT_SHADOW_GUEST_PF,	/* deliver #PF: fill.gva is CR2, fill.pf_error */
 	BT_SHADOW_MMIO,		/* translates to fill.gpa outside RAM */
 	BT_SHADOW_OUTSIDE,	/* guard region: no guest VA to fill */
+	BT_SHADOW_CODE_WRITE,	/* allowed write to a page holding code:
+				 * fill.gpa; the caller invalidates first */
 	BT_SHADOW_ERROR,	/* host mmap failed: internal error */
 };
 
@@ -139,6 +149,23 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva);
 
 /* Drop every shadow mapping (globals too). Returns 0 or -1. */
 int bt_shadow_flush(struct bt_shadow *sh);
+
+/*
+ * The RAM page at (gpa) now holds translated code: every window mapping
+ * of it becomes read-only and later fills map it read-only, so a guest
+ * write to it comes back as BT_SHADOW_CODE_WRITE. Returns 0 or -1.
+ */
+int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa);
+
+/* The translations of page (gpa) are gone: writes may go through again
+ * (they refault once to get a writable mapping). */
+void bt_shadow_code_release(struct bt_shadow *sh, uint64_t gpa);
+
+/* Does the RAM page at (gpa) hold translated code? */
+static inline bool bt_shadow_is_code(const struct bt_shadow *sh, uint64_t gpa)
+{
+	return sh->code[gpa >> 12] != 0;
+}
 
 /* Name of (policy): "vtlb", "trace". */
 const char *bt_shadow_policy_name(enum bt_shadow_policy policy);

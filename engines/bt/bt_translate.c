@@ -512,7 +512,7 @@ static void emit_ret(struct xl *x, const ZydisDecodedInstruction *in)
  * could not be fetched (its #PF in *cr2, *pf_error). */
 static unsigned fetch(struct xl *x, uint64_t rip, uint64_t page_gpa,
 		      uint8_t *buf, bool *xfault, uint64_t *cr2,
-		      uint32_t *pf_error)
+		      uint32_t *pf_error, uint64_t *next_gpa)
 {
 	unsigned off = (unsigned)(rip & (PAGE - 1));
 	unsigned n = (unsigned)(PAGE - off) < 15 ? (unsigned)(PAGE - off) : 15;
@@ -530,6 +530,7 @@ static unsigned fetch(struct xl *x, uint64_t rip, uint64_t page_gpa,
 		return n;
 	}
 	memcpy(buf + n, x->env->mem->host + res.gpa, 15 - n);
+	*next_gpa = res.gpa;
 	return 15;
 }
 
@@ -561,7 +562,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 {
 	struct xl x = { .c = c, .env = env };
 	uint64_t page_gpa = gpa & ~(PAGE - 1), cur = rip;
-	uint32_t n = 0;
+	uint32_t n = 0, max = env->max_insn ? env->max_insn : BT_BLOCK_MAX_INSN;
 	bool done = false;
 
 	if (bt_cache_code_room(c) < BLOCK_CODE_MAX ||
@@ -574,6 +575,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->rip = rip;
 	x.b->gpa = gpa;
 	x.b->cpl = env->wctx.cpl;
+	x.b->gpa2 = BT_NO_PAGE;
 	x.b->code = x.p = bt_cache_code_ptr(c);
 	b1(&x, 0xa2);	/* movabs %al, kick_page */
 	b8(&x, (uint64_t)(uintptr_t)env->kick_page);
@@ -583,8 +585,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		ZydisDecodedInstruction in;
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 		bool xfault;
+		uint64_t next_gpa = BT_NO_PAGE;
 		unsigned avail = fetch(&x, cur, page_gpa, ib, &xfault, cr2,
-				       pf_error);
+				       pf_error, &next_gpa);
 		enum insn_kind k = K_MONITOR;
 		uint64_t next = cur, target = 0;
 
@@ -607,6 +610,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			stub_exit(&x, rec_new(&x, BT_EXIT_MONITOR, cur, n));
 			break;
 		}
+		/* bytes from the next page: writes there must drop us too */
+		if ((cur & (PAGE - 1)) + in.length > PAGE)
+			x.b->gpa2 = next_gpa & ~(PAGE - 1);
 		map_add(&x, cur, (k == K_RET || k == K_JMP_IND ||
 				  k == K_CALL_IND) ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
@@ -663,7 +669,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			break;
 		}
 		cur = next;
-		if (!done && (n == BT_BLOCK_MAX_INSN ||
+		if (!done && (n == max ||
 			      (cur & ~(PAGE - 1)) != (rip & ~(PAGE - 1)))) {
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, cur, n));
 			done = true;

@@ -33,6 +33,7 @@ struct bt_xlate_env {
 	struct walk_ctx wctx;	/* paging state; cpl = the block's */
 	struct bt_ctx *ctx;	/* embedded in exit stubs */
 	void *kick_page;	/* stored to by every block prologue */
+	unsigned max_insn;	/* 0 = BT_BLOCK_MAX_INSN */
 };
 
 enum bt_xlate_status {

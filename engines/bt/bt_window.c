@@ -40,8 +40,9 @@ int bt_window_create(struct bt_window *w, int ram_fd, uint64_t ram_size,
 	w->page_state = calloc(BT_WINDOW_PAGES, 1);
 	w->mapped = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped));
 	w->mapped_pos = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped_pos));
+	w->page_frame = calloc(BT_WINDOW_PAGES, sizeof(*w->page_frame));
 	w->cap = BT_WINDOW_PAGES;
-	if (!w->page_state || !w->mapped || !w->mapped_pos) {
+	if (!w->page_state || !w->mapped || !w->mapped_pos || !w->page_frame) {
 		snprintf(err, errlen, "bt window %s: out of memory for page state",
 			 name);
 		bt_window_destroy(w);
@@ -57,6 +58,7 @@ void bt_window_destroy(struct bt_window *w)
 	free(w->page_state);
 	free(w->mapped);
 	free(w->mapped_pos);
+	free(w->page_frame);
 	memset(w, 0, sizeof(*w));
 	w->ram_fd = -1;
 }
@@ -109,8 +111,27 @@ int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 		mapped_add(w, page);
 	w->page_state[page] = BT_PAGE_MAPPED | (write ? BT_PAGE_WRITE : 0) |
 			      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
+	w->page_frame[page] = (uint32_t)(gpa >> 12);
 	w->maps++;
 	return 0;
+}
+
+long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)
+{
+	uint32_t frame = (uint32_t)(gpa >> 12);
+	long n = 0;
+
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_frame[page] != frame ||
+		    !(w->page_state[page] & BT_PAGE_WRITE))
+			continue;
+		if (bt_window_protect(w, page * (uint32_t)BT_WINDOW_PAGE, false))
+			return -1;
+		n++;
+	}
+	return n;
 }
 
 int bt_window_protect(struct bt_window *w, uint32_t off, bool write)

@@ -51,6 +51,7 @@ struct bt_window {
 	uint8_t *page_state;	/* BT_WINDOW_PAGES bytes */
 	uint32_t *mapped;	/* indices of pages with BT_PAGE_MAPPED */
 	uint32_t *mapped_pos;	/* page index -> slot in mapped[] (valid when mapped) */
+	uint32_t *page_frame;	/* page index -> gpa >> 12 (valid when mapped) */
 	uint32_t nmapped, cap;
 
 	uint64_t maps, unmaps, flushes; /* counters */
@@ -109,6 +110,13 @@ int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 /* Make the mapped page at (off) read-only (write=false) or writable.
  * Returns 0, -1 on failure or when nothing is mapped there. */
 int bt_window_protect(struct bt_window *w, uint32_t off, bool write);
+
+/*
+ * Make every writable mapping of the RAM page at (gpa) read-only (it now
+ * holds translated code). Returns how many pages were changed, or -1.
+ * Cost: one pass over the mapped pages.
+ */
+long bt_window_protect_frame(struct bt_window *w, uint64_t gpa);
 
 /* Unmap the page at (off) (no-op when unmapped). Returns 0 or -1. */
 int bt_window_unmap(struct bt_window *w, uint32_t off);

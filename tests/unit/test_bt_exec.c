@@ -47,6 +47,7 @@ PROG(div0);
 PROG(wild);
 PROG(indirect);
 PROG(spin);
+PROG(smc);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -126,6 +127,17 @@ __asm__(
 	"  jc 7b\n"
 	"  hlt\n"
 	"prog_spin_end:\n"
+	/* patches the immediate of an instruction ahead of it, each round */
+	"prog_smc:\n"
+	"  mov $3, %ecx\n"
+	"  xor %ebx, %ebx\n"
+	"8: movl %ecx, 9f+1(%rip)\n"
+	"9: mov $0, %eax\n"
+	"  add %rax, %rbx\n"
+	"  dec %ecx\n"
+	"  jnz 8b\n"
+	"  hlt\n"
+	"prog_smc_end:\n"
 	".popsection\n");
 
 struct fixture {
@@ -249,6 +261,7 @@ static void test_arith_writable_code(void **state)
 	assert_true(g[X86_R11] == STACK_VA + 0x1000); /* balanced stack */
 	assert_true(g[X86_RBP] == 0);
 	assert_true(f->v.cnt.chained >= 1); /* the loop back-edge */
+	assert_true(f->v.cnt.code_writes >= 1); /* addq to its own page */
 	bt_vcpu_destroy(&f->v);
 }
 
@@ -358,6 +371,24 @@ static void test_kick(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* Self-modifying code: every patched immediate is the one executed. */
+static void test_smc(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+
+	*pte_slot(f, CODE_VA) |= RW;
+	load(f, prog_smc, prog_smc_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 3 + 2 + 1);
+	assert_true(f->v.cnt.code_writes == 3);
+	assert_true(f->v.cnt.steps == 3);
+	assert_true(f->v.cnt.blocks_invalidated >= 3);
+	assert_true(f->sh.cnt.code_writes == 3);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -390,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,35 @@
+#!/bin/sh
+# 45-bt-shadow.sh - bt costs next to their host references: GS base switch
+# (WRGSBASE vs arch_prctl), hidden shadow fault vs host minor page fault
+# (target: <= 2x), and one translated integer loop vs the same loop as host
+# code (target: <= 1.5x). Median, min and max of 7 repetitions (ns).
+# Usage: 45-bt-shadow.sh BUILD [pages] [loop_iters]
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$top/build}
+drv=$build/bench/45-bt-shadow
+make -C "$top" -s "$build/rel/libvmb.a" >/dev/null || exit 1
+mkdir -p "$build/bench"
+gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$top/engines" -I"$top/workloads/include" \
+	-o "$drv" "$top/tests/bench/45-bt-shadow.c" "$build/rel/libvmb.a" \
+	-lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread || exit 1
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$drv" "${2:-8192}" "${3:-100000000}" >"$out" || exit 1
+printf '%-24s %12s %12s %12s\n' "measure" "median ns" "min ns" "max ns"
+awk '$1 !~ /^#/ { printf "%-24s %12.2f %12.2f %12.2f\n", $1, $2, $3, $4 }' "$out"
+grep '^#' "$out"
+awk '{ m[$1] = $2 }
+     END {
+	if (m["host_minor_fault"] > 0)
+		printf "hidden fault vs host minor fault: read %.2fx, write %.2fx (target <= 2x)\n",
+		       m["bt_hidden_fault"] / m["host_minor_fault"],
+		       m["bt_hidden_fault_write"] / m["host_minor_fault"]
+	if (m["host_loop"] > 0)
+		printf "translated loop vs host: %.2fx (target <= 1.5x)\n",
+		       m["bt_loop"] / m["host_loop"]
+	if (m["gs_arch_prctl"] > 0 && m["gs_wrgsbase"] > 0)
+		printf "GS switch: wrgsbase %.1f ns, arch_prctl %.1f ns (%.0fx)\n",
+		       m["gs_wrgsbase"], m["gs_arch_prctl"],
+		       m["gs_arch_prctl"] / m["gs_wrgsbase"]
+     }' "$out"
