@@ -93,13 +93,16 @@ static void stop_exception(struct bt_stop *s, uint8_t vector, bool has_error,
 static enum bt_fault_action window_fault(void *opaque, struct bt_fault *f)
 {
 	struct bt_vcpu *v = opaque;
-	enum bt_space space = f->w == &v->sh->win[BT_SPACE_USER]
-				      ? BT_SPACE_USER : BT_SPACE_KERNEL;
 	struct bt_shadow_fill fill;
 	struct bt_stop *s = &v->fault_stop;
-	enum bt_shadow_result r;
+	enum bt_shadow_result r = BT_SHADOW_ERROR;
+	enum bt_space space;
+	unsigned as;
 
-	r = bt_shadow_fault(v->sh, space, f->off, f->write, &fill);
+	/* only the current space's windows are ever under the GS base */
+	if (bt_shadow_window_find(v->sh, f->w, &as, &space) &&
+	    &v->sh->as[as] == v->sh->cur)
+		r = bt_shadow_fault(v->sh, space, f->off, f->write, &fill);
 	if (r == BT_SHADOW_FILLED)
 		return BT_FAULT_RESUME;
 	memset(s, 0, sizeof(*s));
@@ -109,6 +112,10 @@ static enum bt_fault_action window_fault(void *opaque, struct bt_fault *f)
 		break;
 	case BT_SHADOW_CODE_WRITE:
 		s->kind = BT_STOP_CODE_WRITE;
+		s->gpa = fill.gpa;
+		break;
+	case BT_SHADOW_PT_WRITE:
+		s->kind = BT_STOP_PT_WRITE;
 		s->gpa = fill.gpa;
 		break;
 	case BT_SHADOW_MMIO:
@@ -206,11 +213,14 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		munmap(v->kick_page, 4096);
 		return -1;
 	}
-	for (int s = 0; s < BT_SPACE_NR; s++) {
-		if (bt_fault_window_add(&sh->win[s], window_fault, v)) {
-			snprintf(err, errlen, "bt: fault registry full");
-			bt_vcpu_destroy(v);
-			return -1;
+	for (unsigned a = 0; a < sh->nas; a++) {
+		for (int s = 0; s < BT_SPACE_NR; s++) {
+			if (bt_fault_window_add(&sh->as[a].win[s], window_fault,
+						v)) {
+				snprintf(err, errlen, "bt: fault registry full");
+				bt_vcpu_destroy(v);
+				return -1;
+			}
 		}
 	}
 	bt_fault_escape_set(escape_fault, NULL);
@@ -221,8 +231,9 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 {
 	if (!v->cache.code)
 		return;
-	for (int s = 0; s < BT_SPACE_NR; s++)
-		bt_fault_window_remove(&v->sh->win[s]);
+	for (unsigned a = 0; a < v->sh->nas; a++)
+		for (int s = 0; s < BT_SPACE_NR; s++)
+			bt_fault_window_remove(&v->sh->as[a].win[s]);
 	bt_fault_escape_set(NULL, NULL);
 	bt_fault_uninstall();
 	bt_cache_destroy(&v->cache);
@@ -417,6 +428,21 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 				v->cnt.code_writes++;
 				code_page_drop(v, stop->gpa);
 				v->step_next = true;
+				from = NULL;
+				memset(stop, 0, sizeof(*stop));
+				continue;
+			}
+			if (stop->kind == BT_STOP_PT_WRITE) {
+				v->cnt.pt_writes++;
+				if (bt_shadow_pt_write(v->sh, stop->gpa)) {
+					stop->kind = BT_STOP_ERROR;
+					snprintf(stop->message,
+						 sizeof(stop->message),
+						 "bt: dropping shadows of page "
+						 "table 0x%llx failed",
+						 (unsigned long long)stop->gpa);
+					break;
+				}
 				from = NULL;
 				memset(stop, 0, sizeof(*stop));
 				continue;

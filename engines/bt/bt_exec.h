@@ -37,6 +37,7 @@ enum bt_stop_kind {
 	BT_STOP_KICK,		/* bt_vcpu_kick() was called: rip = next block */
 	BT_STOP_ERROR,		/* internal error: message */
 	BT_STOP_CODE_WRITE,	/* internal (never returned): SMC at rip */
+	BT_STOP_PT_WRITE,	/* internal (never returned): traced PT write */
 };
 
 struct bt_stop {
@@ -54,7 +55,7 @@ struct bt_exec_counters {
 	uint64_t blocks_run, translations, insns, monitor_exits;
 	uint64_t branch_exits, indirect_exits, faults_in_code;
 	uint64_t chained, kicks;
-	uint64_t code_writes, blocks_invalidated, steps;
+	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
 };
 
 struct bt_vcpu {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define FAULT_MAX_WINDOWS 16
+#define FAULT_MAX_WINDOWS 32
 #define ALTSTACK_SIZE (256u << 10)
 
 struct fault_slot {

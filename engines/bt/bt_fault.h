@@ -67,7 +67,7 @@ void bt_fault_uninstall(void);
 
 /*
  * Route faults in (w) (its window and guards) to (fn)(opaque, ...).
- * Returns 0, or -1 when the registry (16 windows) is full.
+ * Returns 0, or -1 when the registry (32 windows) is full.
  */
 int bt_fault_window_add(struct bt_window *w, bt_fault_fn fn, void *opaque);
 

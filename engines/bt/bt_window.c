@@ -41,8 +41,10 @@ int bt_window_create(struct bt_window *w, int ram_fd, uint64_t ram_size,
 	w->mapped = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped));
 	w->mapped_pos = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped_pos));
 	w->page_frame = calloc(BT_WINDOW_PAGES, sizeof(*w->page_frame));
+	w->page_pte = calloc(BT_WINDOW_PAGES, sizeof(*w->page_pte));
 	w->cap = BT_WINDOW_PAGES;
-	if (!w->page_state || !w->mapped || !w->mapped_pos || !w->page_frame) {
+	if (!w->page_state || !w->mapped || !w->mapped_pos || !w->page_frame ||
+	    !w->page_pte) {
 		snprintf(err, errlen, "bt window %s: out of memory for page state",
 			 name);
 		bt_window_destroy(w);
@@ -59,6 +61,7 @@ void bt_window_destroy(struct bt_window *w)
 	free(w->mapped);
 	free(w->mapped_pos);
 	free(w->page_frame);
+	free(w->page_pte);
 	memset(w, 0, sizeof(*w));
 	w->ram_fd = -1;
 }
@@ -112,8 +115,29 @@ int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 	w->page_state[page] = BT_PAGE_MAPPED | (write ? BT_PAGE_WRITE : 0) |
 			      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
 	w->page_frame[page] = (uint32_t)(gpa >> 12);
+	w->page_pte[page] = 0;
 	w->maps++;
 	return 0;
+}
+
+long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
+{
+	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
+	long n = 0;
+
+	for (uint32_t i = 0; i < w->nmapped;) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_pte[page] - first >= BT_WINDOW_PAGE / 8) {
+			i++;
+			continue;
+		}
+		/* unmap moves the last entry into slot i: do not advance */
+		if (bt_window_unmap(w, page * (uint32_t)BT_WINDOW_PAGE))
+			return -1;
+		n++;
+	}
+	return n;
 }
 
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)

@@ -52,6 +52,7 @@ struct bt_window {
 	uint32_t *mapped;	/* indices of pages with BT_PAGE_MAPPED */
 	uint32_t *mapped_pos;	/* page index -> slot in mapped[] (valid when mapped) */
 	uint32_t *page_frame;	/* page index -> gpa >> 12 (valid when mapped) */
+	uint32_t *page_pte;	/* page index -> guest PTE gpa >> 3, 0 = none */
 	uint32_t nmapped, cap;
 
 	uint64_t maps, unmaps, flushes; /* counters */
@@ -117,6 +118,19 @@ int bt_window_protect(struct bt_window *w, uint32_t off, bool write);
  * Cost: one pass over the mapped pages.
  */
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa);
+
+/* Record that the mapping at (off) came from the guest PTE at (pte_gpa). */
+static inline void bt_window_pte_set(struct bt_window *w, uint32_t off,
+				     uint64_t pte_gpa)
+{
+	w->page_pte[off / BT_WINDOW_PAGE] = (uint32_t)(pte_gpa >> 3);
+}
+
+/*
+ * Unmap every page whose recorded guest PTE lies in the page-table page
+ * at (pt_gpa). Returns how many, or -1.
+ */
+long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa);
 
 /* Unmap the page at (off) (no-op when unmapped). Returns 0 or -1. */
 int bt_window_unmap(struct bt_window *w, uint32_t off);

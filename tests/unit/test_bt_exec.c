@@ -140,6 +140,9 @@ __asm__(
 	"prog_smc_end:\n"
 	".popsection\n");
 
+/* Every test runs under both shadow policies. */
+static enum bt_shadow_policy policy;
+
 struct fixture {
 	struct guest_mem mem;
 	struct bt_shadow sh;
@@ -182,8 +185,7 @@ static int setup(void **state)
 	*pte_slot(f, DATA_VA) = DATA_GPA | P | RW | US;
 	*pte_slot(f, STACK_VA) = STACK_GPA | P | RW | US;
 	*pte_slot(f, KVA) = 0x300000 | P | RW;
-	if (bt_shadow_create(&f->sh, &f->mem, BT_SHADOW_VTLB, &ctx, err,
-			     sizeof(err)))
+	if (bt_shadow_create(&f->sh, &f->mem, policy, &ctx, err, sizeof(err)))
 		return -1;
 	*state = f;
 	return 0;
@@ -424,5 +426,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	policy = BT_SHADOW_VTLB;
+	failed = cmocka_run_group_tests_name("vtlb", tests, NULL, NULL);
+	policy = BT_SHADOW_TRACE;
+	failed += cmocka_run_group_tests_name("trace", tests, NULL, NULL);
+	return failed;
 }
