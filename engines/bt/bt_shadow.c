@@ -67,6 +67,7 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->ctx.ac = false;
 	sh->ctx.implicit_supervisor = false;
 	sh->nas = policy == BT_SHADOW_TRACE ? BT_SHADOW_MAX_AS : 1;
+	sh->around = true;
 	sh->code = calloc(mem->size >> 12, 1);
 	sh->pt_use = calloc(mem->size >> 12, 1);
 	if (!sh->code || !sh->pt_use) {
@@ -196,6 +197,105 @@ static int tables_trace(struct bt_shadow *sh, uint64_t va, uint64_t page_size)
 	return 0;
 }
 
+/* May a neighbour page at RAM (gpa) be mapped writable? Not when it holds
+ * code or a traced table (those writes must be seen). */
+static bool frame_writable(const struct bt_shadow *sh, uint64_t gpa)
+{
+	return !sh->code[gpa >> 12] &&
+	       !(sh->policy == BT_SHADOW_TRACE && sh->pt_use[gpa >> 12]);
+}
+
+/* A run of neighbour pages being collected by fault_around(). */
+struct around_run {
+	uint32_t off;		/* window offset of its first page */
+	uint64_t gpa;		/* RAM of its first page */
+	unsigned j, n;		/* first leaf index, pages */
+	bool write;
+	uint8_t flags;
+};
+
+static void around_map(struct bt_shadow *sh, struct bt_window *w,
+		       const struct around_run *r, const uint64_t *leaf,
+		       const struct walk_result *res)
+{
+	uint64_t table = res->pte_gpa & PAGE_MASK;
+
+	if (!r->n || bt_window_map_range(w, r->off, r->gpa, r->n, r->write,
+					 r->flags))
+		return;
+	sh->cnt.around_pages += r->n;
+	for (unsigned k = 0; k < r->n; k++)
+		bt_window_pte_set(w, r->off + k * 4096u,
+				  leaf ? table + 8ull * (r->j + k) : res->pte_gpa);
+}
+
+/*
+ * Fault-around: after filling (gva), also map the other pages of its
+ * aligned BT_SHADOW_AROUND group that the guest could reach without the
+ * walk changing anything it can see, i.e. whose leaf entry already has A
+ * (and D, to be writable) -- typically a refill after a vtlb flush -- or
+ * that lie in the same large page (whose A the walk just set). Runs of
+ * contiguous RAM with the same rights are mapped with one mmap().
+ * Best effort: a neighbour that does not qualify is left to fault.
+ */
+static void fault_around(struct bt_shadow *sh, enum bt_space space,
+			 uint64_t gva, const struct walk_result *res)
+{
+	struct bt_window *w = &sh->win[space];
+	const uint64_t *leaf = NULL;
+	unsigned idx = (unsigned)(gva >> 12) & 511;
+	unsigned first = idx & ~(BT_SHADOW_AROUND - 1u);
+	uint64_t base_gva = gva & ~0x1fffffull;
+	struct around_run run = { 0 };
+	bool nxe = sh->ctx.efer & X86_EFER_NXE;
+	bool wp = sh->ctx.cr0 & X86_CR0_WP;
+
+	if (mapped_total(sh) + BT_SHADOW_AROUND >= BT_SHADOW_MAX_MAPPED)
+		return;
+	if (res->page_size == BT_WINDOW_PAGE)
+		leaf = guest_mem_ptr(sh->mem, res->pte_gpa & PAGE_MASK, 4096);
+	for (unsigned j = first; j <= first + BT_SHADOW_AROUND; j++) {
+		uint64_t gpa = 0, pte = 0;
+		uint32_t off = bt_window_off(base_gva + ((uint64_t)j << 12));
+		bool ok = false, wr = false, user = res->user, global = res->global;
+
+		if (j < first + BT_SHADOW_AROUND && j != idx &&
+		    !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
+			if (leaf) {
+				pte = leaf[j];
+				gpa = pte & PTE_ADDR;
+				user = res->user && (pte & 0x4);
+				global = pte & 0x100;
+				ok = (pte & 0x21) == 0x21 && /* P, A */
+				     !(pte & 0x7ff0000000000000ull) &&
+				     (nxe || !(pte >> 63)) &&
+				     (space == BT_SPACE_KERNEL || user);
+				wr = ((res->writable && (pte & 0x2)) ||
+				      (space == BT_SPACE_KERNEL && !wp)) &&
+				     (pte & 0x40); /* D */
+			} else {
+				gpa = (res->gpa & PAGE_MASK) +
+				      ((uint64_t)j - idx) * 4096;
+				ok = true;
+				wr = space_writable(sh, space, res) && res->dirty;
+			}
+			ok = ok && guest_mem_contains(sh->mem, gpa, 4096);
+			wr = wr && ok && frame_writable(sh, gpa);
+		}
+		uint8_t flags = (uint8_t)((user ? BT_PAGE_USER : 0) |
+					  (global ? BT_PAGE_GLOBAL : 0));
+		if (ok && run.n && wr == run.write && flags == run.flags &&
+		    gpa == run.gpa + run.n * 4096ull) {
+			run.n++;
+			continue;
+		}
+		around_map(sh, w, &run, leaf, res);
+		run.n = 0;
+		if (ok)
+			run = (struct around_run){ off, gpa, j, 1, wr, flags };
+	}
+}
+
 enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      enum bt_space space, uint64_t off,
 				      bool write, struct bt_shadow_fill *out)
@@ -253,6 +353,8 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	/* a large page has no 4 KiB PTE: record the entry that maps it */
 	bt_window_pte_set(&sh->win[space], woff, res.pte_gpa);
 	sh->cnt.hidden_faults++;
+	if (sh->around)
+		fault_around(sh, space, out->gva, &res);
 	if (write && w)
 		sh->cnt.hidden_dirty++;
 	return BT_SHADOW_FILLED;

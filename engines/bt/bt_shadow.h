@@ -67,6 +67,9 @@ enum bt_space {
  */
 #define BT_SHADOW_MAX_MAPPED 24576u
 
+/* Fault-around group: pages (aligned) considered around a hidden fault. */
+#define BT_SHADOW_AROUND 16u
+
 /* Address spaces the trace policy keeps shadows for. */
 #define BT_SHADOW_MAX_AS 6
 
@@ -87,6 +90,7 @@ struct bt_shadow_counters {
 	uint64_t as_recycled;	/* trace: spaces dropped for a new CR3 */
 	uint64_t pt_protects;	/* trace: page-table pages write-protected */
 	uint64_t pt_writes;	/* trace: guest writes to them (traps) */
+	uint64_t around_pages;	/* neighbours mapped by fault-around */
 };
 
 /* One guest address space: its CR3 and its windows. */
@@ -109,6 +113,7 @@ struct bt_shadow {
 	struct bt_shadow_as *cur; /* the space of ctx.cr3 */
 	struct bt_window *win;	/* cur->win: the windows in use */
 	uint64_t stamp;
+	bool around;		/* fault-around on (default; see .c) */
 };
 
 #define BT_PT_LEAF 0x1		/* walked as a level-1 table */

@@ -94,30 +94,41 @@ static void mapped_remove(struct bt_window *w, uint32_t page)
 	w->mapped_pos[last] = pos;
 }
 
-int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
-		  uint8_t flags)
+int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
+			uint32_t n, bool write, uint8_t flags)
 {
 	uint32_t page = off / BT_WINDOW_PAGE;
+	uint64_t len = (uint64_t)n * BT_WINDOW_PAGE;
 	int prot = PROT_READ | (write ? PROT_WRITE : 0);
 	void *p;
 
-	if ((off | gpa) & (BT_WINDOW_PAGE - 1) || gpa >= w->ram_size ||
-	    w->ram_size - gpa < BT_WINDOW_PAGE) {
+	if ((off | gpa) & (BT_WINDOW_PAGE - 1) || n == 0 ||
+	    gpa >= w->ram_size || w->ram_size - gpa < len ||
+	    (uint64_t)off + len > BT_WINDOW_SIZE) {
 		errno = EINVAL;
 		return -1;
 	}
-	p = mmap(w->base + off, BT_WINDOW_PAGE, prot, MAP_SHARED | MAP_FIXED,
-		 w->ram_fd, (off_t)gpa);
+	p = mmap(w->base + off, len, prot, MAP_SHARED | MAP_FIXED, w->ram_fd,
+		 (off_t)gpa);
 	if (p == MAP_FAILED)
 		return -1;
-	if (!(w->page_state[page] & BT_PAGE_MAPPED))
-		mapped_add(w, page);
-	w->page_state[page] = BT_PAGE_MAPPED | (write ? BT_PAGE_WRITE : 0) |
-			      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
-	w->page_frame[page] = (uint32_t)(gpa >> 12);
-	w->page_pte[page] = 0;
+	for (uint32_t i = 0; i < n; i++, page++) {
+		if (!(w->page_state[page] & BT_PAGE_MAPPED))
+			mapped_add(w, page);
+		w->page_state[page] = BT_PAGE_MAPPED |
+				      (write ? BT_PAGE_WRITE : 0) |
+				      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
+		w->page_frame[page] = (uint32_t)((gpa >> 12) + i);
+		w->page_pte[page] = 0;
+	}
 	w->maps++;
 	return 0;
+}
+
+int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
+		  uint8_t flags)
+{
+	return bt_window_map_range(w, off, gpa, 1, write, flags);
 }
 
 long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)

@@ -108,6 +108,13 @@ bool bt_window_lookup(const struct bt_window *w, uintptr_t addr,
 int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 		  uint8_t flags);
 
+/*
+ * Map (n) consecutive RAM pages from (gpa) at (off) with one mmap(), like
+ * (n) calls of bt_window_map(). Returns 0 or -1.
+ */
+int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
+			uint32_t n, bool write, uint8_t flags);
+
 /* Make the mapped page at (off) read-only (write=false) or writable.
  * Returns 0, -1 on failure or when nothing is mapped there. */
 int bt_window_protect(struct bt_window *w, uint32_t off, bool write);

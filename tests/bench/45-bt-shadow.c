@@ -7,18 +7,24 @@
  *   bt_hidden_fault               ns per first guest read of a page through
  *                                 the user window (SIGSEGV, guest walk, mmap)
  *   bt_hidden_fault_write         same, first guest write (walk sets A+D)
+ *   host_sigsegv                  ns per SIGSEGV round trip (handler skips
+ *                                 the load): the floor of a hidden fault
+ *   host_mmap_fixed               ns per MAP_FIXED mmap of one memfd page
+ *                                 into a reserved window: the fill itself
  *   host_loop / bt_loop           ns per iteration of one integer loop
  *                                 (load, add, xor, imul, dec/jnz) run as
  *                                 host code and translated at CPL3
  * Prints "name median min max" lines (ns), 7 repetitions each.
  * Usage: 45-bt-shadow [pages] [loop_iters]
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "bt/bt_exec.h"
@@ -123,6 +129,14 @@ static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)
 	((uint64_t *)(m->host + table))[(va >> 12) & 511] = gpa | fl;
 }
 
+/* Data PTEs as the guest kernel makes them: A and D clear. */
+static void fresh_ptes(struct guest_mem *m, unsigned pages)
+{
+	for (unsigned i = 0; i < pages; i++)
+		map4k(m, DATA_VA + i * 4096ull, DATA_GPA + i * 4096ull,
+		      P | RW | US);
+}
+
 static void bench_gs(void)
 {
 	static const enum bt_gs_method methods[] = { BT_GS_WRGSBASE,
@@ -152,6 +166,52 @@ static void bench_gs(void)
 		report(name, v);
 	}
 	bt_gs_method_set(BT_GS_AUTO);
+}
+
+static void skip_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	(void)sig, (void)si;
+	uc->uc_mcontext.gregs[REG_RIP] += 3; /* mov (%rax),%al = 8a 00 + ... */
+}
+
+/* The two host operations a first-touch hidden fault is made of. */
+static void bench_host_parts(struct guest_mem *m, unsigned pages)
+{
+	struct sigaction sa = { 0 }, old;
+	uint8_t *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			     -1, 0);
+	uint8_t *win = mmap(NULL, 1ull << 32, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	double v[REPS];
+	const int n = 2000;
+
+	sa.sa_sigaction = skip_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, &old);
+	for (int r = 0; r < REPS; r++) {
+		double t0 = now_ns();
+
+		for (int k = 0; k < n; k++)
+			__asm__ volatile(".byte 0x8a, 0x00, 0x90" /* mov (%rax),%al; nop */
+					 : : "a"(none) : "memory");
+		v[r] = (now_ns() - t0) / n;
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	report("host_sigsegv", v);
+	for (int r = 0; r < REPS; r++) {
+		double t0 = now_ns();
+
+		for (unsigned k = 0; k < pages; k++)
+			mmap(win + ((uint64_t)r << 28) + k * 8192ull, 4096,
+			     PROT_READ, MAP_SHARED | MAP_FIXED, m->fd,
+			     (off_t)(DATA_GPA + k * 4096ull));
+		v[r] = (now_ns() - t0) / pages;
+	}
+	report("host_mmap_fixed", v);
+	munmap(win, 1ull << 32);
+	munmap(none, 4096);
 }
 
 static void bench_host_fault(struct guest_mem *m, unsigned pages)
@@ -230,6 +290,7 @@ int main(int argc, char **argv)
 	memset(mem.host + DATA_GPA, 1, pages * 4096ull); /* page cache */
 	bench_gs();
 	bench_host_fault(&mem, pages);
+	bench_host_parts(&mem, pages);
 
 	if (bt_shadow_create(&sh, &mem, BT_SHADOW_VTLB, &ctx, err, sizeof(err)) ||
 	    bt_vcpu_create(&cpu, &sh, 16 << 20, err, sizeof(err))) {
@@ -238,19 +299,38 @@ int main(int argc, char **argv)
 	}
 	cpu.cpl = 3;
 	memcpy(mem.host + CODE_GPA, prog_touch, prog_touch_end - prog_touch);
+	double x[REPS];
+	uint64_t f0, faults[3] = { 0 };
+
 	for (int r = 0; r < REPS; r++) {
+		fresh_ptes(&mem, pages);
 		bt_shadow_flush(&sh);
+		f0 = sh.cnt.hidden_faults;
 		if (run_guest(&cpu, DATA_VA, 0, pages, &ns))
 			return 1;
 		v[r] = ns / pages;
+		faults[0] += sh.cnt.hidden_faults - f0;
+		fresh_ptes(&mem, pages);
 		bt_shadow_flush(&sh);
-		/* clear D so the write walk sets it again */
+		f0 = sh.cnt.hidden_faults;
 		if (run_guest(&cpu, DATA_VA, 1, pages, &ns))
 			return 1;
 		w[r] = ns / pages;
+		faults[1] += sh.cnt.hidden_faults - f0;
+		bt_shadow_flush(&sh);
+		f0 = sh.cnt.hidden_faults;
+		if (run_guest(&cpu, DATA_VA, 0, pages, &ns))
+			return 1;
+		x[r] = ns / pages;
+		faults[2] += sh.cnt.hidden_faults - f0;
 	}
-	report("bt_hidden_fault", v);
-	report("bt_hidden_fault_write", w);
+	report("bt_fault_first_read", v);
+	report("bt_fault_first_write", w);
+	report("bt_fault_refill_read", x);
+	printf("# hidden faults per page: first read %.2f, first write %.2f, "
+	       "refill read %.2f\n", faults[0] / (double)(REPS * pages),
+	       faults[1] / (double)(REPS * pages),
+	       faults[2] / (double)(REPS * pages));
 
 	/* the compute loop, host then translated (data on the code+1 page) */
 	memcpy(mem.host + CODE_GPA + 0x1000, table, sizeof(table));

@@ -360,6 +360,36 @@ static void test_cr3_switch(void **state)
 	disarm(f);
 }
 
+/* Fault-around maps the neighbours whose A (and D, for writing) the
+ * guest has already set, and nothing else. */
+static void test_fault_around(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t va = 0x800000, gpa = 0x400000;
+
+	for (unsigned i = 0; i < 16; i++)
+		map4k(f, CR3_A, va + i * 0x1000ull, gpa + i * 0x1000ull,
+		      P | RW | US | A | (i < 8 ? D : 0));
+	*pte_slot(f, CR3_A, va + 0x5000) &= ~A;	/* never accessed */
+	arm(f);
+	assert_true(load(f, BT_SPACE_USER, va) == 0);
+	assert_int_equal(f->fills, 1);
+	assert_true(f->sh.cnt.around_pages == 14);
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], 0x801000),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE | BT_PAGE_USER);
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], 0x809000),
+			 BT_PAGE_MAPPED | BT_PAGE_USER);	/* clean: read-only */
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], 0x805000), 0);
+	/* the guest-visible bits are untouched by the neighbours' mapping */
+	assert_false(*pte_slot(f, CR3_A, va + 0x5000) & A);
+	assert_false(*pte_slot(f, CR3_A, va + 0x9000) & D);
+	/* a neighbour is really there: no further fault */
+	*(uint64_t *)(f->mem.host + gpa + 0x3008) = 99;
+	assert_true(load(f, BT_SPACE_USER, va + 0x3008) == 99);
+	assert_int_equal(f->fills, 1);
+	disarm(f);
+}
+
 /* trace: address spaces keep their shadows across CR3 switches. */
 static void test_trace_switch(void **state)
 {
@@ -434,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invlpg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr3_switch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_around, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write, setup, teardown),
 	};
