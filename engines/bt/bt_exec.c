@@ -157,8 +157,9 @@ static bool take_over_kick(struct bt_vcpu *v, ucontext_t *uc)
 	return true;
 }
 
-/* Faults outside the windows: #DE from a divide, or a host fault no
- * window explains (internal error if it is in translated code). */
+/* Faults outside the windows: #DE from a divide, #UD from an instruction
+ * the host refuses, or a host fault no window explains (internal error if
+ * it is in translated code). */
 static enum bt_fault_action escape_fault(void *opaque, struct bt_fault *f)
 {
 	struct bt_vcpu *v = running;
@@ -174,6 +175,8 @@ static enum bt_fault_action escape_fault(void *opaque, struct bt_fault *f)
 	memset(s, 0, sizeof(*s));
 	if (f->signo == SIGFPE) {
 		stop_exception(s, X86_VEC_DE, false, 0, 0);
+	} else if (f->signo == SIGILL) {
+		stop_exception(s, X86_VEC_UD, false, 0, 0);
 	} else {
 		s->kind = BT_STOP_ERROR;
 		snprintf(s->message, sizeof(s->message),

@@ -32,7 +32,7 @@ static bt_fault_fn escape_fn;
 static void *escape_opaque;
 
 static unsigned install_count;
-static struct sigaction old_segv, old_bus, old_fpe;
+static struct sigaction old_segv, old_bus, old_fpe, old_ill;
 static stack_t old_stack;
 static void *altstack;
 static struct bt_fault_stats stats;
@@ -40,7 +40,8 @@ static struct bt_fault_stats stats;
 static void signal_pass_on(int signo, siginfo_t *si, void *ucv)
 {
 	struct sigaction *old = signo == SIGSEGV ? &old_segv
-				: signo == SIGBUS ? &old_bus : &old_fpe;
+				: signo == SIGBUS ? &old_bus
+				: signo == SIGFPE ? &old_fpe : &old_ill;
 
 	stats.passed_on++;
 	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
@@ -76,7 +77,8 @@ static void fault_handler(int signo, siginfo_t *si, void *ucv)
 	enum bt_fault_action act = BT_FAULT_UNHANDLED;
 
 	fault_decode(&f, signo, si, ucv);
-	for (int i = 0; signo != SIGFPE && i < nslots; i++) {
+	for (int i = 0; (signo == SIGSEGV || signo == SIGBUS) && i < nslots;
+	     i++) {
 		if (!slots[i].w ||
 		    !bt_window_lookup(slots[i].w, f.addr, &f.off, &f.in_guard))
 			continue;
@@ -126,7 +128,8 @@ int bt_fault_install(char *err, size_t errlen)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSEGV, &sa, &old_segv) ||
 	    sigaction(SIGBUS, &sa, &old_bus) ||
-	    sigaction(SIGFPE, &sa, &old_fpe)) {
+	    sigaction(SIGFPE, &sa, &old_fpe) ||
+	    sigaction(SIGILL, &sa, &old_ill)) {
 		snprintf(err, errlen, "bt: sigaction: %s", strerror(errno));
 		sigaction(SIGSEGV, &old_segv, NULL);
 		sigaction(SIGBUS, &old_bus, NULL);
@@ -149,6 +152,7 @@ void bt_fault_uninstall(void)
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGFPE, &old_fpe, NULL);
+	sigaction(SIGILL, &old_ill, NULL);
 	/* The old stack may have been "none": restore it as it was. */
 	if (old_stack.ss_flags & SS_DISABLE) {
 		stack_t off = { .ss_flags = SS_DISABLE };

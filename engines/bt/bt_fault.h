@@ -11,8 +11,8 @@
  * run again (RESUME), or rewrites the interrupted context itself, e.g. to
  * leave translated code and deliver a guest #PF (REDIRECTED).
  *
- * SIGFPE (a guest divide error in translated code) never belongs to a
- * window. A fault outside every window goes to the escape hook when one is set
+ * SIGFPE (a guest divide error in translated code) and SIGILL (an
+ * instruction the host CPU refuses) never belong to a window. A fault outside every window goes to the escape hook when one is set
  * (the engine uses it while guest code runs: a fault in the code cache that
  * no window explains ends the run with an internal error); otherwise, and
  * when a callback gives up, the handler passes the signal on to whoever
@@ -43,7 +43,7 @@ struct bt_fault {
 	uint64_t off;		/* window offset (>= 4 GiB in the upper guard) */
 	bool in_guard;
 	bool write, fetch, present; /* decoded from the error code */
-	int signo;		/* SIGSEGV, SIGBUS or SIGFPE */
+	int signo;		/* SIGSEGV, SIGBUS, SIGFPE or SIGILL */
 	ucontext_t *uc;		/* interrupted context: may be rewritten */
 };
 
@@ -56,7 +56,7 @@ enum bt_fault_action {
 typedef enum bt_fault_action (*bt_fault_fn)(void *opaque, struct bt_fault *f);
 
 /*
- * Install the SIGSEGV/SIGBUS/SIGFPE handler and an alternate signal stack for the
+ * Install the SIGSEGV/SIGBUS/SIGFPE/SIGILL handler and an alternate signal stack for the
  * calling thread. Nested calls are counted. Returns 0, or -1 with (err).
  */
 int bt_fault_install(char *err, size_t errlen);
