@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -24,6 +25,50 @@
 
 /* The vCPU whose code is running, for the escape hook (one at a time). */
 static struct bt_vcpu *running;
+
+/* Miss records of the lookup routines (bt_entry.S reserves 64 bytes). */
+extern struct bt_exit_rec bt_ibl_miss0, bt_ibl_miss3;
+_Static_assert(sizeof(struct bt_exit_rec) <= 64, "bt_ibl_miss size");
+
+static void ibl_reset(struct bt_vcpu *v, int lvl)
+{
+	const char *empty = lvl ? bt_ibl_empty3 : bt_ibl_empty0;
+
+	for (unsigned i = 0; i < BT_IBL_ENTRIES; i++) {
+		v->ibl[lvl][i].rip = ~0ull;
+		v->ibl[lvl][i].code = (uint64_t)(uintptr_t)empty;
+	}
+	v->ibl_dirty[lvl] = false;
+}
+
+/* Empty the tables if blocks or translations changed since they were
+ * filled. */
+static void ibl_check(struct bt_vcpu *v, bool blocks_changed)
+{
+	if (!blocks_changed && v->ibl_gen == v->sh->gen)
+		return;
+	v->ibl_gen = v->sh->gen;
+	for (int lvl = 0; lvl < 2; lvl++) {
+		if (v->ibl_dirty[lvl]) {
+			ibl_reset(v, lvl);
+			v->cnt.ibl_resets++;
+		}
+	}
+}
+
+static void ibl_fill(struct bt_vcpu *v, const struct bt_block *b)
+{
+	int lvl = b->cpl == 3;
+	struct bt_ibl_entry *e;
+
+	if (b->step || b->monitor_only)
+		return;
+	e = &v->ibl[lvl][b->rip & (BT_IBL_ENTRIES - 1)];
+	e->rip = b->rip;
+	e->code = (uint64_t)(uintptr_t)b->code;
+	v->ibl_dirty[lvl] = true;
+	v->cnt.ibl_fills++;
+}
 
 /* ucontext register index of each guest GPR (x86_gpr order). */
 static const int greg_of[16] = {
@@ -210,7 +255,22 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		munmap(v->kick_page, 4096);
 		return -1;
 	}
+	for (int lvl = 0; lvl < 2; lvl++) {
+		v->ibl[lvl] = calloc(BT_IBL_ENTRIES, sizeof(*v->ibl[lvl]));
+		if (!v->ibl[lvl]) {
+			snprintf(err, errlen, "bt: lookup table: out of memory");
+			free(v->ibl[0]);
+			bt_cache_destroy(&v->cache);
+			bt_cache_destroy(&v->step);
+			munmap(v->kick_page, 4096);
+			return -1;
+		}
+		ibl_reset(v, lvl);
+	}
+	v->ibl_gen = sh->gen;
 	if (bt_fault_install(err, errlen)) {
+		free(v->ibl[0]);
+		free(v->ibl[1]);
 		bt_cache_destroy(&v->cache);
 		bt_cache_destroy(&v->step);
 		munmap(v->kick_page, 4096);
@@ -241,6 +301,9 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	bt_fault_uninstall();
 	bt_cache_destroy(&v->cache);
 	bt_cache_destroy(&v->step);
+	free(v->ibl[0]);
+	free(v->ibl[1]);
+	v->ibl[0] = v->ibl[1] = NULL;
 	munmap(v->kick_page, 4096);
 	v->kick_page = NULL;
 }
@@ -283,6 +346,8 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	uint64_t cr2;
 
 	env.wctx.cpl = v->cpl;
+	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
+			      : (const void *)bt_ibl_lookup0;
 	if (!bt_window_gva_ok(v->rip)) {
 		stop->kind = BT_STOP_ERROR;
 		snprintf(stop->message, sizeof(stop->message),
@@ -348,6 +413,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			return false;
 		case BT_XLATE_FULL:
 			bt_cache_flush(&v->cache);
+			ibl_check(v, true);
 			break;
 		}
 	}
@@ -362,6 +428,7 @@ static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 {
 	v->cnt.blocks_invalidated += bt_cache_invalidate_page(&v->cache, gpa);
 	bt_shadow_code_release(v->sh, gpa);
+	ibl_check(v, true);
 }
 
 void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len)
@@ -387,8 +454,14 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 	uint64_t old_gs = bt_gs_get();
 	struct bt_exit_rec *from = NULL;
 	uint64_t flushes = v->cache.st.flushes;
+	bool looked_up = false;
 
 	memset(stop, 0, sizeof(*stop));
+	bt_ibl_miss0.kind = bt_ibl_miss3.kind = BT_EXIT_INDIRECT;
+	bt_ibl_ctx = &v->ctx;
+	bt_ibl_table0 = v->ibl[0];
+	bt_ibl_table3 = v->ibl[1];
+	ibl_check(v, false);
 	for (uint64_t n = 0;; n++) {
 		struct bt_block *b;
 		struct bt_exit_rec *rec;
@@ -406,8 +479,11 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		/* a flush during block_get freed (from) */
 		if (from && v->cache.st.flushes == flushes)
 			chain_try(v, from, b);
+		if (looked_up)
+			ibl_fill(v, b);
 		flushes = v->cache.st.flushes;
 		from = NULL;
+		looked_up = false;
 		if (b->monitor_only) {
 			stop->kind = BT_STOP_MONITOR;
 			v->cnt.monitor_exits++;
@@ -430,6 +506,7 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			if (stop->kind == BT_STOP_CODE_WRITE) {
 				v->cnt.code_writes++;
 				code_page_drop(v, stop->gpa);
+				looked_up = false;
 				v->step_next = true;
 				from = NULL;
 				memset(stop, 0, sizeof(*stop));
@@ -447,6 +524,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 					break;
 				}
 				from = NULL;
+				looked_up = false;
+				ibl_check(v, false);
 				memset(stop, 0, sizeof(*stop));
 				continue;
 			}
@@ -457,6 +536,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		if (rec->kind == BT_EXIT_INDIRECT) {
 			v->cnt.indirect_exits++;
 			v->rip = v->ctx.target;
+			looked_up = rec == &bt_ibl_miss0 || rec == &bt_ibl_miss3;
+			v->cnt.ibl_misses += looked_up;
 			continue;
 		}
 		v->rip = rec->target;

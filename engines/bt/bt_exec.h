@@ -56,6 +56,7 @@ struct bt_exec_counters {
 	uint64_t branch_exits, indirect_exits, faults_in_code;
 	uint64_t chained, kicks;
 	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
+	uint64_t ibl_misses, ibl_fills, ibl_resets;
 };
 
 struct bt_vcpu {
@@ -69,6 +70,9 @@ struct bt_vcpu {
 	bool step_next;
 	struct bt_exec_counters cnt;
 	uint8_t *kick_page;	/* see BT_BLOCK_PROLOGUE */
+	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
+	bool ibl_dirty[2];
+	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	volatile int kicked;
 
 	/* filled by the fault handler when it takes over */
@@ -116,6 +120,11 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * targets stay valid as long as the source block is entered at all
  * (its page is re-translated through the guest tables at every dispatch);
  * cross-page targets always go through the dispatcher.
+ *
+ * Indirect branches (RET, JMP/CALL through a register or memory) first
+ * try a per-level lookup table from guest RIP to block (bt_ctx.h); a miss
+ * comes back here and fills the entry. The tables are emptied whenever
+ * blocks or guest translations may have changed.
  *
  * Self-modifying code: translating a block write-protects its RAM
  * page(s). A guest store to such a page stops translated code at the

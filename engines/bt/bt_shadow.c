@@ -141,6 +141,7 @@ static int as_drop(struct bt_shadow *sh, struct bt_shadow_as *as,
 /* Drop every shadow; nothing depends on any guest table afterwards. */
 static int drop_all(struct bt_shadow *sh)
 {
+	sh->gen++;
 	for (unsigned a = 0; a < sh->nas; a++)
 		if (as_drop(sh, &sh->as[a], false))
 			return -1;
@@ -365,6 +366,7 @@ int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3)
 	struct bt_shadow_as *pick = NULL;
 
 	sh->ctx.cr3 = cr3;
+	sh->gen++;
 	if (sh->policy == BT_SHADOW_VTLB) {
 		sh->cnt.cr3_flushes++;
 		sh->cur->cr3 = cr3 & CR3_ADDR;
@@ -409,6 +411,7 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
 	uint32_t off = bt_window_off(gva) & (uint32_t)PAGE_MASK;
 
 	sh->cnt.invlpg++;
+	sh->gen++;
 	if (!bt_window_gva_ok(gva))
 		return 0; /* never filled: nothing to drop */
 	for (int s = 0; s < BT_SPACE_NR; s++) {
@@ -432,6 +435,7 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 {
 	uint8_t *use = &sh->pt_use[(gpa & PAGE_MASK) >> 12];
 
+	sh->gen++;
 	if (*use & BT_PT_UPPER)
 		return drop_all(sh);
 	for_each_window(sh, w) {

@@ -114,6 +114,8 @@ struct bt_shadow {
 	struct bt_window *win;	/* cur->win: the windows in use */
 	uint64_t stamp;
 	bool around;		/* fault-around on (default; see .c) */
+	uint64_t gen;		/* bumped whenever guest translations may
+				 * have changed (CR3, INVLPG, PT write...) */
 };
 
 #define BT_PT_LEAF 0x1		/* walked as a level-1 table */

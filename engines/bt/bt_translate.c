@@ -128,9 +128,17 @@ static void stub_exit(struct xl *x, struct bt_exit_rec *r)
 	stub_tail(x, r);
 }
 
-/* Indirect exit: guest RAX already in ctx, RAX holds the guest target. */
+/* Indirect exit: guest RAX already in ctx, RAX holds the guest target.
+ * With a lookup routine, go there (it exits itself on a miss). */
 static void stub_indirect(struct xl *x, struct bt_exit_rec *r)
 {
+	if (x->env->ibl) {
+		b1(x, 0xff);
+		b1(x, 0x25);
+		b4(x, 0);
+		b8(x, (uint64_t)(uintptr_t)x->env->ibl);
+		return;
+	}
 	movabs_store_rax(x, &x->env->ctx->target);
 	stub_tail(x, r);
 }

@@ -14,6 +14,8 @@
  *   host_loop / bt_loop           ns per iteration of one integer loop
  *                                 (load, add, xor, imul, dec/jnz) run as
  *                                 host code and translated at CPL3
+ *   host_call / bt_call           ns per call+ret of a tiny function (the
+ *                                 RET goes through the lookup table)
  * Prints "name median min max" lines (ns), 7 repetitions each.
  * Usage: 45-bt-shadow [pages] [loop_iters]
  */
@@ -46,7 +48,9 @@
 
 extern const uint8_t prog_touch[], prog_touch_end[];
 extern const uint8_t prog_loop[], prog_loop_end[];
+extern const uint8_t prog_call[], prog_call_end[];
 uint64_t host_loop(uint64_t iters, const uint64_t *data);
+uint64_t host_call(uint64_t iters);
 
 /* touch: RCX pages from RDI, read (RSI=0) or write (RSI=1); hlt.
  * loop: the integer loop of host_loop over RDI=iters, RSI=data. */
@@ -74,6 +78,15 @@ __asm__(".pushsection .rodata\n"
 	"  jnz 4b\n"
 	"  hlt\n"
 	"prog_loop_end:\n"
+	"prog_call:\n"
+	"  xor %eax, %eax\n"
+	"6: call 7f\n"
+	"  dec %rdi\n"
+	"  jnz 6b\n"
+	"  hlt\n"
+	"7: add %rdi, %rax\n"
+	"  ret\n"
+	"prog_call_end:\n"
 	".popsection\n"
 	".text\n"
 	".globl host_loop\n"
@@ -87,6 +100,15 @@ __asm__(".pushsection .rodata\n"
 	"  imul %rdx, %rax\n"
 	"  dec %rdi\n"
 	"  jnz 5b\n"
+	"  ret\n"
+	".globl host_call\n"
+	"host_call:\n"
+	"  xor %eax, %eax\n"
+	"8: call 9f\n"
+	"  dec %rdi\n"
+	"  jnz 8b\n"
+	"  ret\n"
+	"9: add %rdi, %rax\n"
 	"  ret\n");
 
 static double now_ns(void)
@@ -284,6 +306,7 @@ int main(int argc, char **argv)
 	}
 	map4k(&mem, CODE_VA, CODE_GPA, P | US);
 	map4k(&mem, CODE_VA + 0x1000, CODE_GPA + 0x1000, P | RW | US);
+	map4k(&mem, 0x7ff000, CODE_GPA + 0x2000, P | RW | US); /* stack */
 	for (unsigned i = 0; i < pages; i++)
 		map4k(&mem, DATA_VA + i * 4096ull, DATA_GPA + i * 4096ull,
 		      P | RW | US);
@@ -342,8 +365,8 @@ int main(int argc, char **argv)
 		v[r] = (now_ns() - t0) / (double)iters;
 	}
 	report("host_loop", v);
-	bt_cache_flush(&cpu.cache);
 	memcpy(mem.host + CODE_GPA, prog_loop, prog_loop_end - prog_loop);
+	bt_vcpu_note_write(&cpu, CODE_GPA, 4096);
 	for (int r = 0; r < REPS; r++) {
 		if (run_guest(&cpu, iters, CODE_VA + 0x1000, 0, &ns))
 			return 1;
@@ -354,6 +377,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "45-bt-shadow: bt_loop result differs from host\n");
 		return 1;
 	}
+	for (int r = 0; r < REPS; r++) {
+		double t0 = now_ns();
+		volatile uint64_t sink = host_call(iters);
+
+		(void)sink;
+		v[r] = (now_ns() - t0) / (double)iters;
+	}
+	report("host_call", v);
+	memcpy(mem.host + CODE_GPA, prog_call, prog_call_end - prog_call);
+	bt_vcpu_note_write(&cpu, CODE_GPA, 4096);
+	cpu.ctx.gpr[X86_RSP] = 0x800000;
+	for (int r = 0; r < REPS; r++) {
+		if (run_guest(&cpu, iters, 0, 0, &ns))
+			return 1;
+		v[r] = ns / (double)iters;
+	}
+	report("bt_call", v);
+	if (cpu.ctx.gpr[X86_RAX] != host_call(iters)) {
+		fprintf(stderr, "45-bt-shadow: bt_call result differs from host\n");
+		return 1;
+	}
+	printf("# lookup-table hits %llu, misses %llu\n",
+	       (unsigned long long)bt_ibl_hits,
+	       (unsigned long long)cpu.cnt.ibl_misses);
 	printf("# hidden faults %llu, translations %llu, chained %llu\n",
 	       (unsigned long long)sh.cnt.hidden_faults,
 	       (unsigned long long)cpu.cnt.translations,

@@ -32,6 +32,8 @@ awk '{ m[$1] = $2 }
 	if (m["host_loop"] > 0)
 		printf "translated loop vs host: %.2fx (target <= 1.5x)\n",
 		       m["bt_loop"] / m["host_loop"]
+	if (m["host_call"] > 0)
+		printf "translated call/ret vs host: %.2fx\n", m["bt_call"] / m["host_call"]
 	if (m["gs_arch_prctl"] > 0 && m["gs_wrgsbase"] > 0)
 		printf "GS switch: wrgsbase %.1f ns, arch_prctl %.1f ns (%.0fx)\n",
 		       m["gs_wrgsbase"], m["gs_arch_prctl"],

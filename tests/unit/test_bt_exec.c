@@ -48,6 +48,7 @@ PROG(wild);
 PROG(indirect);
 PROG(spin);
 PROG(smc);
+PROG(ibl);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -138,6 +139,26 @@ __asm__(
 	"  jnz 8b\n"
 	"  hlt\n"
 	"prog_smc_end:\n"
+	/* returns through the lookup table must keep CF and OF */
+	"prog_ibl:\n"
+	"  mov $1000, %esi\n"
+	"  xor %ebx, %ebx\n"
+	"  xor %r12d, %r12d\n"
+	"10: call 11f\n"
+	"  adc $0, %rbx\n"
+	"  call 12f\n"
+	"  seto %al\n"
+	"  movzbl %al, %eax\n"
+	"  add %rax, %r12\n"
+	"  dec %esi\n"
+	"  jnz 10b\n"
+	"  hlt\n"
+	"11: stc\n"
+	"  ret\n"
+	"12: mov $0x7f, %cl\n"
+	"  add $1, %cl\n"
+	"  ret\n"
+	"prog_ibl_end:\n"
 	".popsection\n");
 
 /* Every test runs under both shadow policies. */
@@ -391,6 +412,24 @@ static void test_smc(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* Returns hit the lookup table after their first miss, with the flags
+ * the callee left. */
+static void test_ibl(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+	uint64_t hits = bt_ibl_hits;
+
+	load(f, prog_ibl, prog_ibl_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 1000);
+	assert_true(f->v.ctx.gpr[X86_R12] == 1000);
+	assert_true(f->v.cnt.ibl_misses <= 4);
+	assert_true(bt_ibl_hits - hits >= 1996);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -424,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 	};
 
 	int failed;
