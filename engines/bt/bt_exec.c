@@ -431,6 +431,41 @@ static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 	ibl_check(v, true);
 }
 
+void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out)
+{
+	*out = v->st;
+	memcpy(out->gpr, v->ctx.gpr, sizeof(out->gpr));
+	out->rip = v->rip;
+	out->rflags = (v->st.rflags & ~BT_HOST_FLAGS) |
+		      (v->ctx.rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;
+}
+
+int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in)
+{
+	const struct walk_ctx *w = &v->sh->ctx;
+	int rc = 0;
+
+	if (in->cr0 != w->cr0 || in->cr4 != w->cr4 || in->efer != w->efer)
+		rc |= bt_shadow_control_write(v->sh, in->cr0, in->cr4,
+					      in->efer);
+	if (in->cr3 != w->cr3)
+		rc |= bt_shadow_cr3_write(v->sh, in->cr3);
+	v->st = *in;
+	memcpy(v->ctx.gpr, in->gpr, sizeof(v->ctx.gpr));
+	v->rip = in->rip;
+	v->ctx.rflags = (in->rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;
+	/* CPL 1 and 2 access memory as supervisor: the kernel window and the
+	 * CPL0 blocks serve them (privilege checks use st's CS.DPL) */
+	v->cpl = x86_cpl(in) == 3 ? 3 : 0;
+	return rc ? -1 : 0;
+}
+
+int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
+{
+	v->st.cr3 = cr3;
+	return bt_shadow_cr3_write(v->sh, cr3);
+}
+
 void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len)
 {
 	for (uint64_t p = gpa & ~0xfffull; len && p < gpa + len; p += 4096)

@@ -28,6 +28,7 @@
 #include "bt/bt_cache.h"
 #include "bt/bt_ctx.h"
 #include "bt/bt_shadow.h"
+#include "machine/x86_state.h"
 
 enum bt_stop_kind {
 	BT_STOP_MONITOR,	/* instruction at rip needs the monitor */
@@ -62,7 +63,11 @@ struct bt_exec_counters {
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
 	uint64_t rip;
-	unsigned cpl;		/* 0 or 3: picks window and blocks */
+	unsigned cpl;		/* 3 = user window and blocks, else kernel */
+	/* The rest of the architectural state (segments, control registers,
+	 * MSRs, RFLAGS bits other than BT_HOST_FLAGS); its gpr[], rip and
+	 * arithmetic flags are stale: use bt_vcpu_state_get(). */
+	struct x86_state st;
 	struct bt_shadow *sh;
 	struct guest_mem *mem;
 	struct bt_cache cache;
@@ -97,6 +102,25 @@ static inline uint64_t bt_vcpu_flags(const struct bt_vcpu *v)
 {
 	return v->ctx.rflags & BT_HOST_FLAGS;
 }
+
+/*
+ * The complete guest state (out): registers from the context, RIP, the
+ * flags merged from the context (arithmetic, DF) and st (the others).
+ */
+void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out);
+
+/*
+ * Make (in) the guest state, as the monitor does after carrying out an
+ * instruction: registers, RIP and flags go to the context, the rest to st,
+ * the CPL follows CS.DPL (1 and 2 run as 0), and a changed CR3 / CR0 / CR4 / EFER is passed
+ * to the shadow (bt_shadow_cr3_write / _control_write). A CR3 write of
+ * the same value (a TLB flush) must use bt_vcpu_cr3_write(). Returns 0, or
+ * -1 when the shadow could not follow (host mmap failure).
+ */
+int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in);
+
+/* MOV to CR3 (cr3), same value or not. Returns 0 or -1. */
+int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3);
 
 /*
  * Guest RAM [gpa, gpa+len) was written by someone other than translated

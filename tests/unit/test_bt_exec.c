@@ -430,6 +430,61 @@ static void test_ibl(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* State in and out: registers and flags split between the context and
+ * st, CPL from CS, CR3 changes reach the shadow. */
+static void test_state(void **state)
+{
+	struct fixture *f = *state;
+	struct x86_state in, out;
+	struct bt_stop s;
+
+	load(f, prog_arith, prog_arith_end);
+	bt_vcpu_state_get(&f->v, &in);
+	assert_true(in.cr3 == 0 || in.cr3 == CR3); /* st starts zeroed */
+	memset(&in, 0, sizeof(in));
+	for (int i = 0; i < 16; i++)
+		in.gpr[i] = 0x1000 + i;
+	in.gpr[X86_RSP] = STACK_VA + 0x1000;
+	in.rip = CODE_VA;
+	in.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_IF | X86_RFLAGS_CF |
+		    X86_RFLAGS_ZF;
+	in.seg[X86_CS].dpl = 3;
+	in.seg[X86_CS].selector = 0x2b;
+	in.cr0 = f->sh.ctx.cr0;
+	in.cr4 = f->sh.ctx.cr4;
+	in.efer = f->sh.ctx.efer;
+	in.cr3 = CR3;
+	in.lstar = 0xffffffff80001000ull;
+	assert_int_equal(bt_vcpu_state_set(&f->v, &in), 0);
+	assert_int_equal(f->v.cpl, 3);
+	bt_vcpu_state_get(&f->v, &out);
+	assert_memory_equal(&in, &out, sizeof(in));
+	/* IF stays in st while the arithmetic flags run in the host */
+	assert_false(f->v.ctx.rflags & X86_RFLAGS_IF);
+	assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
+	/* running changes the context; state_get sees it, IF kept */
+	*pte_slot(f, CODE_VA) |= RW;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	bt_vcpu_state_get(&f->v, &out);
+	assert_true(out.rip == s.rip && out.gpr[X86_RBX] == 55);
+	assert_true(out.rflags & X86_RFLAGS_IF);
+	/* a new CR3 goes to the shadow */
+	in = out;
+	in.cr3 = CR3 + 0x80000;
+	in.seg[X86_CS].dpl = 0;
+	assert_int_equal(bt_vcpu_state_set(&f->v, &in), 0);
+	assert_true(f->sh.ctx.cr3 == CR3 + 0x80000);
+	assert_int_equal(f->v.cpl, 0);
+	if (policy == BT_SHADOW_VTLB)
+		assert_true(f->sh.cnt.cr3_flushes == 1);
+	/* the same CR3 written again is still a TLB flush */
+	assert_int_equal(bt_vcpu_cr3_write(&f->v, CR3 + 0x80000), 0);
+	if (policy == BT_SHADOW_VTLB)
+		assert_true(f->sh.cnt.cr3_flushes == 2);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -464,6 +519,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 	};
 
 	int failed;
