@@ -14,6 +14,11 @@
  *   host_loop / bt_loop           ns per iteration of one integer loop
  *                                 (load, add, xor, imul, dec/jnz) run as
  *                                 host code and translated at CPL3
+ *   switch_vtlb / switch_trace    ns per round of: CR3 switch to the other
+ *                                 of two address spaces, then read one
+ *                                 byte of each of 256 pages there (vtlb
+ *                                 refills after every switch, trace keeps
+ *                                 both spaces' shadows)
  *   host_call / bt_call           ns per call+ret of a tiny function (the
  *                                 RET goes through the lookup table)
  * Prints "name median min max" lines (ns), 7 repetitions each.
@@ -134,9 +139,10 @@ static void report(const char *name, double *v)
 
 static uint64_t next_table = CR3 + 0x1000;
 
-static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)
+static void map4k_in(struct guest_mem *m, uint64_t cr3, uint64_t va,
+		     uint64_t gpa, uint64_t fl)
 {
-	uint64_t table = CR3;
+	uint64_t table = cr3;
 
 	for (int level = 4; level > 1; level--) {
 		uint64_t *e = (uint64_t *)(m->host + table) +
@@ -149,6 +155,11 @@ static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)
 		table = *e & 0x000ffffffffff000ull;
 	}
 	((uint64_t *)(m->host + table))[(va >> 12) & 511] = gpa | fl;
+}
+
+static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)
+{
+	map4k_in(m, CR3, va, gpa, fl);
 }
 
 /* Data PTEs as the guest kernel makes them: A and D clear. */
@@ -283,6 +294,50 @@ static int run_guest(struct bt_vcpu *cpu, uint64_t rdi, uint64_t rsi,
 	return 0;
 }
 
+#define CR3_B 0x180000ull
+
+/* Alternate between two address spaces touching 256 pages in each. */
+static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
+			const struct walk_ctx *ctx)
+{
+	const unsigned pages = 256, rounds = 200;
+	static struct bt_vcpu cpu;
+	struct bt_shadow sh;
+	char err[256], name[32];
+	double v[REPS], ns;
+
+	if (bt_shadow_create(&sh, mem, pol, ctx, err, sizeof(err)) ||
+	    bt_vcpu_create(&cpu, &sh, 4 << 20, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	cpu.cpl = 3;
+	for (int r = 0; r < REPS; r++) {
+		double total = 0;
+
+		for (unsigned k = 0; k < rounds; k++) {
+			double t0 = now_ns();
+
+			if (bt_vcpu_cr3_write(&cpu, k & 1 ? CR3_B : CR3))
+				return -1;
+			total += now_ns() - t0;
+			if (run_guest(&cpu, DATA_VA, 0, pages, &ns))
+				return -1;
+			total += ns;
+		}
+		v[r] = total / rounds;
+	}
+	snprintf(name, sizeof(name), "switch_%s", bt_shadow_policy_name(pol));
+	report(name, v);
+	printf("# %s: hidden faults %llu, PT-write traps %llu, spaces kept %llu\n",
+	       name, (unsigned long long)sh.cnt.hidden_faults,
+	       (unsigned long long)sh.cnt.pt_writes,
+	       (unsigned long long)sh.cnt.as_switches);
+	bt_vcpu_destroy(&cpu);
+	bt_shadow_destroy(&sh);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned pages = argc > 1 ? (unsigned)atoi(argv[1]) : 8192;
@@ -347,6 +402,16 @@ int main(int argc, char **argv)
 		x[r] = ns / pages;
 		faults[2] += sh.cnt.hidden_faults - f0;
 	}
+	/* a second address space over other RAM, same code */
+	next_table = CR3_B + 0x1000;
+	map4k_in(&mem, CR3_B, CODE_VA, CODE_GPA, P | US);
+	map4k_in(&mem, CR3_B, 0x7ff000, CODE_GPA + 0x2000, P | RW | US);
+	for (unsigned i = 0; i < 256; i++)
+		map4k_in(&mem, CR3_B, DATA_VA + i * 4096ull,
+			 DATA_GPA + (pages + i) * 4096ull, P | RW | US);
+	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx) ||
+	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx))
+		return 1;
 	report("bt_fault_first_read", v);
 	report("bt_fault_first_write", w);
 	report("bt_fault_refill_read", x);

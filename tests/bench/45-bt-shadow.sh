@@ -32,6 +32,9 @@ awk '{ m[$1] = $2 }
 	if (m["host_loop"] > 0)
 		printf "translated loop vs host: %.2fx (target <= 1.5x)\n",
 		       m["bt_loop"] / m["host_loop"]
+	if (m["switch_trace"] > 0)
+		printf "CR3 switch + 256-page touch: vtlb %.0f ns, trace %.0f ns (%.0fx)\n",
+		       m["switch_vtlb"], m["switch_trace"], m["switch_vtlb"] / m["switch_trace"]
 	if (m["host_call"] > 0)
 		printf "translated call/ret vs host: %.2fx\n", m["bt_call"] / m["host_call"]
 	if (m["gs_arch_prctl"] > 0 && m["gs_wrgsbase"] > 0)
