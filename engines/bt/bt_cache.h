@@ -37,6 +37,7 @@ struct bt_exit_rec {
 	struct bt_block *block;
 	uint8_t *stub;		/* its exit stub: patched to chain */
 	bool chained;		/* stub now jumps straight to a block */
+	uint8_t orig[5];	/* stub bytes a cross-page chain replaced */
 };
 
 /* Host code offset -> guest instruction, for precise faults. */

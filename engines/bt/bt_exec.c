@@ -41,13 +41,28 @@ static void ibl_reset(struct bt_vcpu *v, int lvl)
 	v->ibl_dirty[lvl] = false;
 }
 
-/* Empty the tables if blocks or translations changed since they were
- * filled. */
+#define XCHAIN_MAX 16384u
+
+/* Undo every cross-page chain (their stubs exit to the dispatcher
+ * again). */
+static void xchain_drop(struct bt_vcpu *v)
+{
+	for (uint32_t i = 0; i < v->nxchain; i++) {
+		memcpy(v->xchain[i]->stub, v->xchain[i]->orig, 5);
+		v->xchain[i]->chained = false;
+	}
+	v->cnt.unchained += v->nxchain;
+	v->nxchain = 0;
+}
+
+/* Empty the lookup tables and undo cross-page chains if blocks or
+ * translations changed since they were made. */
 static void ibl_check(struct bt_vcpu *v, bool blocks_changed)
 {
 	if (!blocks_changed && v->ibl_gen == v->sh->gen)
 		return;
 	v->ibl_gen = v->sh->gen;
+	xchain_drop(v);
 	for (int lvl = 0; lvl < 2; lvl++) {
 		if (v->ibl_dirty[lvl]) {
 			ibl_reset(v, lvl);
@@ -268,7 +283,18 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		ibl_reset(v, lvl);
 	}
 	v->ibl_gen = sh->gen;
+	v->xchain = calloc(XCHAIN_MAX, sizeof(*v->xchain));
+	if (!v->xchain) {
+		snprintf(err, errlen, "bt: chain list: out of memory");
+		free(v->ibl[0]);
+		free(v->ibl[1]);
+		bt_cache_destroy(&v->cache);
+		bt_cache_destroy(&v->step);
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
 	if (bt_fault_install(err, errlen)) {
+		free(v->xchain);
 		free(v->ibl[0]);
 		free(v->ibl[1]);
 		bt_cache_destroy(&v->cache);
@@ -303,6 +329,8 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	bt_cache_destroy(&v->step);
 	free(v->ibl[0]);
 	free(v->ibl[1]);
+	free(v->xchain);
+	v->xchain = NULL;
 	v->ibl[0] = v->ibl[1] = NULL;
 	munmap(v->kick_page, 4096);
 	v->kick_page = NULL;
@@ -320,13 +348,20 @@ static void chain_try(struct bt_vcpu *v, struct bt_exit_rec *rec,
 		      struct bt_block *to)
 {
 	struct bt_block *from = rec->block;
+	bool cross = ((from->rip ^ to->rip) & ~0xfffull) ||
+		     ((from->gpa ^ to->gpa) & ~0xfffull);
 	int32_t rel;
 
 	if (rec->chained || to->monitor_only || from->step || to->step ||
-	    to->gpa2 != BT_NO_PAGE || from->cpl != to->cpl ||
-	    ((from->rip ^ to->rip) & ~0xfffull) ||
-	    ((from->gpa ^ to->gpa) & ~0xfffull))
+	    to->gpa2 != BT_NO_PAGE || from->cpl != to->cpl)
 		return;
+	if (cross) {
+		if (v->nxchain == XCHAIN_MAX)
+			return;
+		memcpy(rec->orig, rec->stub, 5);
+		v->xchain[v->nxchain++] = rec;
+		v->cnt.chained_cross++;
+	}
 	rel = (int32_t)(to->code - (rec->stub + 5));
 	rec->stub[0] = 0xe9;
 	memcpy(rec->stub + 1, &rel, 4);
@@ -413,6 +448,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			return false;
 		case BT_XLATE_FULL:
 			bt_cache_flush(&v->cache);
+			v->nxchain = 0;	/* their stubs are gone with the code */
 			ibl_check(v, true);
 			break;
 		}

@@ -58,6 +58,7 @@ struct bt_exec_counters {
 	uint64_t chained, kicks;
 	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
 	uint64_t ibl_misses, ibl_fills, ibl_resets;
+	uint64_t chained_cross, unchained;
 };
 
 struct bt_vcpu {
@@ -78,6 +79,8 @@ struct bt_vcpu {
 	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
 	bool ibl_dirty[2];
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
+	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
+	uint32_t nxchain;
 	volatile int kicked;
 
 	/* filled by the fault handler when it takes over */
@@ -139,11 +142,13 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * Run from v->rip at v->cpl for at most (max_blocks) dispatches
  * (0 = unlimited; chained blocks do not come back to the dispatcher, so
  * only a kick stops a chained loop).
- * Direct branches to a block on the same guest page are chained: the
- * exit stub is patched into a jump to the target block. Same-page
- * targets stay valid as long as the source block is entered at all
- * (its page is re-translated through the guest tables at every dispatch);
- * cross-page targets always go through the dispatcher.
+ * Direct branches are chained: the exit stub is patched into a jump to
+ * the target block. A same-page chain stays valid as long as the source
+ * block is entered at all (its page is re-translated through the guest
+ * tables at every dispatch). A cross-page chain assumes the target page's
+ * translation, so all of them are undone whenever guest translations may
+ * have changed (the shadow's generation: CR3, INVLPG, PT writes) or
+ * blocks were dropped.
  *
  * Indirect branches (RET, JMP/CALL through a register or memory) first
  * try a per-level lookup table from guest RIP to block (bt_ctx.h); a miss

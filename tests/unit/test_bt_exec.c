@@ -49,6 +49,7 @@ PROG(indirect);
 PROG(spin);
 PROG(smc);
 PROG(ibl);
+PROG(xpage);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -159,6 +160,16 @@ __asm__(
 	"  add $1, %cl\n"
 	"  ret\n"
 	"prog_ibl_end:\n"
+	/* loops through code on the next page (raw jumps: no relocations) */
+	"prog_xpage:\n"
+	"  mov $100, %ecx\n"
+	"  xor %eax, %eax\n"
+	"20: .byte 0xe9\n"
+	"  .long 0x1000 - (21f - prog_xpage)\n"
+	"21: dec %ecx\n"
+	"  jnz 20b\n"
+	"  hlt\n"
+	"prog_xpage_end:\n"
 	".popsection\n");
 
 /* Every test runs under both shadow policies. */
@@ -485,6 +496,44 @@ static void test_state(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* Page-2 code: add $n, %rax; jmp back to (back). */
+static void xpage_code(uint8_t *p, uint8_t n, uint32_t back)
+{
+	int32_t rel = (int32_t)back - (0x1000 + 4 + 5);
+
+	p[0] = 0x48, p[1] = 0x83, p[2] = 0xc0, p[3] = n;
+	p[4] = 0xe9;
+	memcpy(p + 5, &rel, 4);
+}
+
+/* Branches across pages are chained too, and undone when the target
+ * page's translation changes. */
+static void test_cross_page_chain(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t back = 12; /* offset of 21: mov(5) xor(2) jmp(5) */
+	struct bt_stop s;
+
+	xpage_code(f->mem.host + CODE_GPA + 0x1000, 1, back);
+	xpage_code(f->mem.host + CODE_GPA + 0x2000, 2, back);
+	*pte_slot(f, CODE_VA + 0x1000) = (CODE_GPA + 0x1000) | P | US;
+	load(f, prog_xpage, prog_xpage_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 100);
+	assert_true(f->v.cnt.chained_cross >= 2);
+	assert_true(f->v.cnt.branch_exits < 20); /* not 200 dispatches */
+	/* the guest remaps page 2 and flushes it from its TLB */
+	*pte_slot(f, CODE_VA + 0x1000) = (CODE_GPA + 0x2000) | P | US;
+	assert_int_equal(bt_shadow_invlpg(&f->sh, CODE_VA + 0x1000), 0);
+	f->v.rip = CODE_VA;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 200);
+	assert_true(f->v.cnt.unchained >= 2);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -520,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
+						teardown),
 	};
 
 	int failed;
