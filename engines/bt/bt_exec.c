@@ -622,4 +622,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 	}
 	bt_gs_set(old_gs);
 	stop->rip = v->rip;
+	if (stop->kind == BT_STOP_EXCEPTION && stop->vector < 32)
+		v->cnt.exceptions[stop->vector]++;
+	if (stop->kind == BT_STOP_MMIO)
+		v->cnt.mmio_stops++;
 }

@@ -59,6 +59,8 @@ struct bt_exec_counters {
 	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
 	uint64_t ibl_misses, ibl_fills, ibl_resets;
 	uint64_t chained_cross, unchained;
+	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
+	uint64_t mmio_stops;
 };
 
 struct bt_vcpu {

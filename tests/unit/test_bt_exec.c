@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
 #include "bt/bt_shadow.h"
 #include "machine/guest_mem.h"
@@ -330,6 +331,22 @@ static void test_divide_error(void **state)
 	assert_int_equal(s.vector, X86_VEC_DE);
 	assert_true(s.rip == CODE_VA + 9);
 	assert_true(f->v.ctx.gpr[X86_RAX] == 7);
+	{
+		/* counters in the shared vocabulary */
+		struct engine_counters c = { 0 };
+		const struct engine_stat *st;
+
+		bt_counters_add(&f->v, &c);
+		assert_true(c.traps.count[TRAP_GUEST_EXCEPTION] == 1);
+		assert_true(c.traps.exception_by_vector[X86_VEC_DE] == 1);
+		assert_true(c.traps.count[TRAP_HIDDEN_PAGE_FAULT] ==
+			    f->sh.cnt.hidden_faults);
+		st = engine_stat_find(&c, "bt_translations");
+		assert_non_null(st);
+		assert_true(st->value == f->v.cnt.translations &&
+			    st->value >= 1);
+		assert_non_null(engine_stat_find(&c, "bt_pt_write_traps"));
+	}
 	bt_vcpu_destroy(&f->v);
 }
 
