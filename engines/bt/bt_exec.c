@@ -312,7 +312,6 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 			}
 		}
 	}
-	bt_fault_escape_set(escape_fault, NULL);
 	return 0;
 }
 
@@ -323,7 +322,6 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	for (unsigned a = 0; a < v->sh->nas; a++)
 		for (int s = 0; s < BT_SPACE_NR; s++)
 			bt_fault_window_remove(&v->sh->as[a].win[s]);
-	bt_fault_escape_set(NULL, NULL);
 	bt_fault_uninstall();
 	bt_cache_destroy(&v->cache);
 	bt_cache_destroy(&v->step);
@@ -532,6 +530,9 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 	bt_ibl_ctx = &v->ctx;
 	bt_ibl_table0 = v->ibl[0];
 	bt_ibl_table3 = v->ibl[1];
+	/* the hook is process-wide: claim it for this vCPU's run (with no
+	 * vCPU running it passes everything on) */
+	bt_fault_escape_set(escape_fault, NULL);
 	ibl_check(v, false);
 	for (uint64_t n = 0;; n++) {
 		struct bt_block *b;

@@ -16,9 +16,15 @@
  *                                 host code and translated at CPL3
  *   switch_vtlb / switch_trace    ns per round of: CR3 switch to the other
  *                                 of two address spaces, then read one
- *                                 byte of each of 256 pages there (vtlb
+ *                                 byte of each of min(pages, 256) pages (vtlb
  *                                 refills after every switch, trace keeps
  *                                 both spaces' shadows)
+ *   host_timer_latency            ns from a POSIX timer deadline to its
+ *                                 signal handler interrupting a host spin
+ *                                 loop (the floor of the next one)
+ *   timer_kick_latency            ns from a timer deadline to bt_exec_run()
+ *                                 returning at a block boundary of a
+ *                                 spinning guest (signal + kick)
  *   host_call / bt_call           ns per call+ret of a tiny function (the
  *                                 RET goes through the lookup table)
  * Prints "name median min max" lines (ns), 7 repetitions each.
@@ -37,6 +43,7 @@
 #include "bt/bt_exec.h"
 #include "bt/bt_gs.h"
 #include "bt/bt_shadow.h"
+#include "bt/bt_timer.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
 
@@ -54,6 +61,7 @@
 extern const uint8_t prog_touch[], prog_touch_end[];
 extern const uint8_t prog_loop[], prog_loop_end[];
 extern const uint8_t prog_call[], prog_call_end[];
+extern const uint8_t prog_spin[], prog_spin_end[];
 uint64_t host_loop(uint64_t iters, const uint64_t *data);
 uint64_t host_call(uint64_t iters);
 
@@ -92,6 +100,10 @@ __asm__(".pushsection .rodata\n"
 	"7: add %rdi, %rax\n"
 	"  ret\n"
 	"prog_call_end:\n"
+	"prog_spin:\n"
+	"10: inc %rax\n"
+	"  jmp 10b\n"
+	"prog_spin_end:\n"
 	".popsection\n"
 	".text\n"
 	".globl host_loop\n"
@@ -247,6 +259,46 @@ static void bench_host_parts(struct guest_mem *m, unsigned pages)
 	munmap(none, 4096);
 }
 
+static volatile uint64_t host_timer_hit;
+
+static void host_timer_handler(int sig)
+{
+	(void)sig;
+	host_timer_hit = (uint64_t)now_ns();
+}
+
+static void bench_host_timer(void)
+{
+	struct sigevent ev = { 0 };
+	struct sigaction sa = { 0 }, old;
+	timer_t id;
+	double v[REPS];
+
+	sa.sa_handler = host_timer_handler;
+	sigaction(SIGRTMIN + 6, &sa, &old);
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIGRTMIN + 6;
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, &id))
+		return;
+	for (int r = 0; r < REPS; r++) {
+		uint64_t deadline = (uint64_t)now_ns() + 2000000;
+		struct itimerspec its = {
+			.it_value = { (time_t)(deadline / 1000000000ull),
+				      (long)(deadline % 1000000000ull) },
+		};
+
+		host_timer_hit = 0;
+		timer_settime(id, TIMER_ABSTIME, &its, NULL);
+		while (!host_timer_hit)
+			;
+		v[r] = (double)(host_timer_hit - deadline);
+	}
+	timer_delete(id);
+	sigaction(SIGRTMIN + 6, &old, NULL);
+	report("host_timer_latency", v);
+}
+
 static void bench_host_fault(struct guest_mem *m, unsigned pages)
 {
 	double v[REPS];
@@ -298,9 +350,9 @@ static int run_guest(struct bt_vcpu *cpu, uint64_t rdi, uint64_t rsi,
 
 /* Alternate between two address spaces touching 256 pages in each. */
 static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
-			const struct walk_ctx *ctx)
+			const struct walk_ctx *ctx, unsigned pages)
 {
-	const unsigned pages = 256, rounds = 200;
+	const unsigned rounds = 200;
 	static struct bt_vcpu cpu;
 	struct bt_shadow sh;
 	char err[256], name[32];
@@ -369,6 +421,7 @@ int main(int argc, char **argv)
 	bench_gs();
 	bench_host_fault(&mem, pages);
 	bench_host_parts(&mem, pages);
+	bench_host_timer();
 
 	if (bt_shadow_create(&sh, &mem, BT_SHADOW_VTLB, &ctx, err, sizeof(err)) ||
 	    bt_vcpu_create(&cpu, &sh, 16 << 20, err, sizeof(err))) {
@@ -406,11 +459,13 @@ int main(int argc, char **argv)
 	next_table = CR3_B + 0x1000;
 	map4k_in(&mem, CR3_B, CODE_VA, CODE_GPA, P | US);
 	map4k_in(&mem, CR3_B, 0x7ff000, CODE_GPA + 0x2000, P | RW | US);
-	for (unsigned i = 0; i < 256; i++)
+	unsigned sw_pages = pages < 256 ? pages : 256;
+
+	for (unsigned i = 0; i < sw_pages; i++)
 		map4k_in(&mem, CR3_B, DATA_VA + i * 4096ull,
 			 DATA_GPA + (pages + i) * 4096ull, P | RW | US);
-	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx) ||
-	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx))
+	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages) ||
+	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx, sw_pages))
 		return 1;
 	report("bt_fault_first_read", v);
 	report("bt_fault_first_write", w);
@@ -462,6 +517,32 @@ int main(int argc, char **argv)
 	if (cpu.ctx.gpr[X86_RAX] != host_call(iters)) {
 		fprintf(stderr, "45-bt-shadow: bt_call result differs from host\n");
 		return 1;
+	}
+	{
+		struct bt_timer t;
+		struct bt_stop st;
+
+		memcpy(mem.host + CODE_GPA, prog_spin, prog_spin_end - prog_spin);
+		bt_vcpu_note_write(&cpu, CODE_GPA, 4096);
+		if (bt_timer_start(&t, &cpu, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		for (int r = 0; r < REPS; r++) {
+			uint64_t deadline = bt_timer_now_ns() + 2000000;
+
+			cpu.rip = CODE_VA;
+			bt_timer_arm(&t, deadline);
+			bt_exec_run(&cpu, 0, &st);
+			v[r] = (double)(bt_timer_now_ns() - deadline);
+			if (st.kind != BT_STOP_KICK) {
+				fprintf(stderr, "45-bt-shadow: spin stopped with "
+					"kind %d\n", st.kind);
+				return 1;
+			}
+		}
+		bt_timer_stop(&t);
+		report("timer_kick_latency", v);
 	}
 	printf("# lookup-table hits %llu, misses %llu\n",
 	       (unsigned long long)bt_ibl_hits,

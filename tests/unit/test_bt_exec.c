@@ -23,6 +23,7 @@
 
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
+#include "bt/bt_timer.h"
 #include "bt/bt_shadow.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -551,6 +552,32 @@ static void test_cross_page_chain(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* The timer thread stops a spinning guest no earlier than its deadline,
+ * at a block boundary with the flags intact; re-arming works. */
+static void test_timer(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_timer t;
+	struct bt_stop s;
+	char err[128];
+
+	load(f, prog_spin, prog_spin_end);
+	assert_int_equal(bt_timer_start(&t, &f->v, err, sizeof(err)), 0);
+	for (int round = 0; round < 3; round++) {
+		uint64_t start = bt_timer_now_ns();
+
+		bt_timer_arm(&t, start + 3000000);
+		bt_exec_run(&f->v, 0, &s);
+		assert_int_equal(s.kind, BT_STOP_KICK);
+		assert_true(bt_timer_now_ns() - start >= 3000000);
+		assert_true(s.rip == CODE_VA + 3);
+		assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
+	}
+	assert_true(t.fires == 3);
+	bt_timer_stop(&t);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -583,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
