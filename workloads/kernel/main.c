@@ -43,7 +43,7 @@ void kmain(uint64_t bootinfo_pa, uint64_t pvh_pa)
 	idt_init();
 	syscall_init();
 	proc_init((uint64_t)boot_stack_top);
-	apic_init();
+	apic_init((bi->flags & VMB_BOOT_F_PVH) != 0);
 
 	struct vmb_params cmd;
 	const char *err = cmdline_parse(bi->cmdline, &cmd);
