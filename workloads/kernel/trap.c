@@ -12,6 +12,7 @@
 #include "console.h"
 #include "gdt.h"
 #include "proc.h"
+#include "pvm.h"
 #include "syscall.h"
 #include "trap.h"
 #include "vm.h"
@@ -142,7 +143,7 @@ void trap(struct trapframe *tf)
 			return;
 		break;
 	}
-	if (fixup_apply(tf))
+	if (fixup_apply(tf) || pvm_trap_fixup(tf))
 		return;
 	trap_fatal(tf);
 }
