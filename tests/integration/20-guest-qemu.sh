@@ -73,6 +73,25 @@ if [ "$update" = 1 ]; then
 	echo "golden checksums rewritten: $golden"
 fi
 
+# ---- macro workloads: the guest agrees with the native host build --------------
+native=$build/guest/vmbench-native
+if [ -x "$native" ]; then
+	for name in $("$native" 2>&1 | sed -n 's/^workloads: //p'); do
+		line=$(grep "^$name " "$golden") || continue
+		rest=${line#"$name"}
+		params=$(echo "${rest% *}" | sed 's/^ *//; s/ *$//')
+		got=$("$native" "bench=$name" $params 2>/dev/null |
+			sed -n 's/.*"ev":"checksum".*"value":"\([^"]*\)".*/\1/p')
+		if [ "$got" != "${line##* }" ]; then
+			fail "$name: native checksum $got, guest golden ${line##* }"
+		else
+			echo "ok   $name: native host build agrees"
+		fi
+	done
+else
+	echo "note: $native not built, native cross-check skipped"
+fi
+
 # ---- a whole suite in one boot ------------------------------------------------
 log=$tmp/micro.log
 rc=$(boot "bench=micro iters=50 size=2" "$log")
