@@ -6,6 +6,9 @@
  */
 #include "engine.h"
 
+extern const struct engine_ops kvm_engine_ops;	/* engines/kvm/kvm_engine.c */
+
 const struct engine_ops *const engine_table[] = {
+	&kvm_engine_ops,
 	NULL,
 };
