@@ -45,15 +45,15 @@ lines_ok() {
 # ---- golden checksums, one boot per workload ---------------------------------
 update=${VMB_GOLDEN_UPDATE:-0}
 [ "$update" = 1 ] && : > "$tmp/golden.new"
-grep -v '^#' "$golden" | while read -r name rest; do
+grep -v '^#' "$golden" | while read -r name iters size seed want; do
 	[ -n "$name" ] || continue
-	want=${rest##* }			# last word
-	params=$(echo "${rest% *}" | sed 's/ *$//')	# the words between
+	params="iters=$iters size=$size seed=$seed"
 	log=$tmp/$name.log
 	rc=$(boot "bench=$name $params" "$log")
 	got=$(field "$log" checksum value "$name")
 	if [ "$update" = 1 ]; then
-		printf '%-12s %-24s %s\n' "$name" "$params" "$got" >> "$tmp/golden.new"
+		printf '%-10s %-10s %-10s %-4s %s\n' "$name" "$iters" "$size" \
+			"$seed" "$got" >> "$tmp/golden.new"
 	fi
 	if [ "$rc" != 1 ]; then
 		echo "FAIL: $name: QEMU exit $rc (guest status $(( (rc - 1) / 2 ))), log:"
@@ -61,6 +61,10 @@ grep -v '^#' "$golden" | while read -r name rest; do
 		echo x >> "$tmp/failed"
 	elif ! lines_ok "$log"; then
 		echo "FAIL: $name: malformed @vmb line"; echo x >> "$tmp/failed"
+	elif [ "$(field "$log" start iters "$name")" != "$iters" ] ||
+		[ "$(field "$log" start size "$name")" != "$size" ]; then
+		echo "FAIL: $name: start line does not report iters=$iters size=$size"
+		echo x >> "$tmp/failed"
 	elif [ "$update" != 1 ] && [ "$got" != "$want" ]; then
 		echo "FAIL: $name: checksum $got, golden $want"; echo x >> "$tmp/failed"
 	else
@@ -69,7 +73,8 @@ grep -v '^#' "$golden" | while read -r name rest; do
 done
 [ -f "$tmp/failed" ] && fails=$((fails + $(wc -l < "$tmp/failed")))
 if [ "$update" = 1 ]; then
-	{ grep '^#' "$golden"; cat "$tmp/golden.new"; } > "$golden.tmp" && mv "$golden.tmp" "$golden"
+	{ grep '^#' "$golden"; cat "$tmp/golden.new"; } > "$tmp/golden.all" &&
+		cp "$tmp/golden.all" "$golden"
 	echo "golden checksums rewritten: $golden"
 fi
 
@@ -78,12 +83,11 @@ native=$build/guest/vmbench-native
 if [ -x "$native" ]; then
 	for name in $("$native" 2>&1 | sed -n 's/^workloads: //p'); do
 		line=$(grep "^$name " "$golden") || continue
-		rest=${line#"$name"}
-		params=$(echo "${rest% *}" | sed 's/^ *//; s/ *$//')
-		got=$("$native" "bench=$name" $params 2>/dev/null |
+		set -- $line
+		got=$("$native" "bench=$name" "iters=$2" "size=$3" "seed=$4" 2>/dev/null |
 			sed -n 's/.*"ev":"checksum".*"value":"\([^"]*\)".*/\1/p')
-		if [ "$got" != "${line##* }" ]; then
-			fail "$name: native checksum $got, guest golden ${line##* }"
+		if [ "$got" != "$5" ]; then
+			fail "$name: native checksum $got, guest golden $5"
 		else
 			echo "ok   $name: native host build agrees"
 		fi
