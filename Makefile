@@ -13,14 +13,14 @@
 .DEFAULT_GOAL := all
 .SUFFIXES:
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 CC := gcc
 BUILD := build
 OPT ?= -O2
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 
-CPPFLAGS := -D_GNU_SOURCE -Iengines -Iworkloads/include -Iharness \
-	-DVMB_GIT_REV='"$(GIT_REV)"'
+CPPFLAGS := -D_GNU_SOURCE -Iengines -Iworkloads/include -Iharness
 CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -62,6 +62,13 @@ $(BUILD)/san/%.o: %.c
 $(BUILD)/san/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Only the result store records the revision: rebuild it, not everything,
+# when the revision changes (the stamp is rewritten only on a change).
+REV_STAMP := $(BUILD)/git-rev
+$(shell mkdir -p $(BUILD); [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP))
+$(BUILD)/rel/harness/db.o $(BUILD)/san/harness/db.o: $(REV_STAMP)
+$(BUILD)/rel/harness/db.o $(BUILD)/san/harness/db.o: CPPFLAGS += -DVMB_GIT_REV='"$(GIT_REV)"'
 
 $(REL_LIB): $(call objs,rel,$(LIB_SRCS))
 	@rm -f $@

@@ -1,0 +1,14 @@
+/*
+ * registry.c - the engines vmbench knows, in display order.
+ *
+ * Each engine adds one line here (its ops struct is defined in its own
+ * directory). Keep the table NULL-terminated.
+ */
+#include "engine.h"
+
+extern const struct engine_ops kvm_engine_ops;	/* engines/kvm/kvm_engine.c */
+
+const struct engine_ops *const engine_table[] = {
+	&kvm_engine_ops,
+	NULL,
+};
