@@ -63,7 +63,7 @@ static void num_fmt(char *buf, size_t len, double v)
 
 static void value_fmt(char *buf, size_t len, const struct series *s)
 {
-	char m[32], lo[32], hi[32];
+	char m[24], lo[24], hi[24];
 	struct stats_summary st;
 	if (!s || series_summary(s, &st) || st.n == 0) {
 		snprintf(buf, len, "-");
