@@ -214,6 +214,43 @@ int pvm_watchdog_check(struct pvm *p, struct kvm_vcpu *vcpu,
 	return 1;
 }
 
+/* The value of "bench=" in (cmdline) into (out); "" when absent. */
+static void cmdline_bench(const char *cmdline, char *out, size_t outlen)
+{
+	const char *p = cmdline, *hit;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (p && (hit = strstr(p, "bench=")) != NULL) {
+		if (hit == cmdline || hit[-1] == ' ') {
+			for (hit += 6; *hit && *hit != ' ' && n + 1 < outlen;
+			     hit++)
+				out[n++] = *hit;
+			out[n] = '\0';
+			return;
+		}
+		p = hit + 6;
+	}
+}
+
+int pvm_cmdline_check(struct pvm *p, const char *cmdline, struct run_exit *x)
+{
+	char bench[64];
+
+	if (!p->active)
+		return 0;
+	cmdline_bench(cmdline, bench, sizeof(bench));
+	if (strcmp(bench, "hypercall") != 0)
+		return 0;
+	p->vmcall_refused++;
+	x->reason = RUN_EXIT_UNSUPPORTED_ON_BACKEND;
+	snprintf(x->message, sizeof(x->message), "unsupported on this "
+		 "backend: the hypercall workload executes VMCALL, which "
+		 "livelocks in PVM's instruction emulator (re-emulated "
+		 "forever, RIP never advances); refused before boot");
+	return 1;
+}
+
 void pvm_counters_add(const struct pvm *p, struct machine *m,
 		      struct engine_counters *c)
 {
