@@ -81,6 +81,7 @@ static int pvm_soft_int_deliver(struct kvm_vcpu *vcpu, struct machine *m,
 {
 	struct idt_gate g;
 	uint64_t raw[2], frame[5], rsp = r->rsp;
+	bool cs_changes;
 
 	if (vec * 16 + 15 > sr->idt.limit ||
 	    kvm_guest_vcopy(m, sr, sr->idt.base + vec * 16, raw, 16, false,
@@ -115,8 +116,8 @@ static int pvm_soft_int_deliver(struct kvm_vcpu *vcpu, struct machine *m,
 	rsp -= sizeof(frame);
 	if (kvm_guest_vcopy(m, sr, rsp, frame, sizeof(frame), true, NULL) < 0)
 		goto bad_stack;
-	if (g.selector != sr->cs.selector &&
-	    gdt_cs_load(m, sr, g.selector, &sr->cs) < 0) {
+	cs_changes = g.selector != sr->cs.selector;
+	if (cs_changes && gdt_cs_load(m, sr, g.selector, &sr->cs) < 0) {
 		snprintf(x->message, sizeof(x->message), "pvm: INT 0x%x: gate "
 			 "selector 0x%x not in the GDT", vec, g.selector);
 		return -1;
@@ -127,7 +128,9 @@ static int pvm_soft_int_deliver(struct kvm_vcpu *vcpu, struct machine *m,
 		r->rflags &= ~X86_RFLAGS_IF;
 	r->rsp = rsp;
 	r->rip = g.offset;
-	if (kvm_vcpu_sregs_set(vcpu, sr) < 0 || kvm_vcpu_regs_set(vcpu, r) < 0) {
+	/* Same CS (the usual case): only the GPRs, RIP and RFLAGS change. */
+	if ((cs_changes && kvm_vcpu_sregs_set(vcpu, sr) < 0) ||
+	    kvm_vcpu_regs_set(vcpu, r) < 0) {
 		snprintf(x->message, sizeof(x->message), "pvm: INT 0x%x: %s",
 			 vec, vcpu->err);
 		return -1;
