@@ -34,9 +34,9 @@ typedef int (*op_fn)(struct cpu *c, const struct insn *i);
 enum { OPK_NONE, OPK_REG, OPK_MEM, OPK_IMM, OPK_SREG, OPK_CR };
 
 /* Register numbers: 0-15 the GPRs, 16-19 AH, CH, DH, BH. */
-#define REG_HIGH8 16
-#define REG_NONE 0xff
-#define REG_RIP 0xfe
+#define GPR_HIGH8 16
+#define GPR_NONE 0xff
+#define GPR_RIP 0xfe
 
 struct opnd {
 	uint8_t kind;
@@ -126,8 +126,8 @@ static inline uint64_t size_mask(unsigned size)
 
 static inline uint64_t reg_get(const struct cpu *c, unsigned r, unsigned size)
 {
-	if (r >= REG_HIGH8)
-		return (c->s.gpr[r - REG_HIGH8] >> 8) & 0xff;
+	if (r >= GPR_HIGH8)
+		return (c->s.gpr[r - GPR_HIGH8] >> 8) & 0xff;
 	return c->s.gpr[r] & size_mask(size);
 }
 
@@ -138,8 +138,8 @@ static inline void reg_set(struct cpu *c, unsigned r, unsigned size,
 {
 	uint64_t *p;
 
-	if (r >= REG_HIGH8) {
-		p = &c->s.gpr[r - REG_HIGH8];
+	if (r >= GPR_HIGH8) {
+		p = &c->s.gpr[r - GPR_HIGH8];
 		*p = (*p & ~0xff00ull) | ((v & 0xff) << 8);
 		return;
 	}

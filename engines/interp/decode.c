@@ -17,7 +17,7 @@ const char *decode_mnemonic_name(unsigned mnemonic)
 	return s ? s : "?";
 }
 
-/* GPR number of a Zydis register, REG_HIGH8+n for AH..BH, or -1. */
+/* GPR number of a Zydis register, GPR_HIGH8+n for AH..BH, or -1. */
 static int gpr_index(ZydisRegister r)
 {
 	if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_R15B) {
@@ -25,7 +25,7 @@ static int gpr_index(ZydisRegister r)
 		if (k < 4)
 			return k;
 		if (k < 8)
-			return REG_HIGH8 + k - 4;
+			return GPR_HIGH8 + k - 4;
 		return k - 4;	/* SPL..DIL, R8B..R15B */
 	}
 	if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_R15W)
@@ -68,22 +68,22 @@ static int mem_operand(struct insn *in, struct opnd *o,
 	if (m->type != ZYDIS_MEMOP_TYPE_MEM && m->type != ZYDIS_MEMOP_TYPE_AGEN)
 		return -1;
 	if (m->base == ZYDIS_REGISTER_RIP || m->base == ZYDIS_REGISTER_EIP)
-		in->mbase = REG_RIP;
+		in->mbase = GPR_RIP;
 	else if (m->base == ZYDIS_REGISTER_NONE)
-		in->mbase = REG_NONE;
-	else if ((b = gpr_index(m->base)) < 0 || b >= REG_HIGH8)
+		in->mbase = GPR_NONE;
+	else if ((b = gpr_index(m->base)) < 0 || b >= GPR_HIGH8)
 		return -1;
 	else
 		in->mbase = (uint8_t)b;
 	if (m->index == ZYDIS_REGISTER_NONE)
-		in->midx = REG_NONE;
-	else if ((x = gpr_index(m->index)) < 0 || x >= REG_HIGH8)
+		in->midx = GPR_NONE;
+	else if ((x = gpr_index(m->index)) < 0 || x >= GPR_HIGH8)
 		return -1;
 	else
 		in->midx = (uint8_t)x;
 	in->mscale = m->scale == 8 ? 3 : m->scale == 4 ? 2 : m->scale == 2;
 	in->mseg = m->segment == ZYDIS_REGISTER_FS ? X86_FS
-		 : m->segment == ZYDIS_REGISTER_GS ? X86_GS : REG_NONE;
+		 : m->segment == ZYDIS_REGISTER_GS ? X86_GS : GPR_NONE;
 	in->disp = m->disp.value;
 	o->kind = OPK_MEM;
 	return 0;
@@ -149,7 +149,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	op_fn fn;
 
 	memset(out, 0, sizeof(*out));
-	out->mbase = out->midx = out->mseg = REG_NONE;
+	out->mbase = out->midx = out->mseg = GPR_NONE;
 	st = ZydisDecoderDecodeFull(d, buf, len, &z, ops);
 	if (st == ZYDIS_STATUS_NO_MORE_DATA && len < 15)
 		return DECODE_NEED_MORE;

@@ -141,6 +141,12 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 	return rc;
 }
 
+int exec_step(struct cpu *c, struct run_exit *x)
+{
+	c->exit = x;
+	return run_block(c, 1);
+}
+
 int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,
 	     uint64_t deadline_tsc)
 {

@@ -40,7 +40,7 @@ int op_std(struct cpu *c, const struct insn *i)
 int op_lahf(struct cpu *c, const struct insn *i)
 {
 	(void)i;
-	reg_set(c, REG_HIGH8, 1, flags_get(c) & 0xff);
+	reg_set(c, GPR_HIGH8, 1, flags_get(c) & 0xff);
 	return OP_OK;
 }
 

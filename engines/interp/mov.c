@@ -62,7 +62,10 @@ int op_cmpxchg(struct cpu *c, const struct insn *i)
 	if (acc == d) {
 		rc = op_write(c, i, 0, s);
 	} else {
-		rc = op_write(c, i, 0, d);	/* the locked cycle writes */
+		/* memory: the locked cycle writes back; a register
+		 * destination is left untouched (upper half included) */
+		if (i->o[0].kind == OPK_MEM)
+			rc = op_write(c, i, 0, d);
 		if (!rc)
 			reg_set(c, X86_RAX, sz, d);
 	}
@@ -80,9 +83,14 @@ int op_xadd(struct cpu *c, const struct insn *i)
 	if ((rc = op_read(c, i, 0, &d)) || (rc = op_read(c, i, 1, &s)))
 		return rc;
 	r = (d + s) & size_mask(sz);
-	if ((rc = op_write(c, i, 0, r)))
-		return rc;
-	reg_set(c, i->o[1].reg, sz, d);
+	if (i->o[0].kind == OPK_MEM) {
+		if ((rc = op_write(c, i, 0, r)))
+			return rc;
+		reg_set(c, i->o[1].reg, sz, d);
+	} else {	/* XADD r, r: the destination is written last */
+		reg_set(c, i->o[1].reg, sz, d);
+		reg_set(c, i->o[0].reg, sz, r);
+	}
 	flags_set(c, LF_ADD, sz, d, s, r);
 	return OP_OK;
 }

@@ -13,13 +13,13 @@ static inline uint64_t op_ea(const struct cpu *c, const struct insn *i)
 {
 	uint64_t a = (uint64_t)i->disp;
 
-	if (i->mbase != REG_NONE)
-		a += i->mbase == REG_RIP ? c->next_rip : c->s.gpr[i->mbase];
-	if (i->midx != REG_NONE)
+	if (i->mbase != GPR_NONE)
+		a += i->mbase == GPR_RIP ? c->next_rip : c->s.gpr[i->mbase];
+	if (i->midx != GPR_NONE)
 		a += c->s.gpr[i->midx] << i->mscale;
 	if (i->asz == 4)
 		a = (uint32_t)a;
-	if (i->mseg != REG_NONE)
+	if (i->mseg != GPR_NONE)
 		a += c->s.seg[i->mseg].base;
 	return a;
 }
