@@ -92,7 +92,8 @@ struct engine_ops {
 
 	/* Required. 0 if usable here; else -1 and (why) says what is missing. */
 	int (*probe)(char *why, size_t whylen);
-	/* Required. Set up engine state for (e->m); fill e->priv. */
+	/* Required. Set up engine state for (e->m); fill e->priv. On failure
+	 * it frees what it made itself: destroy is not called then. */
 	int (*create)(struct engine *e, const struct vm_config *cfg, char *err,
 		      size_t errlen);
 	/* Required. Run until exit or limit; 0 with (exit) filled, -1 on a
@@ -135,7 +136,9 @@ int engine_probe(const struct engine_ops *ops, char *why, size_t whylen);
 /*
  * Build the machine from (cfg) (RAM, devices, kernel, boot state) and the
  * engine on top of it. Returns 0 and *out, or -1 with (err) naming the
- * cause; nothing is leaked on failure.
+ * cause; nothing is leaked on failure. The strings in (cfg) are copied.
+ * The machine's ROI hook is set to snapshot engine_counters() into
+ * e->roi[], and the console sink to cfg->console_sink.
  */
 int engine_create(const struct engine_ops *ops, const struct vm_config *cfg,
 		  struct engine **out, char *err, size_t errlen);
@@ -150,20 +153,23 @@ void engine_counters(struct engine *e, struct engine_counters *out);
 const struct engine_stat *engine_stat_find(const struct engine_counters *c,
 					   const char *name);
 
-/* Append a named stat; silently ignored past ENGINE_MAX_STATS (counted in
- * the final "stats_dropped" entry by engine_counters()). */
+/* Append a named stat. When the table fills up its last slot becomes
+ * "stats_dropped", counting every stat that did not fit. engine_counters()
+ * appends the machine's "io_unassigned_reads"/"io_unassigned_writes". */
 void engine_stat_add(struct engine_counters *c, const char *name,
 		     uint64_t value);
 
 /* Destroy (e) and its machine. (e) may be NULL. */
 void engine_destroy(struct engine *e);
 
-/* Stable name of (reason), e.g. "triple_fault". */
+/* Stable name of (reason), e.g. "triple_fault", "guest_exit". */
 const char *run_exit_reason_name(enum run_exit_reason reason);
 
 /*
  * Parse "key=value,key2=value2" (opts) and find (key): copies its value to
- * (val) and returns 1, returns 0 when absent. Engines use it for options.
+ * (val) and returns 1, returns 0 when absent, -1 when the value does not
+ * fit in (vallen). A bare "key" has the value "". Engines use it for
+ * options.
  */
 int engine_option(const char *opts, const char *key, char *val, size_t vallen);
 

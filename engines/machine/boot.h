@@ -14,7 +14,10 @@
  * NE|WP|PG, CR4 PAE, EFER LME|LMA|NXE), CS=0x08, SS/DS/ES/FS/GS=0x10 with
  * base 0, RFLAGS=0x2 (IF=0), RDI = VMB_PHYS_BOOT_INFO, RSP = VMB_KERNEL_VBASE
  * + VMB_PHYS_BOOT_STACK, RIP = ELF entry, APIC base MSR in x2APIC mode,
- * PAT at its reset value. Everything else is zero.
+ * PAT at its reset value, GDTR = VMB_KERNEL_VBASE + VMB_PHYS_GDT (limit
+ * 23), IDTR empty, TR a busy 64-bit TSS at base 0 with limit 0x67 (what
+ * VMX requires; the guest loads its own), LDTR unusable. Everything else
+ * is zero. boot_info.free_phys is the end of the kernel rounded up to 4 KiB.
  */
 #ifndef VMB_BOOT_H
 #define VMB_BOOT_H

@@ -22,6 +22,10 @@ struct cpuid_entry {
 
 #define CPUID_F_SIGNIFICANT_INDEX 1u
 
+/* MAXPHYADDR advertised in CPUID.80000008H:EAX[7:0]. Page-table entry bits
+ * from here to 51 are reserved (page_walk.c checks them). */
+#define CPUID_PHYS_ADDR_BITS 39u
+
 /* The table and its length (stable for the life of the process). */
 const struct cpuid_entry *cpuid_table(size_t *n);
 

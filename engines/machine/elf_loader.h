@@ -5,7 +5,10 @@
  * magic, class, byte order, machine (x86-64), type, program-header table
  * bounds, each PT_LOAD's file range inside the file, filesz <= memsz,
  * physical range inside RAM and above VMB_PHYS_KERNEL, no two segments
- * overlapping, and the entry point inside an executable loaded segment.
+ * overlapping, each virtual address either the physical one or
+ * VMB_KERNEL_VBASE + physical (the two ranges the boot page tables map),
+ * and the entry point inside an executable loaded segment. PT_NOTE
+ * segments are parsed for the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY).
  * Each failure has its own error code and a message naming the file, the
  * segment index and the offending values.
  */
@@ -33,6 +36,7 @@ enum elf_error {
 	ELF_ERR_SEG_BOUNDS,	/* physical range outside RAM / below kernel base */
 	ELF_ERR_SEG_OVERLAP,	/* two PT_LOAD segments overlap physically */
 	ELF_ERR_ENTRY,		/* entry not inside an executable PT_LOAD */
+	ELF_ERR_NOTE,		/* malformed PT_NOTE (sizes past the segment) */
 };
 
 struct elf_image_info {

@@ -14,6 +14,7 @@
 #define VMB_IO_BUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct machine;

@@ -50,10 +50,16 @@ struct machine_config {
 	bool hugepages;		/* back RAM with 2 MiB pages (MFD_HUGETLB) */
 };
 
-/* Console capture: everything the guest printed, kept for the caller. */
+/* Console capture: everything the guest printed, kept for the caller, up
+ * to MACHINE_CONSOLE_MAX bytes (the rest still goes to the sink and is
+ * counted in dropped, so a guest printing forever cannot exhaust memory).
+ * buf is NUL-terminated when non-NULL. */
+#define MACHINE_CONSOLE_MAX (16u << 20)
+
 struct console_capture {
 	char *buf;
 	size_t len, cap;
+	uint64_t dropped;	/* bytes past MACHINE_CONSOLE_MAX not kept */
 	console_sink_fn sink;	/* optional live stream (e.g. to the harness) */
 	void *sink_opaque;
 };

@@ -8,6 +8,12 @@
  * memory exactly when hardware would (A on every successful walk level, D
  * on a write to the final entry). On failure it returns the #PF error code
  * the CPU would report.
+ *
+ * A and D are written only when the whole translation succeeds (as KVM's
+ * software walker does); a faulting walk leaves guest memory untouched.
+ * The caller has already checked that (va) is canonical (else #GP) and
+ * that paging is on in long mode. Physical-address bits from
+ * CPUID_PHYS_ADDR_BITS to 51 are reserved in every entry.
  */
 #ifndef VMB_PAGE_WALK_H
 #define VMB_PAGE_WALK_H
@@ -34,9 +40,9 @@ struct walk_ctx {
 struct walk_result {
 	uint64_t gpa;		/* translated guest-physical address */
 	uint64_t page_size;	/* 4 KiB, 2 MiB or 1 GiB */
-	bool writable;		/* effective permission (for TLB fills) */
-	bool user;
-	bool executable;
+	bool writable;		/* R/W set at every level (CR0.WP not applied) */
+	bool user;		/* U/S set at every level */
+	bool executable;	/* no XD at any level (or EFER.NXE clear) */
 	bool global;
 	bool dirty;		/* final entry's D after this walk */
 	unsigned mem_refs;	/* page-table entries read (for counters) */

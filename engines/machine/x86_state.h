@@ -167,7 +167,11 @@ void x86_segment_from_desc16(struct x86_segment *seg, uint16_t selector,
 /* Encode the descriptor-cache part of (seg) back into an 8-byte descriptor. */
 uint64_t x86_segment_to_desc(const struct x86_segment *seg);
 
-/* Print (s) as a register dump, one line per group, for error reports. */
+/*
+ * Print (s) as a register dump, one line per group, for error reports.
+ * Returns the length of the whole dump, like snprintf (it is truncated,
+ * NUL-terminated, when (buflen) is smaller).
+ */
 int x86_state_format(const struct x86_state *s, char *buf, size_t buflen);
 
 #endif /* VMB_X86_STATE_H */
