@@ -174,6 +174,8 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		out->flags |= IF_END;
 		return 0;
 	}
+	if (z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+		fn = z.mnemonic == ZYDIS_MNEMONIC_RET ? op_retf : op_unsupported;
 	out->fn = special_form(out, fn);
 	if (decode_ends_block(z.mnemonic) || out->fn != fn)
 		out->flags |= IF_END;

@@ -1,6 +1,8 @@
 /* intr.c - IDT delivery, INT n/INT3, IRETQ, SYSCALL/SYSRET (see intr.h). */
 #include "interp/intr.h"
 
+#include <stdio.h>
+
 #include "interp/flags.h"
 #include "interp/mem.h"
 #include "interp/ops.h"
@@ -78,16 +80,31 @@ static bool contributory(unsigned v)
 	return v == X86_VEC_DE || (v >= X86_VEC_TS && v <= X86_VEC_GP);
 }
 
-static int triple(struct cpu *c)
+/* Shutdown: name the exception chain that led to it. */
+static int triple(struct cpu *c, const struct pending_exc *chain,
+		  unsigned n)
 {
+	char buf[256];
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned k = 0; k < n && len < sizeof(buf); k++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"%s#%s(%#x)", k ? " -> " : "",
+					trap_vector_name(chain[k].vector),
+					chain[k].error);
 	return cpu_stop(c, RUN_EXIT_TRIPLE_FAULT,
-			"triple fault at RIP %#llx (a fault while delivering "
-			"#DF)", (unsigned long long)c->s.rip);
+			"triple fault at RIP %#llx: %s while delivering; "
+			"CR2=%#llx IDT base %#llx limit %#x",
+			(unsigned long long)c->s.rip, buf,
+			(unsigned long long)c->s.cr2,
+			(unsigned long long)c->s.idtr.base, c->s.idtr.limit);
 }
 
 static int deliver_chain(struct cpu *c, unsigned kind, uint64_t ret_rip)
 {
-	struct pending_exc e = c->exc;
+	struct pending_exc e = c->exc, chain[4];
+	unsigned n = 0;
 
 	for (;;) {
 		struct pending_exc f;
@@ -99,8 +116,13 @@ static int deliver_chain(struct cpu *c, unsigned kind, uint64_t ret_rip)
 			return OP_OK;
 		}
 		f = c->exc;
-		if (e.vector == X86_VEC_DF && kind == D_EXC)
-			return triple(c);
+		if (n < 4)
+			chain[n++] = e;
+		if (e.vector == X86_VEC_DF && kind == D_EXC) {
+			if (n < 4)
+				chain[n++] = f;
+			return triple(c, chain, n);
+		}
 		if (kind == D_EXC &&
 		    ((contributory(e.vector) && contributory(f.vector)) ||
 		     (e.vector == X86_VEC_PF &&
@@ -183,6 +205,38 @@ int op_iretq(struct cpu *c, const struct insn *i)
 	c->s.seg[X86_SS] = ss;
 	c->s.gpr[X86_RSP] = f[3];
 	c->next_rip = f[0];
+	return OP_OK;
+}
+
+/* RETF: same-privilege far return (the kernel reloads CS this way); a
+ * return to an outer privilege also pops RSP and SS. */
+int op_retf(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->osz, cpl = x86_cpl(&c->s);
+	uint64_t rsp = c->s.gpr[X86_RSP], rip, sel, nrsp = 0, nss = 0;
+	struct x86_segment cs;
+	int rc;
+
+	if ((rc = mem_read(c, rsp, sz, &rip)) ||
+	    (rc = mem_read(c, rsp + sz, sz, &sel)))
+		return rc;
+	if ((sel & 3) < cpl)
+		return cpu_fault_err(c, X86_VEC_GP, sel & 0xfffc);
+	if ((rc = seg_code_read(c, (uint16_t)sel, &cs)))
+		return rc;
+	rsp += 2 * sz + (i->nops ? (i->imm & 0xffff) : 0);
+	if ((sel & 3) > cpl) {
+		if ((rc = mem_read(c, rsp, sz, &nrsp)) ||
+		    (rc = mem_read(c, rsp + sz, sz, &nss)))
+			return rc;
+		if ((rc = seg_load_data(c, X86_SS, (uint16_t)nss)))
+			return rc;
+		rsp = nrsp;
+	}
+	cs.dpl = (uint8_t)(sel & 3);
+	c->s.seg[X86_CS] = cs;
+	c->s.gpr[X86_RSP] = rsp;
+	c->next_rip = sz == 4 ? (uint32_t)rip : rip;
 	return OP_OK;
 }
 

@@ -45,7 +45,7 @@ OP(op_wrfsbase); OP(op_wrgsbase); OP(op_clts); OP(op_wbinvd);
 OP(op_in); OP(op_out); OP(op_rdmsr); OP(op_wrmsr); OP(op_cpuid);
 OP(op_rdtsc); OP(op_rdtscp); OP(op_vmcall);
 /* intr.c */
-OP(op_int); OP(op_int3); OP(op_iretq); OP(op_syscall); OP(op_sysret);
+OP(op_int); OP(op_int3); OP(op_iretq); OP(op_retf); OP(op_syscall); OP(op_sysret);
 /* misc (cpu.c) */
 OP(op_invalid); OP(op_unsupported);
 

@@ -103,6 +103,6 @@ bool decode_ends_block(unsigned mnemonic)
 	       f == op_hlt || f == op_invlpg || f == op_swapgs ||
 	       f == op_in || f == op_out || f == op_wrmsr || f == op_int ||
 	       f == op_int3 || f == op_iretq || f == op_syscall ||
-	       f == op_sysret || f == op_invalid || f == op_wrfsbase ||
+	       f == op_sysret || f == op_retf || f == op_invalid || f == op_wrfsbase ||
 	       f == op_wrgsbase || f == op_clts;
 }
