@@ -117,7 +117,8 @@ void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out);
 /*
  * Make (in) the guest state, as the monitor does after carrying out an
  * instruction: registers, RIP and flags go to the context, the rest to st,
- * the CPL follows CS.DPL (1 and 2 run as 0), and a changed CR3 / CR0 / CR4 / EFER is passed
+ * the CPL follows CS.DPL (1 and 2 run as 0), and a changed CR3 / CR0 /
+ * CR4 / EFER is passed
  * to the shadow (bt_shadow_cr3_write / _control_write). A CR3 write of
  * the same value (a TLB flush) must use bt_vcpu_cr3_write(). Returns 0, or
  * -1 when the shadow could not follow (host mmap failure).
@@ -161,7 +162,8 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * page(s). A guest store to such a page stops translated code at the
  * store; the page's blocks are dropped, and the store runs alone from a
  * one-instruction block that protects nothing, so it cannot fault on its
- * own page again; translation then resumes normally (and re-protects). Returns with (stop) filled and v->rip = stop->rip.
+ * own page again; translation then resumes normally (and re-protects).
+ * Returns with (stop) filled and v->rip = stop->rip.
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);
 

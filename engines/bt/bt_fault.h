@@ -12,7 +12,8 @@
  * leave translated code and deliver a guest #PF (REDIRECTED).
  *
  * SIGFPE (a guest divide error in translated code) and SIGILL (an
- * instruction the host CPU refuses) never belong to a window. A fault outside every window goes to the escape hook when one is set
+ * instruction the host CPU refuses) never belong to a window. A fault
+ * outside every window goes to the escape hook when one is set
  * (the engine uses it while guest code runs: a fault in the code cache that
  * no window explains ends the run with an internal error); otherwise, and
  * when a callback gives up, the handler passes the signal on to whoever
@@ -56,8 +57,9 @@ enum bt_fault_action {
 typedef enum bt_fault_action (*bt_fault_fn)(void *opaque, struct bt_fault *f);
 
 /*
- * Install the SIGSEGV/SIGBUS/SIGFPE/SIGILL handler and an alternate signal stack for the
- * calling thread. Nested calls are counted. Returns 0, or -1 with (err).
+ * Install the SIGSEGV/SIGBUS/SIGFPE/SIGILL handler and an alternate signal
+ * stack for the calling thread. Nested calls are counted. Returns 0, or
+ * -1 with (err).
  */
 int bt_fault_install(char *err, size_t errlen);
 
