@@ -102,6 +102,30 @@ static void fault_handler(int signo, siginfo_t *si, void *ucv)
 	errno = saved_errno;
 }
 
+/*
+ * While guest code runs, the host RSP holds the guest's RSP: a signal
+ * delivered on the normal stack would have its frame written at whatever
+ * address the guest put there. Give every handler installed so far
+ * SA_ONSTACK (handlers set up later must ask for it themselves).
+ */
+static void handlers_onstack(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &sa))
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (sa.sa_flags & SA_ONSTACK)
+			continue;
+		sa.sa_flags |= SA_ONSTACK;
+		sigaction(sig, &sa, NULL);
+	}
+}
+
 int bt_fault_install(char *err, size_t errlen)
 {
 	struct sigaction sa;
@@ -136,6 +160,7 @@ int bt_fault_install(char *err, size_t errlen)
 		sigaltstack(&old_stack, NULL);
 		goto fail_unmap;
 	}
+	handlers_onstack();
 	return 0;
 fail_unmap:
 	munmap(altstack, ALTSTACK_SIZE);

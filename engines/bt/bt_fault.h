@@ -58,8 +58,11 @@ typedef enum bt_fault_action (*bt_fault_fn)(void *opaque, struct bt_fault *f);
 
 /*
  * Install the SIGSEGV/SIGBUS/SIGFPE/SIGILL handler and an alternate signal
- * stack for the calling thread. Nested calls are counted. Returns 0, or
- * -1 with (err).
+ * stack for the calling thread. Every other signal handler already
+ * installed gets SA_ONSTACK (the host RSP holds the guest's RSP while
+ * guest code runs, so a frame on the normal stack would land wherever the
+ * guest points it); handlers installed later must use SA_ONSTACK. Nested
+ * calls are counted. Returns 0, or -1 with (err).
  */
 int bt_fault_install(char *err, size_t errlen);
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,11 +198,90 @@ static void test_fuzz_trace(void **state)
 	fuzz(BT_SHADOW_TRACE, 0x2545f4914f6cdd1dull);
 }
 
+static volatile int usr1_seen;
+static volatile uintptr_t usr1_sp;
+
+static void usr1_handler(int sig)
+{
+	int here;
+
+	(void)sig;
+	usr1_seen++;
+	usr1_sp = (uintptr_t)&here;
+}
+
+struct raiser {
+	pthread_t target;
+	struct bt_vcpu *v;
+};
+
+static void *raise_then_kick(void *arg)
+{
+	struct raiser *r = arg;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	pthread_kill(r->target, SIGUSR1);
+	nanosleep(&ts, NULL);
+	bt_vcpu_kick(r->v);
+	return NULL;
+}
+
+/* A signal handler installed without SA_ONSTACK, hit while the guest's
+ * RSP points at host memory, must not write its frame there. */
+static void test_signal_wild_rsp(void **state)
+{
+	struct walk_ctx ctx = {
+		.cr3 = CR3, .cr0 = X86_CR0_PG | X86_CR0_PE | X86_CR0_WP,
+		.cr4 = X86_CR4_PAE, .efer = X86_EFER_LME | X86_EFER_LMA,
+	};
+	static const uint8_t spin[] = { 0xeb, 0xfe }; /* jmp . */
+	static struct bt_vcpu v;
+	struct sigaction sa = { 0 }, old;
+	struct guest_mem mem;
+	struct bt_shadow sh;
+	struct raiser r;
+	struct bt_stop s;
+	pthread_t t;
+	char err[256];
+
+	(void)state;
+	sa.sa_handler = usr1_handler;	/* no SA_ONSTACK */
+	sigaction(SIGUSR1, &sa, &old);
+	assert_int_equal(guest_mem_create(&mem, RAM, false, err, sizeof(err)), 0);
+	next_table = CR3 + 0x1000;
+	map4k(&mem, CODE_VA, CODE_GPA, P | US);
+	memcpy(mem.host + CODE_GPA, spin, sizeof(spin));
+	for (unsigned i = 0; i < 64; i++)
+		host_canary[i] = 0x1234;
+	assert_int_equal(bt_shadow_create(&sh, &mem, BT_SHADOW_VTLB, &ctx, err,
+					  sizeof(err)), 0);
+	assert_int_equal(bt_vcpu_create(&v, &sh, 1 << 20, err, sizeof(err)), 0);
+	v.cpl = 3;
+	v.rip = CODE_VA;
+	v.ctx.gpr[X86_RSP] = (uint64_t)(uintptr_t)&host_canary[48];
+	r.target = pthread_self();
+	r.v = &v;
+	assert_int_equal(pthread_create(&t, NULL, raise_then_kick, &r), 0);
+	bt_exec_run(&v, 0, &s);
+	pthread_join(t, NULL);
+	assert_int_equal(s.kind, BT_STOP_KICK);
+	assert_int_equal(usr1_seen, 1);
+	assert_true(usr1_sp - (uintptr_t)host_canary > sizeof(host_canary));
+	for (unsigned i = 0; i < 64; i++)
+		assert_true(host_canary[i] == 0x1234);
+	bt_vcpu_destroy(&v);
+	bt_shadow_destroy(&sh);
+	guest_mem_destroy(&mem);
+	sigaction(SIGUSR1, &old, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fuzz_vtlb),
 		cmocka_unit_test(test_fuzz_trace),
+		cmocka_unit_test(test_signal_wild_rsp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
