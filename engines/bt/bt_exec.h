@@ -93,7 +93,8 @@ struct bt_vcpu {
 /*
  * Set up (v) over (sh) (which must outlive it) with a code cache of
  * (code_bytes), install the fault handler and register the windows.
- * Registers start zeroed. Returns 0, or -1 with (err).
+ * Registers start zeroed. Call it on the thread that will run the vCPU:
+ * the alternate signal stack is that thread's. Returns 0, or -1 with (err).
  */
 int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		   size_t code_bytes, char *err, size_t errlen);
