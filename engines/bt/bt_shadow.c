@@ -215,32 +215,36 @@ struct around_run {
 	uint8_t flags;
 };
 
-static void around_map(struct bt_shadow *sh, struct bt_window *w,
-		       const struct around_run *r, const uint64_t *leaf,
-		       const struct walk_result *res)
+static int around_map(struct bt_shadow *sh, struct bt_window *w,
+		      const struct around_run *r, const uint64_t *leaf,
+		      const struct walk_result *res, unsigned idx)
 {
 	uint64_t table = res->pte_gpa & PAGE_MASK;
+	bool has_fault = idx >= r->j && idx < r->j + r->n;
 
-	if (!r->n || bt_window_map_range(w, r->off, r->gpa, r->n, r->write,
-					 r->flags))
-		return;
-	sh->cnt.around_pages += r->n;
+	if (!r->n)
+		return 0;
+	if (bt_window_map_range(w, r->off, r->gpa, r->n, r->write, r->flags))
+		return has_fault ? -1 : 0; /* neighbours are best effort */
+	sh->cnt.around_pages += r->n - has_fault;
 	for (unsigned k = 0; k < r->n; k++)
 		bt_window_pte_set(w, r->off + k * 4096u,
 				  leaf ? table + 8ull * (r->j + k) : res->pte_gpa);
+	return 0;
 }
 
 /*
- * Fault-around: after filling (gva), also map the other pages of its
- * aligned BT_SHADOW_AROUND group that the guest could reach without the
+ * Fault-around: map the faulting page (gva) together with the other pages
+ * of its aligned BT_SHADOW_AROUND group that the guest could reach without the
  * walk changing anything it can see, i.e. whose leaf entry already has A
  * (and D, to be writable) -- typically a refill after a vtlb flush -- or
  * that lie in the same large page (whose A the walk just set). Runs of
  * contiguous RAM with the same rights are mapped with one mmap().
- * Best effort: a neighbour that does not qualify is left to fault.
+ * Best effort for neighbours (one that does not qualify is left to
+ * fault); returns -1 only when the faulting page could not be mapped.
  */
-static void fault_around(struct bt_shadow *sh, enum bt_space space,
-			 uint64_t gva, const struct walk_result *res)
+static int fault_around(struct bt_shadow *sh, enum bt_space space,
+			uint64_t gva, const struct walk_result *res, bool w_fault)
 {
 	struct bt_window *w = &sh->win[space];
 	const uint64_t *leaf = NULL;
@@ -251,8 +255,6 @@ static void fault_around(struct bt_shadow *sh, enum bt_space space,
 	bool nxe = sh->ctx.efer & X86_EFER_NXE;
 	bool wp = sh->ctx.cr0 & X86_CR0_WP;
 
-	if (mapped_total(sh) + BT_SHADOW_AROUND >= BT_SHADOW_MAX_MAPPED)
-		return;
 	if (res->page_size == BT_WINDOW_PAGE)
 		leaf = guest_mem_ptr(sh->mem, res->pte_gpa & PAGE_MASK, 4096);
 	for (unsigned j = first; j <= first + BT_SHADOW_AROUND; j++) {
@@ -260,7 +262,12 @@ static void fault_around(struct bt_shadow *sh, enum bt_space space,
 		uint32_t off = bt_window_off(base_gva + ((uint64_t)j << 12));
 		bool ok = false, wr = false, user = res->user, global = res->global;
 
-		if (j < first + BT_SHADOW_AROUND && j != idx &&
+		if (j == idx) {
+			/* the faulting page itself, as the walk decided */
+			ok = true;
+			gpa = res->gpa & PAGE_MASK;
+			wr = w_fault;
+		} else if (j < first + BT_SHADOW_AROUND &&
 		    !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
 			if (leaf) {
 				pte = leaf[j];
@@ -290,11 +297,13 @@ static void fault_around(struct bt_shadow *sh, enum bt_space space,
 			run.n++;
 			continue;
 		}
-		around_map(sh, w, &run, leaf, res);
+		if (around_map(sh, w, &run, leaf, res, idx))
+			return -1;
 		run.n = 0;
 		if (ok)
 			run = (struct around_run){ off, gpa, j, 1, wr, flags };
 	}
+	return 0;
 }
 
 enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
@@ -347,15 +356,20 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	 * read-only so writes to them are seen. */
 	w = space_writable(sh, space, &res) && res.dirty &&
 	    !sh->code[gpa_page >> 12] && !(trace && sh->pt_use[gpa_page >> 12]);
-	if (bt_window_map(&sh->win[space], woff, gpa_page, w,
-			  (res.global ? BT_PAGE_GLOBAL : 0) |
-				  (res.user ? BT_PAGE_USER : 0)))
-		return BT_SHADOW_ERROR;
-	/* a large page has no 4 KiB PTE: record the entry that maps it */
-	bt_window_pte_set(&sh->win[space], woff, res.pte_gpa);
+	if (sh->around &&
+	    mapped_total(sh) + BT_SHADOW_AROUND < BT_SHADOW_MAX_MAPPED) {
+		/* maps the faulting page with its neighbours, in runs */
+		if (fault_around(sh, space, out->gva, &res, w))
+			return BT_SHADOW_ERROR;
+	} else {
+		if (bt_window_map(&sh->win[space], woff, gpa_page, w,
+				  (res.global ? BT_PAGE_GLOBAL : 0) |
+					  (res.user ? BT_PAGE_USER : 0)))
+			return BT_SHADOW_ERROR;
+		/* a large page has no 4 KiB PTE: record the entry mapping it */
+		bt_window_pte_set(&sh->win[space], woff, res.pte_gpa);
+	}
 	sh->cnt.hidden_faults++;
-	if (sh->around)
-		fault_around(sh, space, out->gva, &res);
 	if (write && w)
 		sh->cnt.hidden_dirty++;
 	return BT_SHADOW_FILLED;
