@@ -27,6 +27,8 @@ enum bt_exit_kind {
 	BT_EXIT_INDIRECT,	/* continue at ctx->target */
 	BT_EXIT_MONITOR,	/* instruction at rec->target needs the monitor */
 	BT_EXIT_FAULT,		/* the fault handler took over (not emitted) */
+	BT_EXIT_RET_FILL,	/* a RET site's first return: ctx->target, and
+				 * rec->site to fill (see struct bt_ret_site) */
 };
 
 /* One exit of a block; emitted stubs point at it. */
@@ -38,7 +40,27 @@ struct bt_exit_rec {
 	uint8_t *stub;		/* its exit stub: patched to chain */
 	bool chained;		/* stub now jumps straight to a block */
 	uint8_t orig[5];	/* stub bytes a cross-page chain replaced */
+	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
 };
+
+/*
+ * The inline return cache of one RET site, stored in the code right
+ * after it: the RET compares its target with -neg without touching the
+ * flags (LEA + JRCXZ) and on a match jumps to host; otherwise to miss,
+ * which is the site's fill stub until the dispatcher fills the cache with
+ * the first target, and the indirect-branch lookup afterwards. Empty:
+ * neg = BT_RET_EMPTY (it only matches the non-canonical target 2^63) and
+ * host = bt_ret_falsehit.
+ */
+struct bt_ret_site {
+	uint64_t neg;		/* minus the cached guest target */
+	uint64_t host;		/* its block's code */
+	uint64_t miss;		/* fill stub, later the lookup routine */
+	uint64_t rcx;		/* guest RCX parked during the check */
+	uint64_t fill;		/* the fill stub, for resets */
+};
+
+#define BT_RET_EMPTY 0x8000000000000000ull
 
 /* Host code offset -> guest instruction, for precise faults. */
 struct bt_insn_map {

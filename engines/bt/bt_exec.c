@@ -48,6 +48,30 @@ static void xchain_drop(struct bt_vcpu *v)
 	}
 	v->cnt.unchained += v->nxchain;
 	v->nxchain = 0;
+	for (uint32_t i = 0; i < v->nrsite; i++) {
+		struct bt_ret_site *site = v->rsite[i];
+
+		site->neg = BT_RET_EMPTY;
+		site->host = (uint64_t)(uintptr_t)bt_ret_falsehit;
+		site->miss = site->fill;
+	}
+	v->nrsite = 0;
+}
+
+/* The RET site (site) returned to (b) for the first time: cache it. */
+static void ret_site_fill(struct bt_vcpu *v, struct bt_ret_site *site,
+			  const struct bt_block *b)
+{
+	if (v->nrsite == XCHAIN_MAX)
+		return;	/* stays with its fill stub: correct, slower */
+	v->rsite[v->nrsite++] = site;
+	site->miss = (uint64_t)(uintptr_t)(b->cpl == 3 ? bt_ibl_lookup3
+							: bt_ibl_lookup0);
+	if (b->step || b->monitor_only)
+		return;
+	site->host = (uint64_t)(uintptr_t)b->code;
+	site->neg = (uint64_t)0 - b->rip;
+	v->cnt.ret_fills++;
 }
 
 /* Empty the lookup tables and undo cross-page chains if blocks or
@@ -117,7 +141,10 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	}
 	v->ibl_gen = sh->gen;
 	v->xchain = calloc(XCHAIN_MAX, sizeof(*v->xchain));
-	if (!v->xchain) {
+	v->rsite = calloc(XCHAIN_MAX, sizeof(*v->rsite));
+	if (!v->xchain || !v->rsite) {
+		free(v->xchain);
+		free(v->rsite);
 		snprintf(err, errlen, "bt: chain list: out of memory");
 		free(v->ibl[0]);
 		free(v->ibl[1]);
@@ -128,6 +155,7 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	}
 	if (bt_fault_install(err, errlen)) {
 		free(v->xchain);
+		free(v->rsite);
 		free(v->ibl[0]);
 		free(v->ibl[1]);
 		bt_cache_destroy(&v->cache);
@@ -162,6 +190,8 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	free(v->ibl[0]);
 	free(v->ibl[1]);
 	free(v->xchain);
+	free(v->rsite);
+	v->rsite = NULL;
 	v->xchain = NULL;
 	v->ibl[0] = v->ibl[1] = NULL;
 	munmap(v->kick_page, 4096);
@@ -280,7 +310,9 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			return false;
 		case BT_XLATE_FULL:
 			bt_cache_flush(&v->cache);
-			v->nxchain = 0;	/* their stubs are gone with the code */
+			/* their stubs and sites are gone with the code */
+			v->nxchain = 0;
+			v->nrsite = 0;
 			ibl_check(v, true);
 			break;
 		}
@@ -356,6 +388,7 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
 	uint64_t old_gs = bt_gs_get();
 	struct bt_exit_rec *from = NULL;
+	struct bt_ret_site *site = NULL;
 	uint64_t flushes = v->cache.st.flushes;
 	bool looked_up = false;
 
@@ -387,8 +420,11 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			chain_try(v, from, b);
 		if (looked_up)
 			ibl_fill(v, b);
+		if (site && v->cache.st.flushes == flushes)
+			ret_site_fill(v, site, b);
 		flushes = v->cache.st.flushes;
 		from = NULL;
+		site = NULL;
 		looked_up = false;
 		if (b->monitor_only) {
 			stop->kind = BT_STOP_MONITOR;
@@ -438,6 +474,12 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			if (stop->kind == BT_STOP_KICK)
 				kick_ack(v, stop);
 			break;
+		}
+		if (rec->kind == BT_EXIT_RET_FILL) {
+			v->cnt.indirect_exits++;
+			v->rip = v->ctx.target;
+			site = rec->site;
+			continue;
 		}
 		if (rec->kind == BT_EXIT_INDIRECT) {
 			v->cnt.indirect_exits++;

@@ -59,6 +59,7 @@ struct bt_exec_counters {
 	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
 	uint64_t ibl_misses, ibl_fills, ibl_resets;
 	uint64_t chained_cross, unchained;
+	uint64_t ret_fills;	/* RET-site caches filled */
 	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
 	uint64_t mmio_stops;
 };
@@ -83,6 +84,8 @@ struct bt_vcpu {
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;
+	struct bt_ret_site **rsite; /* filled RET-site caches, reset together */
+	uint32_t nrsite;
 	volatile int kicked;
 
 	/* filled by the fault handler when it takes over */
@@ -156,8 +159,10 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  *
  * Indirect branches (RET, JMP/CALL through a register or memory) first
  * try a per-level lookup table from guest RIP to block (bt_ctx.h); a miss
- * comes back here and fills the entry. The tables are emptied whenever
- * blocks or guest translations may have changed.
+ * comes back here and fills the entry. Each RET site also has its own
+ * one-entry cache, filled with its first target (struct bt_ret_site),
+ * checked inline before the table. Tables and site caches are emptied
+ * whenever blocks or guest translations may have changed.
  *
  * Self-modifying code: translating a block write-protects its RAM
  * page(s). A guest store to such a page stops translated code at the

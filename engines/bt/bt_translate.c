@@ -309,6 +309,49 @@ static void emit_ret(struct xl *x, const ZydisDecodedInstruction *in)
 	lea_rsp(x, 8 + n);
 }
 
+/* rip-relative disp32 from the end of a 4-byte field at (x->p) to (to). */
+static void rel32_to(struct xl *x, const void *to)
+{
+	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
+}
+
+/*
+ * After emit_ret (RAX = guest target, guest RAX in ctx): the site's
+ * inline cache check, the site data and its fill stub (bt_cache.h,
+ * struct bt_ret_site). Flags are never touched: LEA and JRCXZ only.
+ */
+static void emit_ret_site(struct xl *x, struct bt_exit_rec *fill_rec)
+{
+	uint8_t *code = x->p;
+	/* code: 7+7+4+2+7+6 | 7+10+6 = 56 bytes, then (8-aligned) the data */
+	struct bt_ret_site *site = (struct bt_ret_site *)
+		(((uintptr_t)code + 56 + 7) & ~(uintptr_t)7);
+	uint8_t *fill = (uint8_t *)(site + 1);
+
+	b1(x, 0x48), b1(x, 0x89), b1(x, 0x0d), rel32_to(x, &site->rcx);
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, &site->neg);
+	b1(x, 0x48), b1(x, 0x8d), b1(x, 0x0c), b1(x, 0x08); /* lea (%rax,%rcx) */
+	b1(x, 0xe3), b1(x, 7 + 6);			     /* jrcxz hit */
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, &site->rcx);
+	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->miss);
+	/* hit: */
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, &site->rcx);
+	b1(x, 0x48), b1(x, 0xa1);
+	b8(x, (uint64_t)(uintptr_t)&x->env->ctx->gpr[X86_RAX]);
+	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->host);
+	while (x->p < (uint8_t *)site)
+		b1(x, 0xcc);	/* never executed */
+	site->neg = BT_RET_EMPTY;
+	site->host = (uint64_t)(uintptr_t)bt_ret_falsehit;
+	site->miss = site->fill = (uint64_t)(uintptr_t)fill;
+	site->rcx = 0;
+	x->p = fill;
+	fill_rec->site = site;
+	fill_rec->stub = x->p;
+	movabs_store_rax(x, &x->env->ctx->target);
+	stub_tail(x, fill_rec);
+}
+
 /* ---- the block loop ---------------------------------------------------- */
 
 /* Up to 15 bytes of guest code at (rip), whose page is at (page_gpa).
@@ -457,7 +500,12 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		}
 		case BT_INSN_RET:
 			emit_ret(&x, &in);
-			stub_indirect(&x, rec_new(&x, BT_EXIT_INDIRECT, 0, n));
+			if (env->ibl)
+				emit_ret_site(&x, rec_new(&x, BT_EXIT_RET_FILL,
+							  0, n));
+			else
+				stub_indirect(&x, rec_new(&x, BT_EXIT_INDIRECT,
+							  0, n));
 			done = true;
 			break;
 		case BT_INSN_JMP_IND:

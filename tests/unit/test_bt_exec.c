@@ -441,8 +441,8 @@ static void test_smc(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
-/* Returns hit the lookup table after their first miss, with the flags
- * the callee left. */
+/* Returns hit their site cache after the first return (the lookup table
+ * is not even consulted), with the flags the callee left. */
 static void test_ibl(void **state)
 {
 	struct fixture *f = *state;
@@ -454,8 +454,9 @@ static void test_ibl(void **state)
 	assert_int_equal(s.kind, BT_STOP_MONITOR);
 	assert_true(f->v.ctx.gpr[X86_RBX] == 1000);
 	assert_true(f->v.ctx.gpr[X86_R12] == 1000);
-	assert_true(f->v.cnt.ibl_misses <= 4);
-	assert_true(bt_ibl_hits - hits >= 1996);
+	assert_true(f->v.cnt.ret_fills == 2);	/* two RET sites */
+	assert_true(f->v.cnt.indirect_exits <= 4);
+	assert_true(bt_ibl_hits - hits <= 4);
 	bt_vcpu_destroy(&f->v);
 }
 
@@ -570,8 +571,11 @@ static void test_timer(void **state)
 		bt_exec_run(&f->v, 0, &s);
 		assert_int_equal(s.kind, BT_STOP_KICK);
 		assert_true(bt_timer_now_ns() - start >= 3000000);
-		assert_true(s.rip == CODE_VA + 3);
-		assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
+		/* a block boundary: the loop head, or the very start when the
+		 * signal came before the first block ran (a slow host) */
+		assert_true(s.rip == CODE_VA + 3 || s.rip == CODE_VA);
+		if (s.rip == CODE_VA + 3)
+			assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
 	}
 	assert_true(t.fires == 3);
 	bt_timer_stop(&t);
