@@ -3,7 +3,8 @@
  * sequences of integer instructions (encoded with the Zydis encoder:
  * ALU, shifts, multiplies, moves and extensions, CMOVcc/SETcc, bit tests,
  * XCHG/XADD/CMPXCHG, LEA, PUSH/POP, in register, memory, RIP-relative and
- * SIB forms, 8- to 64-bit) run once natively and once through bt at CPL3.
+ * SIB forms, 8- to 64-bit; conditional jumps over single instructions)
+ * run once natively and once through bt at CPL3.
  * Every GPR, the six arithmetic flags and the data page must come out
  * identical (the very same instructions run on the same CPU, so even
  * "undefined" flags must match).
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +284,11 @@ static size_t insn_encode(ZydisEncoderRequest *req, uint8_t *code, size_t at)
 	return len;
 }
 
-/* A program of INSNS instructions, stack balanced; returns its length. */
+/*
+ * A program of INSNS instructions, stack balanced; returns its length.
+ * One in six instructions is preceded by a Jcc (rel8) that skips it, so
+ * blocks end, exits are chained and flags must survive block boundaries.
+ */
 static size_t program_make(uint8_t *code, uint64_t *s, unsigned *encoded)
 {
 	size_t at = 0;
@@ -290,10 +296,21 @@ static size_t program_make(uint8_t *code, uint64_t *s, unsigned *encoded)
 
 	for (unsigned i = 0; i < INSNS; i++) {
 		ZydisEncoderRequest req;
+		bool skip = rng(s) % 6 == 0;
+		uint8_t cc = (uint8_t)(rng(s) & 15);
 		size_t n;
 
 		insn_random(&req, s, &depth);
+		if (skip && (req.mnemonic == ZYDIS_MNEMONIC_PUSH ||
+			     req.mnemonic == ZYDIS_MNEMONIC_POP))
+			skip = false;	/* keep the stack balanced on both paths */
+		if (skip)
+			at += 2;	/* room for jcc rel8 */
 		n = insn_encode(&req, code, at);
+		if (skip) {
+			code[at - 2] = (uint8_t)(0x70 | cc);
+			code[at - 1] = (uint8_t)n;	/* over the instruction */
+		}
 		if (!n && req.mnemonic == ZYDIS_MNEMONIC_PUSH)
 			depth--;
 		if (!n && req.mnemonic == ZYDIS_MNEMONIC_POP)
