@@ -340,10 +340,8 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 		sh->cnt.code_writes++;
 		return BT_SHADOW_CODE_WRITE;
 	}
-	if (write && trace && sh->pt_use[gpa_page >> 12]) {
-		sh->cnt.pt_writes++;
-		return BT_SHADOW_PT_WRITE;
-	}
+	if (write && trace && sh->pt_use[gpa_page >> 12])
+		return BT_SHADOW_PT_WRITE; /* counted by bt_shadow_pt_write */
 	if (mapped_total(sh) >= BT_SHADOW_MAX_MAPPED) {
 		sh->cnt.capacity_flushes++;
 		if (drop_all(sh))
@@ -450,6 +448,7 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 	uint8_t *use = &sh->pt_use[(gpa & PAGE_MASK) >> 12];
 
 	sh->gen++;
+	sh->cnt.pt_writes++;
 	if (*use & BT_PT_UPPER)
 		return drop_all(sh);
 	for_each_window(sh, w) {

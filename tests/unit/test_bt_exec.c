@@ -23,6 +23,7 @@
 
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
+#include "bt/bt_gmem.h"
 #include "bt/bt_timer.h"
 #include "bt/bt_shadow.h"
 #include "machine/guest_mem.h"
@@ -52,6 +53,7 @@ PROG(spin);
 PROG(smc);
 PROG(ibl);
 PROG(xpage);
+PROG(load1);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -172,6 +174,11 @@ __asm__(
 	"  jnz 20b\n"
 	"  hlt\n"
 	"prog_xpage_end:\n"
+	"prog_load1:\n"
+	"  mov $1, %eax\n"
+	"  mov (%rdi), %rbx\n"
+	"  hlt\n"
+	"prog_load1_end:\n"
 	".popsection\n");
 
 /* Every test runs under both shadow policies. */
@@ -582,6 +589,54 @@ static void test_timer(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* Monitor writes through bt_gmem keep translations and shadows right:
+ * patched code runs, a rewritten (traced or not) PTE is followed. */
+static void test_gmem(void **state)
+{
+	struct fixture *f = *state;
+	const struct bt_gmem_mode kernel = { 0, false };
+	uint64_t *pte = pte_slot(f, DATA_VA);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_pte = KVA + 0x2000 + ((uintptr_t)pte & 0xfff);
+	uint64_t new_pte = 0x230000 | P | RW | US, pf_addr, v8;
+	uint8_t two = 2;
+	uint32_t pf_error;
+	struct bt_stop s;
+
+	*pte_slot(f, CODE_VA) |= RW;
+	*pte_slot(f, KVA + 0x2000) = table | P | RW;
+	*(uint64_t *)(f->mem.host + DATA_GPA) = 0x1111;
+	*(uint64_t *)(f->mem.host + 0x230000) = 0x2222;
+	load(f, prog_load1, prog_load1_end);
+	f->v.ctx.gpr[X86_RDI] = DATA_VA;
+	bt_exec_run(&f->v, 0, &s);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 1);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 0x1111);
+	/* patch the immediate of the translated mov $1 */
+	assert_int_equal(bt_gmem_write(&f->v, kernel, CODE_VA + 1, &two, 1,
+				       &pf_addr, &pf_error), BT_GMEM_OK);
+	/* repoint DATA_VA through the kernel's view of the page table (the
+	 * guest flushes its TLB, as it must for vtlb) */
+	assert_int_equal(bt_gmem_write(&f->v, kernel, kva_pte, &new_pte, 8,
+				       &pf_addr, &pf_error), BT_GMEM_OK);
+	if (policy == BT_SHADOW_VTLB)
+		bt_shadow_invlpg(&f->sh, DATA_VA);
+	else
+		assert_true(f->sh.cnt.pt_writes == 1); /* traced: caught */
+	f->v.rip = CODE_VA;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 2);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 0x2222);
+	/* reads fault like the CPU: user read of a supervisor page */
+	assert_int_equal(bt_gmem_read(&f->v, (struct bt_gmem_mode){ 3, false },
+				      KVA, &v8, 8, &pf_addr, &pf_error),
+			 BT_GMEM_PF);
+	assert_true(pf_addr == KVA);
+	assert_int_equal(pf_error, X86_PF_P | X86_PF_U);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -618,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
 						teardown),
 	};
