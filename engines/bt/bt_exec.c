@@ -386,7 +386,7 @@ static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
-	uint64_t old_gs = bt_gs_get();
+	uint64_t old_gs = bt_gs_get(), gs_now = old_gs, gs_want;
 	struct bt_exit_rec *from = NULL;
 	struct bt_ret_site *site = NULL;
 	uint64_t flushes = v->cache.st.flushes;
@@ -434,8 +434,12 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		v->ctx.rflags = (v->ctx.rflags & BT_HOST_FLAGS) |
 				X86_RFLAGS_FIXED;
 		v->ctx.entry = (uint64_t)(uintptr_t)b->code;
-		bt_gs_set(bt_shadow_gs_base(v->sh, v->cpl == 3 ? BT_SPACE_USER
-							       : BT_SPACE_KERNEL));
+		gs_want = bt_shadow_gs_base(v->sh, v->cpl == 3 ? BT_SPACE_USER
+							       : BT_SPACE_KERNEL);
+		if (gs_want != gs_now) {	/* WRGSBASE, or a syscall */
+			bt_gs_set(gs_want);
+			gs_now = gs_want;
+		}
 		bt_exec_running = v;
 		bt_enter(&v->ctx);
 		bt_exec_running = NULL;

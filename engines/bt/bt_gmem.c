@@ -67,3 +67,33 @@ enum bt_gmem_result bt_gmem_write(struct bt_vcpu *v, struct bt_gmem_mode m,
 	return access(v, m, gva, (uint8_t *)(uintptr_t)buf, len, true,
 		      pf_addr, pf_error);
 }
+
+enum bt_gmem_result bt_gmem_fetch(struct bt_vcpu *v, uint8_t *buf,
+				  unsigned *n, uint64_t *pf_addr,
+				  uint32_t *pf_error)
+{
+	struct walk_ctx ctx = v->sh->ctx;
+	uint64_t gva = v->rip;
+
+	ctx.cpl = v->cpl;
+	*n = 0;
+	while (*n < 15) {
+		unsigned chunk = 4096 - (unsigned)(gva & 4095);
+		struct walk_result res;
+		const uint8_t *host;
+
+		if (chunk > 15 - *n)
+			chunk = 15 - *n;
+		if (page_walk(v->mem, &ctx, gva, WALK_EXEC, &res, pf_error) ||
+		    !(host = guest_mem_ptr(v->mem, res.gpa, chunk))) {
+			*pf_addr = gva;
+			if (*n == 0)
+				return BT_GMEM_PF;
+			return BT_GMEM_OK;
+		}
+		memcpy(buf + *n, host, chunk);
+		*n += chunk;
+		gva += chunk;
+	}
+	return BT_GMEM_OK;
+}

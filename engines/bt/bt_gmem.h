@@ -44,4 +44,16 @@ enum bt_gmem_result bt_gmem_write(struct bt_vcpu *v, struct bt_gmem_mode m,
 				  uint64_t gva, const void *buf, size_t len,
 				  uint64_t *pf_addr, uint32_t *pf_error);
 
+/*
+ * Fetch up to 15 instruction bytes at the vCPU's RIP for its CPL (an
+ * execute access) into (buf), for the monitor to decode. BT_GMEM_PF when
+ * the first byte cannot be fetched. Otherwise BT_GMEM_OK with (*n) bytes;
+ * when the instruction may run into a page that cannot be fetched, (*n)
+ * is less than 15 and (*pf_addr, *pf_error) hold that page's #PF, to be
+ * raised if the decoder needs those bytes.
+ */
+enum bt_gmem_result bt_gmem_fetch(struct bt_vcpu *v, uint8_t *buf,
+				  unsigned *n, uint64_t *pf_addr,
+				  uint32_t *pf_error);
+
 #endif /* VMB_BT_GMEM_H */

@@ -628,6 +628,25 @@ static void test_gmem(void **state)
 	assert_int_equal(s.kind, BT_STOP_MONITOR);
 	assert_true(f->v.ctx.gpr[X86_RAX] == 2);
 	assert_true(f->v.ctx.gpr[X86_RBX] == 0x2222);
+	/* the monitor fetches the HLT it was stopped at */
+	{
+		uint8_t ib[15];
+		unsigned n;
+
+		assert_int_equal(bt_gmem_fetch(&f->v, ib, &n, &pf_addr,
+					       &pf_error), BT_GMEM_OK);
+		assert_int_equal(n, 15);
+		assert_int_equal(ib[0], 0xf4);
+		f->v.rip = CODE_VA + 0xffe;	/* next page unmapped */
+		assert_int_equal(bt_gmem_fetch(&f->v, ib, &n, &pf_addr,
+					       &pf_error), BT_GMEM_OK);
+		assert_int_equal(n, 2);
+		assert_true(pf_addr == CODE_VA + 0x1000);
+		assert_int_equal(pf_error, X86_PF_U | X86_PF_I);
+		f->v.rip = 0x500000;
+		assert_int_equal(bt_gmem_fetch(&f->v, ib, &n, &pf_addr,
+					       &pf_error), BT_GMEM_PF);
+	}
 	/* reads fault like the CPU: user read of a supervisor page */
 	assert_int_equal(bt_gmem_read(&f->v, (struct bt_gmem_mode){ 3, false },
 				      KVA, &v8, 8, &pf_addr, &pf_error),
