@@ -68,6 +68,7 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->ctx.implicit_supervisor = false;
 	sh->nas = policy == BT_SHADOW_TRACE ? BT_SHADOW_MAX_AS : 1;
 	sh->around = true;
+	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
 	sh->code = calloc(mem->size >> 12, 1);
 	sh->pt_use = calloc(mem->size >> 12, 1);
 	if (!sh->code || !sh->pt_use) {
@@ -342,7 +343,7 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	}
 	if (write && trace && sh->pt_use[gpa_page >> 12])
 		return BT_SHADOW_PT_WRITE; /* counted by bt_shadow_pt_write */
-	if (mapped_total(sh) >= BT_SHADOW_MAX_MAPPED) {
+	if (mapped_total(sh) >= sh->max_mapped) {
 		sh->cnt.capacity_flushes++;
 		if (drop_all(sh))
 			return BT_SHADOW_ERROR;
@@ -355,7 +356,7 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	w = space_writable(sh, space, &res) && res.dirty &&
 	    !sh->code[gpa_page >> 12] && !(trace && sh->pt_use[gpa_page >> 12]);
 	if (sh->around &&
-	    mapped_total(sh) + BT_SHADOW_AROUND < BT_SHADOW_MAX_MAPPED) {
+	    mapped_total(sh) + BT_SHADOW_AROUND < sh->max_mapped) {
 		/* maps the faulting page with its neighbours, in runs */
 		if (fault_around(sh, space, out->gva, &res, w))
 			return BT_SHADOW_ERROR;

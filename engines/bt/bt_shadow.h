@@ -82,7 +82,7 @@ struct bt_shadow_counters {
 	uint64_t invalidations;	/* shadow pages dropped (INVLPG, CR3, flush) */
 	uint64_t cr3_flushes;	/* CR3 writes that dropped shadows (vtlb) */
 	uint64_t invlpg;	/* INVLPG requests */
-	uint64_t capacity_flushes; /* BT_SHADOW_MAX_MAPPED reached */
+	uint64_t capacity_flushes; /* max_mapped reached */
 	uint64_t walk_refs;	/* guest PTEs read by fill walks */
 	uint64_t code_protects;	/* RAM pages write-protected for holding code */
 	uint64_t code_writes;	/* guest writes to such pages (SMC) */
@@ -114,6 +114,7 @@ struct bt_shadow {
 	struct bt_window *win;	/* cur->win: the windows in use */
 	uint64_t stamp;
 	bool around;		/* fault-around on (default; see .c) */
+	uint32_t max_mapped;	/* BT_SHADOW_MAX_MAPPED (lower for tests) */
 	uint64_t gen;		/* bumped whenever guest translations may
 				 * have changed (CR3, INVLPG, PT write...) */
 };

@@ -390,6 +390,44 @@ static void test_fault_around(void **state)
 	disarm(f);
 }
 
+/* Past max_mapped pages every shadow is dropped and refilled on demand. */
+static void test_capacity(void **state)
+{
+	struct fixture *f = *state;
+
+	for (unsigned i = 0; i < 12; i++)
+		map4k(f, CR3_A, 0x900000 + i * 0x1000ull, 0x500000 + i * 0x1000ull,
+		      P | RW | US);
+	f->sh.max_mapped = 8;
+	f->sh.around = false;
+	arm(f);
+	for (unsigned i = 0; i < 12; i++)
+		assert_true(load(f, BT_SPACE_USER, 0x900000 + i * 0x1000ull) == 0);
+	assert_true(f->sh.cnt.capacity_flushes == 1);
+	assert_true(f->sh.win[BT_SPACE_USER].nmapped == 4);
+	assert_int_equal(f->fills, 12);
+	disarm(f);
+}
+
+/* trace: a seventh CR3 recycles the least recently used space. */
+static void test_trace_recycle(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	for (unsigned i = 1; i <= BT_SHADOW_MAX_AS; i++)
+		assert_int_equal(bt_shadow_cr3_write(&f->sh2,
+						     CR3_A + i * 0x1000000ull), 0);
+	/* CR3_A (used first) was the oldest: it went; the others are kept */
+	assert_true(f->sh2.cnt.as_recycled == 1);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh2, CR3_A + 0x2000000ull), 0);
+	assert_true(f->sh2.cnt.as_switches == 1);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh2, CR3_A), 0);
+	assert_true(f->sh2.cnt.as_recycled == 2);
+}
+
 /* trace: address spaces keep their shadows across CR3 switches. */
 static void test_trace_switch(void **state)
 {
@@ -465,6 +503,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invlpg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr3_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_around, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_recycle, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_trace_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write, setup, teardown),
 	};
