@@ -115,13 +115,14 @@ bool bt_shadow_window_find(const struct bt_shadow *sh,
 	return false;
 }
 
+/* Mapped runs over every window (~ host VMAs / 2; see bt_shadow.h). */
 static uint32_t mapped_total(const struct bt_shadow *sh)
 {
 	uint32_t n = 0;
 
 	for (unsigned a = 0; a < sh->nas; a++)
 		for (int s = 0; s < BT_SPACE_NR; s++)
-			n += sh->as[a].win[s].nmapped;
+			n += sh->as[a].win[s].runs;
 	return n;
 }
 
@@ -356,7 +357,7 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	w = space_writable(sh, space, &res) && res.dirty &&
 	    !sh->code[gpa_page >> 12] && !(trace && sh->pt_use[gpa_page >> 12]);
 	if (sh->around &&
-	    mapped_total(sh) + BT_SHADOW_AROUND < sh->max_mapped) {
+	    mapped_total(sh) + 2 < sh->max_mapped) {
 		/* maps the faulting page with its neighbours, in runs */
 		if (fault_around(sh, space, out->gva, &res, w))
 			return BT_SHADOW_ERROR;

@@ -60,12 +60,15 @@ enum bt_space {
 };
 
 /*
- * Upper bound on shadow-mapped pages over all windows. Every isolated
- * mapped page costs the host one or two VMAs and Linux allows 65530 per
- * process (vm.max_map_count); past this bound the shadows are dropped
- * (a capacity flush) and refilled on demand.
+ * Upper bound on mapped runs over all windows. A run (consecutive pages
+ * over consecutive RAM with the same rights) is one host VMA and splits
+ * the reservation around it into one more; Linux allows 65530 VMAs per
+ * process (vm.max_map_count) and the process needs its own, so past this
+ * bound the shadows are dropped (a capacity flush) and refilled on
+ * demand. Guest memory that is physically contiguous costs one run for
+ * any size.
  */
-#define BT_SHADOW_MAX_MAPPED 24576u
+#define BT_SHADOW_MAX_MAPPED 16384u
 
 /* Fault-around group: pages (aligned) considered around a hidden fault. */
 #define BT_SHADOW_AROUND 16u
@@ -114,7 +117,8 @@ struct bt_shadow {
 	struct bt_window *win;	/* cur->win: the windows in use */
 	uint64_t stamp;
 	bool around;		/* fault-around on (default; see .c) */
-	uint32_t max_mapped;	/* BT_SHADOW_MAX_MAPPED (lower for tests) */
+	uint32_t max_mapped;	/* run bound: BT_SHADOW_MAX_MAPPED (tests
+				 * lower it) */
 	uint64_t gen;		/* bumped whenever guest translations may
 				 * have changed (CR3, INVLPG, PT write...) */
 };

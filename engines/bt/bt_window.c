@@ -94,6 +94,41 @@ static void mapped_remove(struct bt_window *w, uint32_t page)
 	w->mapped_pos[last] = pos;
 }
 
+/*
+ * Run accounting: a run is a maximal stretch of mapped pages with
+ * consecutive RAM frames and the same rights, which the kernel keeps as
+ * one VMA. Called with (page)'s state as it is now: run_join() is how
+ * many runs (page) links up (0 with no neighbour, 2 between two).
+ */
+static bool run_same(const struct bt_window *w, uint32_t a, uint32_t b)
+{
+	uint8_t sa = w->page_state[a], sb = w->page_state[b];
+
+	return (sa & sb & BT_PAGE_MAPPED) &&
+	       !((sa ^ sb) & BT_PAGE_WRITE) &&
+	       w->page_frame[b] == w->page_frame[a] + 1;
+}
+
+static int run_join(const struct bt_window *w, uint32_t page)
+{
+	return (page > 0 && run_same(w, page - 1, page)) +
+	       (page + 1 < BT_WINDOW_PAGES && run_same(w, page, page + 1));
+}
+
+/* (page) is about to change: take its contribution out of w->runs. */
+static void run_leave(struct bt_window *w, uint32_t page)
+{
+	if (w->page_state[page] & BT_PAGE_MAPPED)
+		w->runs -= 1 - run_join(w, page);
+}
+
+/* (page) has changed: put its contribution back. */
+static void run_enter(struct bt_window *w, uint32_t page)
+{
+	if (w->page_state[page] & BT_PAGE_MAPPED)
+		w->runs += 1 - run_join(w, page);
+}
+
 int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 			uint32_t n, bool write, uint8_t flags)
 {
@@ -113,6 +148,7 @@ int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 	if (p == MAP_FAILED)
 		return -1;
 	for (uint32_t i = 0; i < n; i++, page++) {
+		run_leave(w, page);
 		if (!(w->page_state[page] & BT_PAGE_MAPPED))
 			mapped_add(w, page);
 		w->page_state[page] = BT_PAGE_MAPPED |
@@ -120,6 +156,7 @@ int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 				      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
 		w->page_frame[page] = (uint32_t)((gpa >> 12) + i);
 		w->page_pte[page] = 0;
+		run_enter(w, page);
 	}
 	w->maps++;
 	return 0;
@@ -181,7 +218,9 @@ int bt_window_protect(struct bt_window *w, uint32_t off, bool write)
 	if (mprotect(w->base + (uint64_t)page * BT_WINDOW_PAGE, BT_WINDOW_PAGE,
 		     PROT_READ | (write ? PROT_WRITE : 0)))
 		return -1;
+	run_leave(w, page);
 	*st = (uint8_t)((*st & ~BT_PAGE_WRITE) | (write ? BT_PAGE_WRITE : 0));
+	run_enter(w, page);
 	return 0;
 }
 
@@ -196,6 +235,7 @@ int bt_window_unmap(struct bt_window *w, uint32_t off)
 		 PROT_NONE, RESERVE_FLAGS | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	run_leave(w, page);
 	w->page_state[page] = 0;
 	mapped_remove(w, page);
 	w->unmaps++;
@@ -215,6 +255,7 @@ static long flush_all(struct bt_window *w)
 	for (uint32_t i = 0; i < w->nmapped; i++)
 		w->page_state[w->mapped[i]] = 0;
 	w->nmapped = 0;
+	w->runs = 0;
 	w->unmaps += (uint64_t)n;
 	return n;
 }

@@ -54,6 +54,7 @@ struct bt_window {
 	uint32_t *page_frame;	/* page index -> gpa >> 12 (valid when mapped) */
 	uint32_t *page_pte;	/* page index -> guest PTE gpa >> 3, 0 = none */
 	uint32_t nmapped, cap;
+	uint32_t runs;		/* mapped runs (one host VMA each; see .c) */
 
 	uint64_t maps, unmaps, flushes; /* counters */
 };

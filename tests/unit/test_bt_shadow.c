@@ -390,14 +390,20 @@ static void test_fault_around(void **state)
 	disarm(f);
 }
 
-/* Past max_mapped pages every shadow is dropped and refilled on demand. */
+/* Past max_mapped runs every shadow is dropped and refilled on demand;
+ * contiguous guest memory is one run however large. */
 static void test_capacity(void **state)
 {
 	struct fixture *f = *state;
 
-	for (unsigned i = 0; i < 12; i++)
-		map4k(f, CR3_A, 0x900000 + i * 0x1000ull, 0x500000 + i * 0x1000ull,
+	for (unsigned i = 0; i < 12; i++) {
+		/* scattered RAM: a run per page */
+		map4k(f, CR3_A, 0x900000 + i * 0x1000ull, 0x500000 + i * 0x2000ull,
 		      P | RW | US);
+		/* contiguous RAM: one run for all */
+		map4k(f, CR3_A, 0xa00000 + i * 0x1000ull, 0x600000 + i * 0x1000ull,
+		      P | RW | US);
+	}
 	f->sh.max_mapped = 8;
 	f->sh.around = false;
 	arm(f);
@@ -406,6 +412,11 @@ static void test_capacity(void **state)
 	assert_true(f->sh.cnt.capacity_flushes == 1);
 	assert_true(f->sh.win[BT_SPACE_USER].nmapped == 4);
 	assert_int_equal(f->fills, 12);
+	bt_shadow_flush(&f->sh);
+	for (unsigned i = 0; i < 12; i++)
+		assert_true(load(f, BT_SPACE_USER, 0xa00000 + i * 0x1000ull) == 0);
+	assert_true(f->sh.cnt.capacity_flushes == 1);
+	assert_int_equal(f->sh.win[BT_SPACE_USER].runs, 1);
 	disarm(f);
 }
 
