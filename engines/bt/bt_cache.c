@@ -15,10 +15,13 @@ int bt_cache_create(struct bt_cache *c, size_t code_bytes, uint64_t ram_bytes,
 		    char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	c->code = mmap(NULL, code_bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
+	/* one mapping: a data page, then the code (RIP-relative reach) */
+	c->data = mmap(NULL, BT_CACHE_DATA + code_bytes,
+		       PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->code == MAP_FAILED) {
-		c->code = NULL;
+	c->code = c->data + BT_CACHE_DATA;
+	if (c->data == MAP_FAILED) {
+		c->code = c->data = NULL;
 		snprintf(err, errlen, "bt: code cache (%zu bytes): %s",
 			 code_bytes, strerror(errno));
 		return -1;
@@ -45,7 +48,7 @@ int bt_cache_create(struct bt_cache *c, size_t code_bytes, uint64_t ram_bytes,
 void bt_cache_destroy(struct bt_cache *c)
 {
 	if (c->code)
-		munmap(c->code, c->code_cap);
+		munmap(c->data, BT_CACHE_DATA + c->code_cap);
 	if (c->meta)
 		munmap(c->meta, c->meta_cap);
 	free(c->hash);

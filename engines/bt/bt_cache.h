@@ -44,23 +44,24 @@ struct bt_exit_rec {
 };
 
 /*
- * The inline return cache of one RET site, stored in the code right
- * after it: the RET compares its target with -neg without touching the
- * flags (LEA + JRCXZ) and on a match jumps to host; otherwise to miss,
- * which is the site's fill stub until the dispatcher fills the cache with
- * the first target, and the indirect-branch lookup afterwards. Empty:
- * neg = BT_RET_EMPTY (it only matches the non-canonical target 2^63) and
- * host = bt_ret_falsehit.
+ * The inline return cache of one RET site. The RET loads its target into
+ * RCX (guest RCX parked in slot) and adds d1 = -(cached target) with LEA,
+ * so JRCXZ (no flags touched) takes the hit path: RCX back, then a direct
+ * JMP (rel32 at host) to the cached block. Otherwise d2 = +(cached
+ * target) restores the target and the miss path goes through (miss): the
+ * site's fill stub until the dispatcher fills the cache with the first
+ * target, the indirect-branch lookup afterwards. An empty cache has
+ * d1 = d2 = 0 and its hit jump at hitmiss (only a target of 0 "hits",
+ * and hitmiss sends that to the miss path). miss is read by the code
+ * (RIP-relative, never written by it); the rest are patch locations.
  */
 struct bt_ret_site {
-	uint64_t neg;		/* minus the cached guest target */
-	uint64_t host;		/* its block's code */
 	uint64_t miss;		/* fill stub, later the lookup routine */
-	uint64_t rcx;		/* guest RCX parked during the check */
 	uint64_t fill;		/* the fill stub, for resets */
+	uint8_t *d1, *d2;	/* disp32 fields: -target, +target */
+	uint8_t *host;		/* rel32 field of the hit jump */
+	uint8_t *hitmiss;	/* the empty cache's hit target */
 };
-
-#define BT_RET_EMPTY 0x8000000000000000ull
 
 /* Host code offset -> guest instruction, for precise faults. */
 struct bt_insn_map {
@@ -108,7 +109,16 @@ struct bt_cache_stats {
 	size_t code_bytes, code_cap, meta_bytes, meta_cap;
 };
 
+/*
+ * Variables the translated code writes live in a data page right before
+ * the code (RIP-relative reach) but never on a code page: a store to a
+ * cache line holding instructions costs the host a pipeline flush.
+ */
+#define BT_CACHE_DATA 4096u
+#define BT_CACHE_SLOT_RCX 0	/* offset: RET sites park guest RCX here */
+
 struct bt_cache {
+	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */
 	uint8_t *code;		/* RWX arena */
 	size_t code_cap, code_used;
 	uint8_t *meta;		/* blocks, maps, exit records */

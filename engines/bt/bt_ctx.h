@@ -80,8 +80,4 @@ extern struct bt_ibl_entry *bt_ibl_table0, *bt_ibl_table3;
 extern struct bt_ctx *bt_ibl_ctx;
 extern uint64_t bt_ibl_hits;	/* lookups that found their block */
 
-/* Where an empty RET-site cache "hits" (target 2^63): leaves as an
- * indirect exit to that target (which the dispatcher refuses). */
-extern const char bt_ret_falsehit[];
-
 #endif /* VMB_BT_CTX_H */

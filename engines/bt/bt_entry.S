@@ -149,21 +149,6 @@ bt_ibl_miss\lvl:		/* struct bt_exit_rec, filled by C */
 	IBL 0
 	IBL 3
 
-	.text
-	.globl bt_ret_falsehit
-	.type bt_ret_falsehit, @function
-bt_ret_falsehit:
-	mov %rcx, bt_ibl_rcx(%rip)
-	mov bt_ibl_ctx(%rip), %rcx
-	mov %rax, 0(%rcx)
-	movabs $0x8000000000000000, %rax
-	mov %rax, 152(%rcx)
-	lea bt_ibl_miss0(%rip), %rax
-	mov %rax, 144(%rcx)
-	mov %rcx, %rax
-	mov bt_ibl_rcx(%rip), %rcx
-	jmp bt_exit_common
-	.size bt_ret_falsehit, .-bt_ret_falsehit
 
 	.data
 	.balign 8

@@ -38,6 +38,20 @@ static void ibl_reset(struct bt_vcpu *v, int lvl)
 
 #define XCHAIN_MAX 16384u
 
+/* Point the RET-site cache (site) at guest (rip) / host (code), misses to
+ * (miss). rip 0 with code = site->hitmiss is the empty cache. */
+static void ret_site_set(struct bt_ret_site *site, uint64_t rip,
+			 const uint8_t *code, uint64_t miss)
+{
+	int32_t d2 = (int32_t)rip, d1 = (int32_t)(0u - (uint32_t)rip);
+	int32_t rel = (int32_t)(code - (site->host + 4));
+
+	memcpy(site->d1, &d1, 4);
+	memcpy(site->d2, &d2, 4);
+	memcpy(site->host, &rel, 4);
+	site->miss = miss;
+}
+
 /* Undo every cross-page chain (their stubs exit to the dispatcher
  * again). */
 static void xchain_drop(struct bt_vcpu *v)
@@ -48,13 +62,9 @@ static void xchain_drop(struct bt_vcpu *v)
 	}
 	v->cnt.unchained += v->nxchain;
 	v->nxchain = 0;
-	for (uint32_t i = 0; i < v->nrsite; i++) {
-		struct bt_ret_site *site = v->rsite[i];
-
-		site->neg = BT_RET_EMPTY;
-		site->host = (uint64_t)(uintptr_t)bt_ret_falsehit;
-		site->miss = site->fill;
-	}
+	for (uint32_t i = 0; i < v->nrsite; i++)
+		ret_site_set(v->rsite[i], 0, v->rsite[i]->hitmiss,
+			     v->rsite[i]->fill);
 	v->nrsite = 0;
 }
 
@@ -62,15 +72,19 @@ static void xchain_drop(struct bt_vcpu *v)
 static void ret_site_fill(struct bt_vcpu *v, struct bt_ret_site *site,
 			  const struct bt_block *b)
 {
+	uint64_t ibl = (uint64_t)(uintptr_t)(b->cpl == 3 ? bt_ibl_lookup3
+							 : bt_ibl_lookup0);
+
 	if (v->nrsite == XCHAIN_MAX)
 		return;	/* stays with its fill stub: correct, slower */
 	v->rsite[v->nrsite++] = site;
-	site->miss = (uint64_t)(uintptr_t)(b->cpl == 3 ? bt_ibl_lookup3
-							: bt_ibl_lookup0);
-	if (b->step || b->monitor_only)
+	/* -rip must fit the disp32: every layout address but 2^64 - 2^31 */
+	if (b->step || b->monitor_only || b->rip == 0xffffffff80000000ull ||
+	    b->rip == 0) {
+		site->miss = ibl;
 		return;
-	site->host = (uint64_t)(uintptr_t)b->code;
-	site->neg = (uint64_t)0 - b->rip;
+	}
+	ret_site_set(site, b->rip, b->code, ibl);
 	v->cnt.ret_fills++;
 }
 

@@ -316,36 +316,57 @@ static void rel32_to(struct xl *x, const void *to)
 }
 
 /*
- * After emit_ret (RAX = guest target, guest RAX in ctx): the site's
- * inline cache check, the site data and its fill stub (bt_cache.h,
- * struct bt_ret_site). Flags are never touched: LEA and JRCXZ only.
+ * RET with its inline site cache (bt_cache.h, struct bt_ret_site). Only
+ * the load of the target can fault, before anything is changed.
  */
-static void emit_ret_site(struct xl *x, struct bt_exit_rec *fill_rec)
+static void emit_ret_cached(struct xl *x, const ZydisDecodedInstruction *in,
+			    struct bt_exit_rec *fill_rec)
 {
-	uint8_t *code = x->p;
-	/* code: 7+7+4+2+7+6 | 7+10+6 = 56 bytes, then (8-aligned) the data */
+	static const uint8_t load_rcx[] = { 0x65, 0x67, 0x48, 0x8b, 0x0c, 0x24 };
+	int32_t n = in->opcode == 0xc2 ? (int32_t)in->raw.imm[0].value.u : 0;
+	/* the site data goes after the code (at most 96 bytes), 8-aligned */
 	struct bt_ret_site *site = (struct bt_ret_site *)
-		(((uintptr_t)code + 56 + 7) & ~(uintptr_t)7);
-	uint8_t *fill = (uint8_t *)(site + 1);
+		(((uintptr_t)x->p + 96 + 7) & ~(uintptr_t)7);
+	_Static_assert(7 + 6 + 8 + 7 + 2 + 7 + 26 + 12 + 21 <= 96, "RET site size");
+	uint8_t *jrcxz, *slot = x->c->data + BT_CACHE_SLOT_RCX;
 
-	b1(x, 0x48), b1(x, 0x89), b1(x, 0x0d), rel32_to(x, &site->rcx);
-	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, &site->neg);
-	b1(x, 0x48), b1(x, 0x8d), b1(x, 0x0c), b1(x, 0x08); /* lea (%rax,%rcx) */
-	b1(x, 0xe3), b1(x, 7 + 6);			     /* jrcxz hit */
-	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, &site->rcx);
+	b1(x, 0x48), b1(x, 0x89), b1(x, 0x0d), rel32_to(x, slot);
+	bn(x, load_rcx, sizeof(load_rcx));
+	lea_rsp(x, 8 + n);
+	b1(x, 0x48), b1(x, 0x8d), b1(x, 0x89);		/* lea d1(%rcx),%rcx */
+	site->d1 = x->p;
+	b4(x, 0);
+	b1(x, 0xe3);					/* jrcxz hit */
+	jrcxz = x->p;
+	b1(x, 0);
+	b1(x, 0x48), b1(x, 0x8d), b1(x, 0x89);		/* lea d2(%rcx),%rcx */
+	site->d2 = x->p;
+	b4(x, 0);
+	/* miss: RCX = target */
+	movabs_store_rax(x, &x->env->ctx->gpr[X86_RAX]);
+	b1(x, 0x48), b1(x, 0x89), b1(x, 0xc8);		/* mov %rcx,%rax */
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, slot);
 	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->miss);
-	/* hit: */
-	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, &site->rcx);
-	b1(x, 0x48), b1(x, 0xa1);
-	b8(x, (uint64_t)(uintptr_t)&x->env->ctx->gpr[X86_RAX]);
-	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->host);
+	*jrcxz = (uint8_t)(x->p - (jrcxz + 1));
+	/* hit */
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, slot);
+	b1(x, 0xe9);
+	site->host = x->p;
+	b4(x, 0);
+	/* hit with an empty cache: the target was 0 */
+	site->hitmiss = x->p;
+	movabs_store_rax(x, &x->env->ctx->gpr[X86_RAX]);
+	b1(x, 0xb8), b4(x, 0);				/* mov $0,%eax */
+	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->miss);
+	{
+		int32_t rel = (int32_t)(site->hitmiss - (site->host + 4));
+
+		memcpy(site->host, &rel, 4);
+	}
 	while (x->p < (uint8_t *)site)
 		b1(x, 0xcc);	/* never executed */
-	site->neg = BT_RET_EMPTY;
-	site->host = (uint64_t)(uintptr_t)bt_ret_falsehit;
-	site->miss = site->fill = (uint64_t)(uintptr_t)fill;
-	site->rcx = 0;
-	x->p = fill;
+	x->p = (uint8_t *)(site + 1);
+	site->miss = site->fill = (uint64_t)(uintptr_t)x->p;
 	fill_rec->site = site;
 	fill_rec->stub = x->p;
 	movabs_store_rax(x, &x->env->ctx->target);
@@ -460,8 +481,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		/* bytes from the next page: writes there must drop us too */
 		if ((cur & (PAGE - 1)) + in.length > PAGE)
 			x.b->gpa2 = next_gpa & ~(PAGE - 1);
-		map_add(&x, cur, (k == BT_INSN_RET || k == BT_INSN_JMP_IND ||
-				  k == BT_INSN_CALL_IND) ? BT_MAP_RAX_IN_CTX : 0);
+		map_add(&x, cur, ((k == BT_INSN_RET && !env->ibl) ||
+				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND)
+					 ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
 		switch (k) {
 		case BT_INSN_COPY: emit_copy(&x, ib, &in); break;
@@ -499,13 +521,14 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			break;
 		}
 		case BT_INSN_RET:
-			emit_ret(&x, &in);
-			if (env->ibl)
-				emit_ret_site(&x, rec_new(&x, BT_EXIT_RET_FILL,
-							  0, n));
-			else
+			if (env->ibl) {
+				emit_ret_cached(&x, &in,
+						rec_new(&x, BT_EXIT_RET_FILL, 0, n));
+			} else {
+				emit_ret(&x, &in);
 				stub_indirect(&x, rec_new(&x, BT_EXIT_INDIRECT,
 							  0, n));
+			}
 			done = true;
 			break;
 		case BT_INSN_JMP_IND:
