@@ -144,7 +144,8 @@ static void child_peer(const struct cell_spec *s, const char *image,
 		str_copy(append, sizeof(append), cmdline);
 		const char *fixed[] = {
 			"qemu-system-x86_64", "-accel", kvm ? "kvm" : "tcg",
-			"-cpu", kvm ? "host" : "max", "-nodefaults",
+			"-cpu", kvm ? "host,-arch-capabilities" : "max",
+			"-nodefaults",
 			"-display", "none", "-no-reboot", "-m", mem,
 			"-kernel", image, "-append", append,
 			"-debugcon", "stdio", "-device",
