@@ -4,6 +4,7 @@
 #   make run      install missing packages, build, `vmbench info`, default matrix
 #   make test     install missing packages, build, run every test
 #   make bench    performance benchmarks (slow; prints ratios against peers)
+#   make fuzz     libFuzzer targets in build/fuzz/ (needs clang)
 #
 # Sources are picked up by directory (engines/<engine>/*.c, harness/*.c,
 # tests/unit/test_*.c), so adding a file needs no Makefile edit. Host code is
@@ -43,7 +44,7 @@ GUEST := $(BUILD)/guest/vmbench-guest.elf
 REL_TESTS := $(addprefix $(BUILD)/rel/tests/,$(UNIT_TESTS))
 SAN_TESTS := $(addprefix $(BUILD)/san/tests/,$(UNIT_TESTS))
 
-.PHONY: all run test bench deps guest native clean unit-test integration-test
+.PHONY: all run test bench deps guest native clean unit-test integration-test fuzz
 all: $(VMBENCH) guest native $(REL_TESTS) $(SAN_TESTS)
 
 deps:
@@ -119,6 +120,16 @@ test: deps
 
 bench: deps all
 	@tests/run-bench.sh
+
+# libFuzzer targets (clang): each tests/fuzz/fuzz_<x>.c is built with every
+# engine source, then run e.g. `build/fuzz/fuzz_elf_loader -max_total_time=60`.
+# The unit tests already run bounded mutation loops over the same entry points.
+FUZZ_CC := clang
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+fuzz: $(FUZZ_BINS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ENGINE_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf $(BUILD)

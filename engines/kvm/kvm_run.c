@@ -290,6 +290,8 @@ int kvm_engine_run(struct engine *e, struct run_exit *x)
 	int rc = 0, r;
 
 	memset(x, 0, sizeof(*x));
+	if (pvm_cmdline_check(&k->pvm, e->cfg.machine.cmdline, x))
+		return 0;
 	if (limit > 0) {
 		deadline = mono_now() + limit;
 		period = limit;

@@ -81,6 +81,7 @@ static int pvm_soft_int_deliver(struct kvm_vcpu *vcpu, struct machine *m,
 {
 	struct idt_gate g;
 	uint64_t raw[2], frame[5], rsp = r->rsp;
+	bool cs_changes;
 
 	if (vec * 16 + 15 > sr->idt.limit ||
 	    kvm_guest_vcopy(m, sr, sr->idt.base + vec * 16, raw, 16, false,
@@ -115,8 +116,8 @@ static int pvm_soft_int_deliver(struct kvm_vcpu *vcpu, struct machine *m,
 	rsp -= sizeof(frame);
 	if (kvm_guest_vcopy(m, sr, rsp, frame, sizeof(frame), true, NULL) < 0)
 		goto bad_stack;
-	if (g.selector != sr->cs.selector &&
-	    gdt_cs_load(m, sr, g.selector, &sr->cs) < 0) {
+	cs_changes = g.selector != sr->cs.selector;
+	if (cs_changes && gdt_cs_load(m, sr, g.selector, &sr->cs) < 0) {
 		snprintf(x->message, sizeof(x->message), "pvm: INT 0x%x: gate "
 			 "selector 0x%x not in the GDT", vec, g.selector);
 		return -1;
@@ -127,7 +128,9 @@ static int pvm_soft_int_deliver(struct kvm_vcpu *vcpu, struct machine *m,
 		r->rflags &= ~X86_RFLAGS_IF;
 	r->rsp = rsp;
 	r->rip = g.offset;
-	if (kvm_vcpu_sregs_set(vcpu, sr) < 0 || kvm_vcpu_regs_set(vcpu, r) < 0) {
+	/* Same CS (the usual case): only the GPRs, RIP and RFLAGS change. */
+	if ((cs_changes && kvm_vcpu_sregs_set(vcpu, sr) < 0) ||
+	    kvm_vcpu_regs_set(vcpu, r) < 0) {
 		snprintf(x->message, sizeof(x->message), "pvm: INT 0x%x: %s",
 			 vec, vcpu->err);
 		return -1;
@@ -211,6 +214,43 @@ int pvm_watchdog_check(struct pvm *p, struct kvm_vcpu *vcpu,
 		 "instruction emulator (re-emulated forever, RIP never "
 		 "advances, KVM_RUN never returns); hypercalls cannot run on "
 		 "kvm/pvm", (unsigned long long)r.rip, sr.cs.dpl);
+	return 1;
+}
+
+/* The value of "bench=" in (cmdline) into (out); "" when absent. */
+static void cmdline_bench(const char *cmdline, char *out, size_t outlen)
+{
+	const char *p = cmdline, *hit;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (p && (hit = strstr(p, "bench=")) != NULL) {
+		if (hit == cmdline || hit[-1] == ' ') {
+			for (hit += 6; *hit && *hit != ' ' && n + 1 < outlen;
+			     hit++)
+				out[n++] = *hit;
+			out[n] = '\0';
+			return;
+		}
+		p = hit + 6;
+	}
+}
+
+int pvm_cmdline_check(struct pvm *p, const char *cmdline, struct run_exit *x)
+{
+	char bench[64];
+
+	if (!p->active)
+		return 0;
+	cmdline_bench(cmdline, bench, sizeof(bench));
+	if (strcmp(bench, "hypercall") != 0)
+		return 0;
+	p->vmcall_refused++;
+	x->reason = RUN_EXIT_UNSUPPORTED_ON_BACKEND;
+	snprintf(x->message, sizeof(x->message), "unsupported on this "
+		 "backend: the hypercall workload executes VMCALL, which "
+		 "livelocks in PVM's instruction emulator (re-emulated "
+		 "forever, RIP never advances); refused before boot");
 	return 1;
 }
 

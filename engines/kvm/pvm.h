@@ -70,6 +70,13 @@ int pvm_watchdog_check(struct pvm *p, struct kvm_vcpu *vcpu,
 		       struct machine *m, uint64_t emulations,
 		       struct run_exit *x);
 
+/*
+ * Refuse up front what cannot run on PVM: a command line asking for the
+ * hypercall workload ("bench=hypercall") would only reach the livelock.
+ * Returns 1 with (x) filled (RUN_EXIT_UNSUPPORTED_ON_BACKEND), else 0.
+ */
+int pvm_cmdline_check(struct pvm *p, const char *cmdline, struct run_exit *x);
+
 /* Append the "pvm_*" use counts (and the guest's own counts from
  * boot_info when assisted) to (c). */
 void pvm_counters_add(const struct pvm *p, struct machine *m,
