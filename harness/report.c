@@ -52,10 +52,10 @@ static int header_print(sqlite3 *db, int64_t id, FILE *f)
 	return 0;
 }
 
-/* Compact number: integers from 10^4 up, 4 significant digits below. */
+/* Compact number: integers from 10^3 up, 4 significant digits below. */
 static void num_fmt(char *buf, size_t len, double v)
 {
-	if (fabs(v) >= 1e4 && fabs(v) < 1e15)
+	if (fabs(v) >= 1e3 && fabs(v) < 1e15)
 		snprintf(buf, len, "%.0f", v);
 	else
 		snprintf(buf, len, "%.4g", v);
@@ -175,14 +175,15 @@ static void slowdown_print(struct series_set *set, FILE *f)
 			double m = series_median(series_find(
 				set, eng[e], s->workload, s->bench, s->metric,
 				"ns_per_op"));
-			char v[96], nat[24];
+			char v[96], nat[24], fast[24];
 			if (native > 0 && m > 0)
-				snprintf(nat, sizeof(nat), "%.3gx", m / native);
+				num_fmt(nat, sizeof(nat), m / native);
 			else
 				snprintf(nat, sizeof(nat), "-");
+			num_fmt(fast, sizeof(fast), m / fastest);
 			if (m > 0)
-				snprintf(v, sizeof(v), "%s | %.3gx", nat,
-					 m / fastest);
+				snprintf(v, sizeof(v), "%s%s | %sx", nat,
+					 native > 0 ? "x" : "", fast);
 			else
 				snprintf(v, sizeof(v), "-");
 			fprintf(f, " %-*s", COLW, v);
