@@ -32,6 +32,7 @@ struct cell_record_hdr {
 	struct run_exit exit;
 	unsigned nroi;
 	uint64_t roi_dropped;
+	char describe[256];	/* engine_ops.describe(), "" if none */
 };
 
 static double now_s(void)
@@ -102,6 +103,8 @@ static void child_engine(const struct cell_spec *s, const char *image,
 		write_all(rec_fd, &h, sizeof(h));
 		_exit(0);
 	}
+	if (e->ops->describe)
+		e->ops->describe(e, h.describe, sizeof(h.describe));
 	h.run_rc = engine_run(e, &h.exit);
 	engine_counters(e, &total);
 	h.nroi = e->nroi;
@@ -276,6 +279,7 @@ static void record_read(struct cell_outcome *o, int fd)
 	if (read_all(fd, &o->total, sizeof(o->total)))
 		return;
 	o->run_rc = h.run_rc;
+	str_copy(o->describe, sizeof(o->describe), h.describe);
 	o->exit = h.exit;
 	o->roi_dropped = h.roi_dropped;
 	if (h.nroi) {

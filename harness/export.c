@@ -76,7 +76,7 @@ int export_cells_csv(sqlite3 *db, int64_t id, FILE *f, char *err,
 {
 	return csv_query(db, id,
 			 "SELECT run_id, id AS cell_id, engine, technique,"
-			 " workload, params, engine_opts, rep, warmup, status,"
+			 " engine_detail, workload, params, engine_opts, rep, warmup, status,"
 			 " cause, exit_reason, exit_status, checksum,"
 			 " checksum_ok, checksum_note, tsc_khz, wall_s, started"
 			 " FROM cells WHERE run_id = ? ORDER BY id",
@@ -129,8 +129,9 @@ int export_json(sqlite3 *db, int64_t id, FILE *f, char *err, size_t errlen)
 {
 	json_t *run = rows_json(db, "SELECT * FROM runs WHERE id = ?", id);
 	json_t *cells = rows_json(db,
-				  "SELECT id, engine, technique, workload,"
-				  " params, engine_opts, rep, warmup, status,"
+				  "SELECT id, engine, technique, engine_detail,"
+				  " workload, params, engine_opts, rep, warmup,"
+				  " status,"
 				  " cause, exit_reason, exit_status, checksum,"
 				  " checksum_ok, checksum_note, tsc_khz, wall_s,"
 				  " started FROM cells WHERE run_id = ?"

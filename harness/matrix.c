@@ -131,6 +131,7 @@ static void cell_line_print(const struct matrix_spec *m,
 static int cell_store(const struct matrix_spec *m, const struct target *t,
 		      const char *wl, const char *params, int rep, bool warmup,
 		      const struct cell_record *r, const char *console,
+		      const char *detail,
 		      double wall, char *err, size_t errlen)
 {
 	struct db_cell c = {
@@ -142,6 +143,7 @@ static int cell_store(const struct matrix_spec *m, const struct target *t,
 		.rep = rep,
 		.warmup = warmup,
 		.console = console,
+		.engine_detail = detail,
 	};
 	int64_t id;
 	return db_cell_insert(m->db, m->run_id, &c, r, wall, &id, err, errlen);
@@ -165,8 +167,8 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 		sum->skipped++;
 		progress_clear(p);
 		cell_line_print(m, t, w->name, rep, warmup, &r);
-		return cell_store(m, t, w->name, params, rep, warmup, &r, NULL, 0,
-				  err,
+		return cell_store(m, t, w->name, params, rep, warmup, &r, NULL,
+				  NULL, 0, err,
 				  errlen);
 	}
 	struct cell_spec cs = {
@@ -197,6 +199,7 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 	progress_clear(p);
 	cell_line_print(m, t, w->name, rep, warmup, &r);
 	int rc = cell_store(m, t, w->name, params, rep, warmup, &r, o.console,
+			    o.describe,
 			    o.wall_s, err, errlen);
 	cell_record_free(&r);
 	cell_outcome_free(&o);

@@ -298,6 +298,17 @@ static void cells_print(sqlite3 *db, int64_t id, FILE *f)
 		sqlite3_finalize(s);
 	}
 	if (sqlite3_prepare_v2(db,
+			       "SELECT engine, MIN(technique), MAX(engine_detail)"
+			       " FROM cells WHERE run_id = ? GROUP BY engine"
+			       " ORDER BY MIN(id)",
+			       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, id);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			fprintf(f, "  %-9s %s%s%s\n", col(s, 0), col(s, 1),
+				col(s, 2)[0] ? "; " : "", col(s, 2));
+		sqlite3_finalize(s);
+	}
+	if (sqlite3_prepare_v2(db,
 			       "SELECT engine, workload, warmup, rep, status,"
 			       " cause FROM cells WHERE run_id = ? AND status"
 			       " != 'ok' ORDER BY id",
