@@ -102,7 +102,7 @@ run: deps all
 	@rc=0; $(VMBENCH) run --default --out results/latest || rc=$$?; \
 	  [ $$rc -le 1 ] || exit $$rc
 	$(VMBENCH) report latest
-	$(VMBENCH) plot latest --out results/latest/plots
+	$(VMBENCH) plot latest --out results/latest/plots --history cpuid/op
 	@echo "results: results/latest/report.txt, results/latest/plots/," \
 	  "raw data results/latest/{samples,cells}.csv and run.json," \
 	  "database results/vmbench.db"

@@ -123,8 +123,8 @@ static int chart_draw(struct chart *c, const char *name, const char *title,
 	unsigned k = 0;
 	all[k].key = "@TERM@";
 	snprintf(all[k++].value, sizeof(all[0].value), "%s",
-		 c->o->svg ? "svg size 1100,600 dynamic" :
-			     "pngcairo size 1100,600 font ',10'");
+		 c->o->svg ? "svg size 1100,600 dynamic noenhanced" :
+			     "pngcairo size 1100,600 font ',10' noenhanced");
 	all[k].key = "@OUT@";
 	snprintf(all[k++].value, sizeof(all[0].value), "%s.%s", name, ext);
 	all[k].key = "@DATA@";
