@@ -168,6 +168,12 @@ static void child_main(const struct cell_spec *s, int go_fd, int con_fd,
 {
 	char image[PATHS_MAX], go;
 	setpgid(0, 0);
+	/* Fatal signals must kill the child so the parent sees them: undo
+	 * handlers inherited from the caller (a test framework, say). */
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
+				     SIGTERM, SIGINT };
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	if (s->cpu >= 0) {
 		cpu_set_t set;
