@@ -164,6 +164,18 @@ static int num_parse(const char *opt, const char *s, double lo, double *v)
 	return 0;
 }
 
+/* "--name" of short option (c) in (lo), for messages. */
+static const char *opt_name(const struct option *lo, int c)
+{
+	static char buf[40];
+	for (; lo->name; lo++)
+		if (lo->val == c) {
+			snprintf(buf, sizeof(buf), "--%s", lo->name);
+			return buf;
+		}
+	return "option";
+}
+
 static int args_parse(int argc, char **argv, struct run_args *a)
 {
 	static const struct option lo[] = {
@@ -213,7 +225,7 @@ static int args_parse(int argc, char **argv, struct run_args *a)
 				return -1;
 			break;
 		case 'r': case 'k': case 'c': case 't': case 'i': case 'm':
-			if (num_parse(argv[optind - 1], optarg,
+			if (num_parse(opt_name(lo, c), optarg,
 				      c == 'r' ? 1 : 0, &v))
 				return -1;
 			if (c == 'r') { a->reps = (int)v; a->reps_set = true; }
