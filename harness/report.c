@@ -327,6 +327,39 @@ static void cells_print(sqlite3 *db, int64_t id, FILE *f)
 	sqlite3_finalize(s);
 }
 
+/* Do all targets agree on each workload's checksum? And golden? */
+static void checksums_print(sqlite3 *db, int64_t id, FILE *f)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT workload, params, COUNT(DISTINCT checksum),"
+			       " group_concat(DISTINCT engine || '=' || checksum),"
+			       " MAX(checksum_ok = 1), MAX(checksum_ok = 0)"
+			       " FROM cells WHERE run_id = ? AND checksum IS NOT"
+			       " NULL GROUP BY workload, params ORDER BY MIN(id)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	unsigned n = 0, agree = 0, golden = 0, differ = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		n++;
+		golden += sqlite3_column_int(s, 4) == 1;
+		differ += sqlite3_column_int(s, 5) == 1;
+		if (sqlite3_column_int(s, 2) == 1) {
+			agree++;
+			continue;
+		}
+		fprintf(f, "  checksum disagreement: %s (%s): %s\n", col(s, 0),
+			col(s, 1), col(s, 3));
+	}
+	sqlite3_finalize(s);
+	if (n)
+		fprintf(f, "checksums: %u workloads, %u identical on every "
+			   "target; golden reference matched for %u, differed "
+			   "for %u, absent for %u\n",
+			n, agree, golden, differ, n - golden - differ);
+}
+
 static void unavailable_print(sqlite3 *db, int64_t id, FILE *f)
 {
 	sqlite3_stmt *s;
@@ -357,6 +390,7 @@ int report_print(sqlite3 *db, int64_t id, FILE *f, char *err, size_t errlen)
 		return -1;
 	}
 	cells_print(db, id, f);
+	checksums_print(db, id, f);
 	struct series_set set;
 	if (series_load(db, id, "%_per_op", &set, err, errlen))
 		return -1;
