@@ -350,6 +350,14 @@ int analyze_cell(const struct cell_spec *spec, const struct cell_outcome *o,
 	for (unsigned i = 0; i < p.nresults; i++)
 		result_samples(&c, spec, o, &p.results[i], r->tsc_khz);
 	run_samples(&c, spec, o);
+	const struct rp_bench *b = rp_bench_find(&p, spec->workload);
+	if (b) {
+		/* The parameters the workload really ran with (defaults
+		 * applied), as the golden files key them. */
+		c.bench = b->bench;
+		sample_put(&c, "start.iters", (double)b->iters);
+		sample_put(&c, "start.size", (double)b->size);
+	}
 	rp_free(&p);
 	return c.oom ? -1 : 0;
 }
