@@ -1,7 +1,6 @@
 /*
  * analyze.c - verdict and samples of one cell.
  */
-#include "strutil.h"
 #include "analyze.h"
 
 #include <inttypes.h>
@@ -12,6 +11,7 @@
 
 #include "golden.h"
 #include "vmb_abi.h"
+#include "strutil.h"
 
 struct sample_ctx {
 	struct cell_record *rec;

@@ -1,7 +1,6 @@
 /*
  * cell.c - one cell in a forked child, with a timeout.
  */
-#include "strutil.h"
 #include "cell.h"
 
 #include <errno.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "strutil.h"
 
 #define CELL_RECORD_MAGIC 0x564d42434c4c3031ull /* "VMBCLL01" */
 /* Extra wall time an engine gets to honour its own limit first. */

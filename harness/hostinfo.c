@@ -1,7 +1,6 @@
 /*
  * hostinfo.c - host probes for `vmbench info` and run metadata.
  */
-#include "strutil.h"
 #include "hostinfo.h"
 
 #include <errno.h>
@@ -22,6 +21,7 @@
 #include <Zydis/Zydis.h>
 
 #include "machine/machine.h"
+#include "strutil.h"
 
 const char *hostinfo_root(void)
 {

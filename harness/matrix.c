@@ -1,7 +1,6 @@
 /*
  * matrix.c - walk the run matrix.
  */
-#include "strutil.h"
 #include "matrix.h"
 
 #include <inttypes.h>
@@ -13,6 +12,7 @@
 #include "cell.h"
 #include "db.h"
 #include "progress.h"
+#include "strutil.h"
 
 const char *matrix_params(const struct matrix_spec *m, const char *wl,
 			  char *buf, size_t len)

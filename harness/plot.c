@@ -1,7 +1,6 @@
 /*
  * plot.c - data files + rendered templates + gnuplot.
  */
-#include "strutil.h"
 #include "plot.h"
 
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include "history.h"
 #include "paths.h"
 #include "runview.h"
+#include "strutil.h"
 
 #define PLOT_MAX_ENGINES 16
 #define PLOT_MAX_KINDS 32
