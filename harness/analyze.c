@@ -109,6 +109,15 @@ static void engine_verdict(const struct cell_spec *spec,
 			  o->exit.message);
 		return;
 	}
+	if (o->exit.reason == RUN_EXIT_UNSUPPORTED_ON_BACKEND) {
+		/* Not a failure of the engine or the guest: the backend cannot
+		 * run this workload at all (e.g. VMCALL on KVM/PVM). */
+		r->status = CELL_SKIPPED;
+		snprintf(r->cause, sizeof(r->cause), "%s",
+			 o->exit.message[0] ? o->exit.message
+					    : "unsupported on this backend");
+		return;
+	}
 	if (o->exit.reason != RUN_EXIT_GUEST) {
 		cause_set(r, "%s at rip 0x%016" PRIx64 ": %s",
 			  run_exit_reason_name(o->exit.reason), o->exit.rip,
@@ -334,6 +343,8 @@ int analyze_cell(const struct cell_spec *spec, const struct cell_outcome *o,
 		engine_verdict(spec, o, r);
 	else
 		peer_verdict(spec, o, r);
+	if (r->status == CELL_SKIPPED)
+		return 0; /* nothing ran to judge */
 
 	struct rp_output p;
 	memset(&p, 0, sizeof(p));

@@ -194,6 +194,8 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 	checksum_agree(refs, t->name, w->name, &r);
 	if (r.status == CELL_OK)
 		sum->ok++;
+	else if (r.status == CELL_SKIPPED)
+		sum->skipped++;
 	else
 		sum->failed++;
 	progress_clear(p);
