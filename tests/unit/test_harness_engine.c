@@ -86,6 +86,12 @@ static int fake_run(struct engine *e, struct run_exit *exit)
 		snprintf(exit->message, sizeof(exit->message), "shutdown");
 		return 0;
 	}
+	if (!strcmp(b, "nobackend")) {
+		exit->reason = RUN_EXIT_UNSUPPORTED_ON_BACKEND;
+		snprintf(exit->message, sizeof(exit->message),
+			 "unsupported on this backend: fake has no VMCALL");
+		return 0;
+	}
 	out(e, VMB_PORT_ROI, VMB_ROI_VALUE(1, VMB_ROI_BEGIN), 4);
 	for (int i = 0; i < 10; i++)
 		out(e, VMB_PORT_NULL, 0, 4);
@@ -145,7 +151,8 @@ static int setup(void **state)
 	snprintf(p, sizeof(p), "%s/workloads.txt", dir);
 	f = fopen(p, "w");
 	fputs("ok micro kernel\ncrash micro kernel\nhang micro kernel\n"
-	      "triple micro kernel\nnocreate micro kernel\n", f);
+	      "triple micro kernel\nnocreate micro kernel\n"
+	      "nobackend micro kernel\n", f);
 	fclose(f);
 	setenv("VMB_GUEST_DIR", dir, 1);
 	return 0;
@@ -222,6 +229,7 @@ static void engineCells_roiCountersAndFailureCauses(void **state)
 	assert_int_equal(matrix_run(&m, &sum, err, sizeof(err)), 0);
 	assert_int_equal(sum.ok, 1);
 	assert_int_equal(sum.failed, 4);
+	assert_int_equal(sum.skipped, 1); /* nobackend: not a failure */
 
 	/* Phase counters: BEGIN snapshot after its own write, END after its
 	 * own: the 10 null-port exits plus the END marker write. */
@@ -241,6 +249,8 @@ static void engineCells_roiCountersAndFailureCauses(void **state)
 	assert_non_null(strstr(c, "triple_fault at rip 0xffffffff80001234"));
 	cause_get(db, "nocreate", c, sizeof(c));
 	assert_non_null(strstr(c, "create failed: fake: cannot create"));
+	cause_get(db, "nobackend", c, sizeof(c));
+	assert_non_null(strstr(c, "skipped: unsupported on this backend: fake"));
 	workloads_free(&all);
 	db_close(db);
 }
