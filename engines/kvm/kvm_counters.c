@@ -100,6 +100,23 @@ static void traps_guest_pf(struct kvm_engine *k, struct engine_counters *c)
 	c->traps.exception_by_vector[X86_VEC_PF] += s->value;
 }
 
+/*
+ * On PVM every SYSCALL from user mode reaches the guest as a #PF that the
+ * guest turns back into a system call (pvm.h): KVM counts it in pf_guest,
+ * the architecture would not. Take those out so #PF counts match interp.
+ */
+static void traps_pvm_assist_remove(struct engine_counters *c)
+{
+	const struct engine_stat *s = engine_stat_find(c, "pvm_assist_syscall");
+	uint64_t n = s ? s->value : 0;
+	uint64_t *pf = &c->traps.exception_by_vector[X86_VEC_PF];
+
+	if (n > *pf)
+		n = *pf;
+	*pf -= n;
+	c->traps.count[TRAP_GUEST_EXCEPTION] -= n;
+}
+
 void kvm_engine_counters(struct engine *e, struct engine_counters *c)
 {
 	struct kvm_engine *k = e->priv;
@@ -126,6 +143,7 @@ void kvm_engine_counters(struct engine *e, struct engine_counters *c)
 	traps_guest_pf(k, c);
 	if (k->pvm.active)
 		pvm_counters_add(&k->pvm, k->m, c);
+	traps_pvm_assist_remove(c);
 }
 
 uint64_t kvm_engine_emulations(struct kvm_engine *k)
