@@ -28,6 +28,7 @@ trap 'rm -f "$out"' EXIT
 "$drv" raw "${VMB_KVM_RAW_ITERS:-20000}" >"$out" || exit 1
 backend=$(awk '$1 == "backend" { print $2 }' "$out")
 echo "kvm backend: $backend (every figure below was measured on it)"
+echo "host load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (exit costs grow with load)"
 printf '%-12s %12s %12s %12s\n' "raw loop" "median ns" "min ns" "max ns"
 awk '$1 != "backend" { printf "%-12s %12.2f %12.2f %12.2f\n", $1, $2, $3, $4 }' "$out"
 awk '$1 == "loop_cpl3" { u = $2 } $1 == "loop_host" { h = $2 }
