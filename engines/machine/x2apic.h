@@ -9,6 +9,13 @@
  * in explicitly as host TSC ticks (now), so the model has no clock of its
  * own and is testable. The timer counts at the machine's APIC bus clock,
  * X2APIC_BUS_HZ (1 GHz, KVM's choice), divided by the divide configuration.
+ *
+ * Where the SDM leaves room, the model does what KVM's in-kernel APIC
+ * does, so a guest sees the same on every engine: LVT writes keep only
+ * the defined bits (no #GP), LVTs are forced masked while SVR bit 8 is
+ * clear, a periodic timer period is at least X2APIC_MIN_PERIOD_NS (KVM's
+ * min_timer_period_us default), changing the divider rescales the time
+ * left, and the version register reads 0x00050014 (6 LVTs, no directed EOI).
  */
 #ifndef VMB_X2APIC_H
 #define VMB_X2APIC_H
@@ -17,10 +24,13 @@
 #include <stdint.h>
 
 #define X2APIC_BUS_HZ 1000000000ull
+#define X2APIC_MIN_PERIOD_NS 200000ull
 
 struct x2apic {
 	uint64_t tsc_khz;	/* converts TSC ticks to bus ticks */
 	uint32_t tpr, svr, lvt_timer, lvt_lint0, lvt_lint1, lvt_error;
+	uint32_t lvt_thermal, lvt_perf;
+	uint64_t icr;		/* last ICR write (delivery status always 0) */
 	uint32_t initial_count, divide_config;
 	uint64_t timer_start;	/* TSC at the last (re)arm */
 	uint64_t timer_deadline; /* TSC of the next expiry, 0 = disarmed */
@@ -28,7 +38,9 @@ struct x2apic {
 	uint64_t timer_fires;	/* for counters */
 };
 
-/* Reset (apic) to power-on state for a machine whose TSC runs at (tsc_khz). */
+/* Reset (apic) to power-on state for a machine whose TSC runs at (tsc_khz)
+ * (0 is taken as 1 GHz): SVR 0xff (software-disabled), every LVT masked,
+ * timer disarmed, IRR/ISR empty. */
 void x2apic_init(struct x2apic *apic, uint64_t tsc_khz);
 
 /*

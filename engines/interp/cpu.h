@@ -1,0 +1,178 @@
+/*
+ * cpu.h - the interpreter's private vCPU: architectural state, lazy flags,
+ * the decoded-instruction format and the handler calling convention.
+ *
+ * Every handler has the type op_fn: it runs one decoded instruction (i)
+ * on (c) with c->s.rip still pointing at the instruction and c->next_rip
+ * at the one after it. It returns OP_OK (the loop commits next_rip and
+ * counts the instruction), OP_FAULT (an exception was raised with
+ * cpu_fault(); nothing was committed, the loop delivers it precisely) or
+ * OP_STOP (the run must end: c->exit says why).
+ *
+ * Arithmetic flags are lazy: the last flag-setting operation leaves its
+ * operands and result in c->lf and flags_get() derives CF/PF/AF/ZF/SF/OF
+ * from them on demand. While c->lf.op == LF_NONE the six flags are the
+ * ones in c->s.rflags.
+ */
+#ifndef VMB_INTERP_CPU_H
+#define VMB_INTERP_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "machine/x2apic.h"
+
+struct cpu;
+struct insn;
+
+enum op_result { OP_OK = 0, OP_FAULT = 1, OP_STOP = 2 };
+
+typedef int (*op_fn)(struct cpu *c, const struct insn *i);
+
+/* Operand kinds of a decoded instruction. */
+enum { OPK_NONE, OPK_REG, OPK_MEM, OPK_IMM, OPK_SREG, OPK_CR };
+
+/* Register numbers: 0-15 the GPRs, 16-19 AH, CH, DH, BH. */
+#define GPR_HIGH8 16
+#define GPR_NONE 0xff
+#define GPR_RIP 0xfe
+
+struct opnd {
+	uint8_t kind;
+	uint8_t size;		/* bytes */
+	uint8_t reg;
+};
+
+/* insn.flags */
+#define IF_REP 0x01		/* REP / REPE */
+#define IF_REPNE 0x02
+#define IF_END 0x04		/* ends its block (control transfer, system) */
+
+struct insn {
+	op_fn fn;
+	uint8_t len;
+	uint8_t osz;		/* operand size, bytes */
+	uint8_t asz;		/* address size, bytes (4 or 8) */
+	uint8_t flags;
+	uint8_t cc;		/* condition code of Jcc/SETcc/CMOVcc */
+	uint8_t nops;		/* visible operands */
+	struct opnd o[3];
+	uint8_t mbase, midx, mscale, mseg; /* memory operand; seg 0/FS/GS */
+	uint16_t mnemonic;	/* ZydisMnemonic, for messages */
+	int64_t disp;
+	uint64_t imm;		/* immediate, sign-extended; rel offset of branches */
+	uint64_t imm2;		/* second immediate (ENTER) */
+};
+
+/* Lazy flag operations. */
+enum { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC };
+
+struct lazy_flags {
+	uint64_t res, a, b;
+	uint8_t op, size, cin;
+};
+
+#define FLAGS_ARITH                                                          \
+	(X86_RFLAGS_CF | X86_RFLAGS_PF | X86_RFLAGS_AF | X86_RFLAGS_ZF |     \
+	 X86_RFLAGS_SF | X86_RFLAGS_OF)
+
+/* Pending exception raised by a handler or the memory layer. */
+struct pending_exc {
+	uint8_t vector;
+	bool has_error;
+	bool soft;		/* INT n/INT3: return address is next_rip */
+	uint32_t error;
+};
+
+#include "interp/tlb.h"
+#include "interp/icache.h"
+
+struct interp_stats {
+	uint64_t tlb_hit, tlb_miss, walk_refs, blocks_decoded, icache_flushes;
+	uint64_t insns_decoded;
+};
+
+struct cpu {
+	struct x86_state s;
+	uint64_t next_rip;
+	struct lazy_flags lf;
+	struct machine *m;
+	struct engine *e;
+	struct tlb tlb;
+	struct icache ic;
+	struct x2apic apic;
+
+	struct pending_exc exc;
+	unsigned deliver_depth;	/* nested delivery: #DF, then triple fault */
+	bool sti_shadow;	/* interrupts blocked for one instruction */
+	bool halted;
+	/* Set to 0 to end the current block after this instruction (code
+	 * write, device stop); the run loop resets it per block. */
+	unsigned blk_end;
+
+	struct run_exit *exit;	/* where OP_STOP reasons are written */
+	uint64_t icount;	/* guest instructions retired */
+	struct trap_counters traps;
+	struct interp_stats st;
+};
+
+/* ---- registers ---------------------------------------------------------- */
+
+static inline uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t reg_get(const struct cpu *c, unsigned r, unsigned size)
+{
+	if (r >= GPR_HIGH8)
+		return (c->s.gpr[r - GPR_HIGH8] >> 8) & 0xff;
+	return c->s.gpr[r] & size_mask(size);
+}
+
+/* Write (v) to register (r) with x86 rules: 32-bit writes zero-extend,
+ * 8/16-bit writes merge. */
+static inline void reg_set(struct cpu *c, unsigned r, unsigned size,
+			   uint64_t v)
+{
+	uint64_t *p;
+
+	if (r >= GPR_HIGH8) {
+		p = &c->s.gpr[r - GPR_HIGH8];
+		*p = (*p & ~0xff00ull) | ((v & 0xff) << 8);
+		return;
+	}
+	p = &c->s.gpr[r];
+	switch (size) {
+	case 1: *p = (*p & ~0xffull) | (v & 0xff); break;
+	case 2: *p = (*p & ~0xffffull) | (v & 0xffff); break;
+	case 4: *p = (uint32_t)v; break;
+	default: *p = v; break;
+	}
+}
+
+static inline int64_t sext(uint64_t v, unsigned size)
+{
+	unsigned sh = 64 - size * 8;
+	return (int64_t)(v << sh) >> sh;
+}
+
+/* ---- faults --------------------------------------------------------------*/
+
+/* Raise exception (vector) without / with an error code; returns OP_FAULT
+ * so handlers can `return cpu_fault(c, X86_VEC_UD);`. */
+int cpu_fault(struct cpu *c, unsigned vector);
+int cpu_fault_err(struct cpu *c, unsigned vector, uint32_t error);
+
+/* Stop the run with (reason) and a printf-style message; returns OP_STOP. */
+int cpu_stop(struct cpu *c, enum run_exit_reason reason, const char *fmt,
+	     ...) __attribute__((format(printf, 3, 4)));
+
+/* Guest TSC: host TSC + the guest offset. */
+uint64_t cpu_tsc(const struct cpu *c);
+
+/* Unsupported instruction (i): stops the run naming mnemonic and bytes. */
+int cpu_unsupported(struct cpu *c, const struct insn *i);
+
+#endif /* VMB_INTERP_CPU_H */

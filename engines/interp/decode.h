@@ -1,0 +1,43 @@
+/*
+ * decode.h - Zydis instruction -> struct insn (the interpreter's compact,
+ * position-independent decoded form) and the mnemonic -> handler table.
+ *
+ * Decoding never fails for a complete instruction: an invalid encoding
+ * becomes an insn whose handler raises #UD, and a valid one without a
+ * handler becomes one that stops the run as unsupported, so both happen
+ * only if and when the instruction is actually reached.
+ */
+#ifndef VMB_INTERP_DECODE_H
+#define VMB_INTERP_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <Zydis/Zydis.h>
+
+#include "interp/cpu.h"
+
+#define DECODE_NEED_MORE 1
+
+/* Initialise (d) for 64-bit mode. */
+void decode_init(ZydisDecoder *d);
+
+/*
+ * Decode the instruction at (buf), of which (len) bytes are available,
+ * into (out). Returns 0, or DECODE_NEED_MORE when the instruction may
+ * continue past (len) (the caller fetches the next page and retries).
+ */
+int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
+		struct insn *out);
+
+/* The handler of (mnemonic), or NULL when the interpreter has none. */
+op_fn decode_handler(unsigned mnemonic);
+
+/* True when (mnemonic) must end its block (control transfer or a change
+ * of mode/translation/interrupt state). */
+bool decode_ends_block(unsigned mnemonic);
+
+/* Mnemonic text for messages. */
+const char *decode_mnemonic_name(unsigned mnemonic);
+
+#endif /* VMB_INTERP_DECODE_H */

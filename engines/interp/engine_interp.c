@@ -1,0 +1,113 @@
+/* engine_interp.c - struct engine_ops for the interpreter. */
+#include "interp/interp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <x86intrin.h>
+
+#include "interp/cpu.h"
+#include "interp/exec.h"
+
+static int interp_probe(char *why, size_t whylen)
+{
+	(void)why;
+	(void)whylen;
+	return 0;	/* pure software: runs on any x86-64 host */
+}
+
+static void interp_counters(struct engine *e, struct engine_counters *out)
+{
+	struct cpu *c = e->priv;
+
+	memset(out, 0, sizeof(*out));
+	out->traps = c->traps;
+	out->instructions = c->icount;
+	out->instructions_valid = true;
+	out->tsc = __rdtsc();
+	engine_stat_add(out, "tlb_hit", c->st.tlb_hit);
+	engine_stat_add(out, "tlb_miss", c->st.tlb_miss);
+	engine_stat_add(out, "walk_refs", c->st.walk_refs);
+	engine_stat_add(out, "blocks_decoded", c->st.blocks_decoded);
+	engine_stat_add(out, "insns_decoded", c->st.insns_decoded);
+	engine_stat_add(out, "icache_flushes", c->st.icache_flushes);
+	engine_stat_add(out, "timer_fires", c->apic.timer_fires);
+}
+
+static void interp_roi(void *opaque, uint32_t value)
+{
+	struct engine *e = opaque;
+
+	if (!e->roi || e->nroi >= ENGINE_MAX_ROI) {
+		e->roi_dropped++;
+		return;
+	}
+	e->roi[e->nroi].value = value;
+	interp_counters(e, &e->roi[e->nroi].counters);
+	e->nroi++;
+}
+
+static void interp_destroy(struct engine *e)
+{
+	struct cpu *c = e->priv;
+
+	if (!c)
+		return;
+	icache_free(&c->ic);
+	free(c);
+	e->priv = NULL;
+}
+
+static int interp_create(struct engine *e, const struct vm_config *cfg,
+			 char *err, size_t errlen)
+{
+	struct cpu *c = calloc(1, sizeof(*c));
+
+	(void)cfg;
+	if (!c || icache_init(&c->ic, e->m->mem.size)) {
+		free(c);
+		snprintf(err, errlen, "interp: out of memory for the vCPU and "
+			 "its decoded-instruction cache");
+		return -1;
+	}
+	c->m = e->m;
+	c->e = e;
+	x2apic_init(&c->apic, e->m->tsc_khz);
+	exec_reset(c, &e->m->boot_state);
+	e->priv = c;
+	if (!e->m->roi_hook) {
+		e->m->roi_hook = interp_roi;
+		e->m->roi_opaque = e;
+	}
+	return 0;
+}
+
+static int interp_run(struct engine *e, struct run_exit *x)
+{
+	struct cpu *c = e->priv;
+	uint64_t deadline = 0;
+
+	memset(x, 0, sizeof(*x));
+	if (e->cfg.time_limit_s > 0)
+		deadline = __rdtsc() + (uint64_t)(e->cfg.time_limit_s *
+						  (double)e->m->tsc_khz * 1e3);
+	return exec_run(c, x, e->cfg.insn_limit, deadline);
+}
+
+static void interp_describe(struct engine *e, char *buf, size_t buflen)
+{
+	(void)e;
+	snprintf(buf, buflen, "Zydis-decoded blocks, software TLB %u entries "
+		 "x {read,write,fetch} x {kernel,user}", TLB_ENTRIES);
+}
+
+const struct engine_ops interp_engine_ops = {
+	.name = "interp",
+	.technique = "interpreter: decode and execute every guest instruction",
+	.probe = interp_probe,
+	.create = interp_create,
+	.run = interp_run,
+	.counters = interp_counters,
+	.describe = interp_describe,
+	.destroy = interp_destroy,
+};

@@ -1,0 +1,172 @@
+/* exec.c - the run loop (see exec.h). */
+#include "interp/exec.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "interp/flags.h"
+#include "interp/intr.h"
+#include "interp/mem.h"
+
+#define POLL_BLOCKS 64	/* host TSC is read every this many blocks */
+
+void exec_reset(struct cpu *c, const struct x86_state *boot)
+{
+	c->s = *boot;
+	c->lf.op = LF_NONE;
+	c->sti_shadow = false;
+	c->halted = false;
+	tlb_flush(&c->tlb, false);
+}
+
+static void sleep_ticks(const struct cpu *c, uint64_t ticks)
+{
+	uint64_t ns = ticks * 1000000ull / (c->apic.tsc_khz ? c->apic.tsc_khz : 1);
+	struct timespec ts = { (time_t)(ns / 1000000000ull),
+			       (long)(ns % 1000000000ull) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* HLT: sleep to the next timer event. OP_OK to continue, OP_STOP. */
+static int halt_wait(struct cpu *c, uint64_t deadline)
+{
+	uint64_t now = __rdtsc(), next;
+
+	if (!(c->s.rflags & X86_RFLAGS_IF))
+		return cpu_stop(c, RUN_EXIT_HALTED,
+				"HLT with interrupts disabled at RIP %#llx: "
+				"the vCPU never wakes",
+				(unsigned long long)c->s.rip);
+	x2apic_update(&c->apic, now);
+	if (x2apic_pending_vector(&c->apic) >= 0)
+		return OP_OK;
+	next = x2apic_next_event(&c->apic);
+	if (!next)
+		return cpu_stop(c, RUN_EXIT_HALTED,
+				"HLT with no timer armed at RIP %#llx: the "
+				"vCPU never wakes", (unsigned long long)c->s.rip);
+	if (deadline && next > deadline)
+		next = deadline;
+	if (next > now)
+		sleep_ticks(c, next - now);
+	return OP_OK;
+}
+
+static int poll_events(struct cpu *c, uint64_t deadline)
+{
+	uint64_t now = __rdtsc();
+
+	if (deadline && now >= deadline)
+		return cpu_stop(c, RUN_EXIT_TIME_LIMIT,
+				"wall-time limit reached at RIP %#llx",
+				(unsigned long long)c->s.rip);
+	x2apic_update(&c->apic, now);
+	return OP_OK;
+}
+
+static int check_interrupt(struct cpu *c)
+{
+	int v;
+
+	if (!(c->s.rflags & X86_RFLAGS_IF) || c->sti_shadow)
+		return OP_OK;
+	v = x2apic_pending_vector(&c->apic);
+	if (v < 0)
+		return OP_OK;
+	x2apic_ack(&c->apic, v);
+	return intr_inject(c, (unsigned)v);
+}
+
+/* Run one block; returns OP_* of the instruction that ended it. */
+static int run_block(struct cpu *c, uint64_t limit)
+{
+	struct block *b;
+	unsigned n;
+	int rc = icache_lookup(c, &b);
+
+	if (rc)
+		return rc;
+	n = b->n < limit ? b->n : (unsigned)limit;
+	c->blk_end = n;
+	for (unsigned k = 0; k < c->blk_end; k++) {
+		const struct insn *i = &b->insn[k];
+
+		c->next_rip = c->s.rip + i->len;
+		if ((rc = i->fn(c, i)))
+			return rc;
+		c->s.rip = c->next_rip;
+		c->icount++;
+	}
+	return OP_OK;
+}
+
+static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
+		unsigned *poll)
+{
+	uint64_t limit = ICACHE_BLOCK_MAX;
+	bool shadow = c->sti_shadow;
+	int rc;
+
+	if (c->m->exit_requested)
+		return OP_STOP;
+	if (++*poll % POLL_BLOCKS == 0 && (rc = poll_events(c, deadline)))
+		return rc;
+	if (c->halted) {
+		if ((rc = halt_wait(c, deadline)))
+			return rc;
+		if ((rc = poll_events(c, deadline)))
+			return rc;
+	}
+	if ((rc = check_interrupt(c)))
+		return rc;
+	if (c->halted)
+		return OP_OK;
+	if (insn_limit) {
+		if (c->icount >= insn_limit)
+			return cpu_stop(c, RUN_EXIT_INSN_LIMIT,
+					"instruction limit %llu reached",
+					(unsigned long long)insn_limit);
+		if (insn_limit - c->icount < limit)
+			limit = insn_limit - c->icount;
+	}
+	if (shadow)
+		limit = 1;
+	rc = run_block(c, limit);
+	if (shadow)
+		c->sti_shadow = false;
+	if (rc == OP_FAULT)
+		rc = intr_deliver_pending(c);
+	return rc;
+}
+
+int exec_step(struct cpu *c, struct run_exit *x)
+{
+	c->exit = x;
+	return run_block(c, 1);
+}
+
+int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,
+	     uint64_t deadline_tsc)
+{
+	unsigned poll = 0;
+	int rc;
+
+	c->exit = x;
+	do
+		rc = step(c, insn_limit, deadline_tsc, &poll);
+	while (rc == OP_OK);
+	if (c->m->exit_requested) {
+		x->reason = RUN_EXIT_GUEST;
+		x->status = c->m->exit_status;
+		x->rip = c->s.rip;
+		snprintf(x->message, sizeof(x->message),
+			 "guest exited with status %u", c->m->exit_status);
+	}
+	flags_get(c);
+	x->regs = c->s;
+	x->regs_valid = true;
+	x->fault_addr = c->s.cr2;
+	return 0;
+}

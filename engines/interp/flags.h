@@ -1,0 +1,49 @@
+/*
+ * flags.h - lazy arithmetic flags.
+ *
+ * A flag-setting ALU operation records (op, size, a, b, res, carry-in) with
+ * flags_set_*(); flags_get() turns that record into the six arithmetic
+ * RFLAGS bits only when something reads them (Jcc, SETcc, PUSHF, an
+ * exception frame, ...). Operations with irregular flags (shifts, MUL,
+ * BT, ...) call flags_put() with explicit values instead.
+ *
+ * Architecturally undefined flags (docs/interp.md lists them) follow what
+ * Intel hardware is observed to do where that is cheap: logic ops clear
+ * AF, MUL/IMUL set SF/ZF/PF from the low result and clear AF.
+ */
+#ifndef VMB_INTERP_FLAGS_H
+#define VMB_INTERP_FLAGS_H
+
+#include "interp/cpu.h"
+
+static inline void flags_set(struct cpu *c, unsigned op, unsigned size,
+			     uint64_t a, uint64_t b, uint64_t res)
+{
+	c->lf.op = op;
+	c->lf.size = size;
+	c->lf.a = a;
+	c->lf.b = b;
+	c->lf.res = res;
+}
+
+/* Materialize the lazy record into c->s.rflags; returns rflags. */
+uint64_t flags_get(struct cpu *c);
+
+/* CF alone (cheaper than flags_get for ADC/SBB/INC/DEC). */
+bool flags_cf(struct cpu *c);
+
+/* Replace the bits of (mask) in RFLAGS with (val) after materializing. */
+static inline void flags_put(struct cpu *c, uint64_t mask, uint64_t val)
+{
+	uint64_t f = flags_get(c);
+
+	c->s.rflags = (f & ~mask) | (val & mask);
+}
+
+/* Set ZF/SF/PF from (res) of (size) bytes; returns those bits. */
+uint64_t flags_szp(uint64_t res, unsigned size);
+
+/* Evaluate condition code (cc) (0-15, the Jcc encoding order). */
+bool flags_cond(struct cpu *c, unsigned cc);
+
+#endif /* VMB_INTERP_FLAGS_H */

@@ -1,0 +1,196 @@
+/* mem.c - TLB misses, page walks, MMIO and page-crossing accesses. */
+#include "interp/mem.h"
+
+#include "machine/page_walk.h"
+
+static bool va_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+void tlb_flush(struct tlb *t, bool keep_global)
+{
+	for (unsigned k = 0; k < TLB_NKIND; k++)
+		for (unsigned u = 0; u < 2; u++)
+			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
+				struct tlb_entry *e = &t->e[k][u][n];
+				if (!(keep_global && e->global))
+					e->tag = TLB_INVALID;
+			}
+}
+
+void tlb_flush_kind(struct tlb *t, unsigned kind)
+{
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned n = 0; n < TLB_ENTRIES; n++)
+			t->e[kind][u][n].tag = TLB_INVALID;
+}
+
+void tlb_flush_page(struct tlb *t, uint64_t va)
+{
+	for (unsigned k = 0; k < TLB_NKIND; k++)
+		for (unsigned u = 0; u < 2; u++)
+			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
+				struct tlb_entry *e = &t->e[k][u][n];
+				if (((e->tag ^ va) & e->vmask) == 0)
+					e->tag = TLB_INVALID;
+			}
+}
+
+void mem_paging_changed(struct cpu *c, bool keep_global)
+{
+	tlb_flush(&c->tlb, keep_global);
+}
+
+static int walk(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
+		uint64_t *gpa, bool *global, uint64_t *psize)
+{
+	static const enum walk_access acc[] = { WALK_READ, WALK_WRITE,
+						WALK_EXEC };
+	struct walk_ctx w = {
+		.cr3 = c->s.cr3, .cr0 = c->s.cr0, .cr4 = c->s.cr4,
+		.efer = c->s.efer, .cpl = user ? 3 : 0,
+		.ac = (c->s.rflags & X86_RFLAGS_AC) != 0,
+	};
+	struct walk_result res = { 0 };
+	uint32_t pferr = 0;
+
+	if (page_walk(&c->m->mem, &w, va, acc[kind], &res, &pferr) != 0) {
+		c->st.walk_refs += res.mem_refs;
+		c->s.cr2 = va;
+		return cpu_fault_err(c, X86_VEC_PF, pferr);
+	}
+	c->st.walk_refs += res.mem_refs;
+	*gpa = res.gpa;
+	*global = res.global;
+	*psize = res.page_size;
+	return OP_OK;
+}
+
+int mem_translate(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
+		  uint64_t *gpa, uint8_t **host)
+{
+	struct tlb_entry *e;
+	bool global = false;
+	uint64_t psize = 4096;
+	uint8_t *page;
+	int rc;
+
+	if (!va_canonical(va))
+		return cpu_fault_err(c, X86_VEC_GP, 0);
+	c->st.tlb_miss++;
+	if (c->s.cr0 & X86_CR0_PG) {
+		rc = walk(c, va, kind, user, gpa, &global, &psize);
+		if (rc)
+			return rc;
+	} else {
+		*gpa = va;
+	}
+	page = guest_mem_ptr(&c->m->mem, *gpa & ~0xfffull, 4096);
+	*host = page ? page + (*gpa & 0xfff) : NULL;
+	if (!page || (kind == TLB_W && c->ic.code_page[*gpa >> 12]))
+		return OP_OK;
+	e = tlb_slot(&c->tlb, kind, user, va);
+	e->tag = va & ~0xfffull;
+	e->host = page;
+	e->gpa = *gpa & ~0xfffull;
+	e->global = global;
+	e->vmask = ~(psize - 1);
+	return OP_OK;
+}
+
+static void mmio(struct cpu *c, uint64_t gpa, uint8_t *data, unsigned len,
+		 bool write)
+{
+	c->traps.count[TRAP_MMIO]++;
+	io_bus_access(c->m, IO_SPACE_MMIO, gpa, data, len, write);
+	if (c->m->exit_requested)
+		c->blk_end = 0;
+}
+
+/* Split [va, va+size) at the page end: part lengths n[0], n[1]. */
+static int translate_parts(struct cpu *c, uint64_t va, unsigned size,
+			   unsigned kind, unsigned user, uint64_t gpa[2],
+			   uint8_t *host[2], unsigned n[2])
+{
+	int rc;
+
+	n[0] = 4096 - (va & 0xfff);
+	if (n[0] > size)
+		n[0] = size;
+	n[1] = size - n[0];
+	rc = mem_translate(c, va, kind, user, &gpa[0], &host[0]);
+	if (rc || !n[1])
+		return rc;
+	return mem_translate(c, va + n[0], kind, user, &gpa[1], &host[1]);
+}
+
+int mem_read_slow(struct cpu *c, uint64_t va, unsigned size, uint64_t *v,
+		  unsigned user)
+{
+	uint8_t buf[8] = { 0 }, *host[2];
+	uint64_t gpa[2];
+	unsigned n[2], off = 0;
+	int rc = translate_parts(c, va, size, TLB_R, user, gpa, host, n);
+
+	if (rc)
+		return rc;
+	for (unsigned p = 0; p < 2 && n[p]; off += n[p], p++) {
+		if (host[p])
+			memcpy(buf + off, host[p], n[p]);
+		else
+			mmio(c, gpa[p], buf + off, n[p], false);
+	}
+	*v = mem_load(buf, size);
+	return OP_OK;
+}
+
+int mem_write_slow(struct cpu *c, uint64_t va, unsigned size, uint64_t v,
+		   unsigned user)
+{
+	uint8_t buf[8], *host[2];
+	uint64_t gpa[2];
+	unsigned n[2], off = 0;
+	int rc = translate_parts(c, va, size, TLB_W, user, gpa, host, n);
+
+	if (rc)
+		return rc;
+	mem_store(buf, size, v);
+	for (unsigned p = 0; p < 2 && n[p]; off += n[p], p++) {
+		if (!host[p]) {
+			mmio(c, gpa[p], buf + off, n[p], true);
+			continue;
+		}
+		memcpy(host[p], buf + off, n[p]);
+		if (c->ic.code_page[gpa[p] >> 12])
+			icache_code_write(c, gpa[p], n[p]);
+	}
+	return OP_OK;
+}
+
+int mem_read_bytes(struct cpu *c, uint64_t va, void *dst, size_t len,
+		   unsigned kind, unsigned user)
+{
+	uint8_t *d = dst, *host;
+	uint64_t gpa;
+
+	while (len) {
+		size_t n = 4096 - (va & 0xfff);
+		int rc;
+
+		if (n > len)
+			n = len;
+		rc = mem_translate(c, va, kind, user, &gpa, &host);
+		if (rc)
+			return rc;
+		if (host)
+			memcpy(d, host, n);
+		else
+			for (size_t k = 0; k < n; k++)
+				mmio(c, gpa + k, d + k, 1, false);
+		d += n;
+		va += n;
+		len -= n;
+	}
+	return OP_OK;
+}

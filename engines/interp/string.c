@@ -1,0 +1,111 @@
+/*
+ * string.c - MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE.
+ *
+ * A REP instruction runs to completion inside one handler call; RCX, RSI
+ * and RDI are updated after every element, so a fault in the middle leaves
+ * the architectural state at the faulting element and re-executing the
+ * instruction resumes it (as on hardware). It retires as one instruction.
+ * Segment overrides on the source are ignored (64-bit flat model; a FS/GS
+ * override on a string source is not used by the guest).
+ */
+#include "interp/flags.h"
+#include "interp/operand.h"
+#include "interp/ops.h"
+
+static uint64_t areg(const struct cpu *c, const struct insn *i, unsigned r)
+{
+	return i->asz == 4 ? (uint32_t)c->s.gpr[r] : c->s.gpr[r];
+}
+
+static void astep(struct cpu *c, const struct insn *i, unsigned r)
+{
+	uint64_t d = (c->s.rflags & X86_RFLAGS_DF) ? -(uint64_t)i->osz
+						   : i->osz;
+	reg_set(c, r, i->asz, c->s.gpr[r] + d);
+}
+
+/* One element of each string op; returns OP_* */
+static int str_movs(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	int rc = mem_read(c, areg(c, i, X86_RSI), i->osz, &v);
+
+	if (rc || (rc = mem_write(c, areg(c, i, X86_RDI), i->osz, v)))
+		return rc;
+	astep(c, i, X86_RSI);
+	astep(c, i, X86_RDI);
+	return OP_OK;
+}
+
+static int str_stos(struct cpu *c, const struct insn *i)
+{
+	int rc = mem_write(c, areg(c, i, X86_RDI), i->osz,
+			   c->s.gpr[X86_RAX]);
+	if (rc)
+		return rc;
+	astep(c, i, X86_RDI);
+	return OP_OK;
+}
+
+static int str_lods(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	int rc = mem_read(c, areg(c, i, X86_RSI), i->osz, &v);
+
+	if (rc)
+		return rc;
+	reg_set(c, X86_RAX, i->osz, v);
+	astep(c, i, X86_RSI);
+	return OP_OK;
+}
+
+static int str_cmps(struct cpu *c, const struct insn *i)
+{
+	uint64_t a, b;
+	int rc = mem_read(c, areg(c, i, X86_RSI), i->osz, &a);
+
+	if (rc || (rc = mem_read(c, areg(c, i, X86_RDI), i->osz, &b)))
+		return rc;
+	flags_set(c, LF_SUB, i->osz, a, b, (a - b) & size_mask(i->osz));
+	astep(c, i, X86_RSI);
+	astep(c, i, X86_RDI);
+	return OP_OK;
+}
+
+static int str_scas(struct cpu *c, const struct insn *i)
+{
+	uint64_t a = reg_get(c, X86_RAX, i->osz), b;
+	int rc = mem_read(c, areg(c, i, X86_RDI), i->osz, &b);
+
+	if (rc)
+		return rc;
+	flags_set(c, LF_SUB, i->osz, a, b, (a - b) & size_mask(i->osz));
+	astep(c, i, X86_RDI);
+	return OP_OK;
+}
+
+static int str_run(struct cpu *c, const struct insn *i,
+		   int (*one)(struct cpu *, const struct insn *), bool cond)
+{
+	int rc;
+
+	if (!(i->flags & (IF_REP | IF_REPNE)))
+		return one(c, i);
+	while (areg(c, i, X86_RCX) != 0) {
+		if ((rc = one(c, i)))
+			return rc;
+		reg_set(c, X86_RCX, i->asz, c->s.gpr[X86_RCX] - 1);
+		if (cond) {
+			bool zf = flags_cond(c, 4);
+			if ((i->flags & IF_REPNE) ? zf : !zf)
+				break;
+		}
+	}
+	return OP_OK;
+}
+
+int op_movs(struct cpu *c, const struct insn *i) { return str_run(c, i, str_movs, false); }
+int op_stos(struct cpu *c, const struct insn *i) { return str_run(c, i, str_stos, false); }
+int op_lods(struct cpu *c, const struct insn *i) { return str_run(c, i, str_lods, false); }
+int op_cmps(struct cpu *c, const struct insn *i) { return str_run(c, i, str_cmps, true); }
+int op_scas(struct cpu *c, const struct insn *i) { return str_run(c, i, str_scas, true); }

@@ -1,0 +1,31 @@
+/*
+ * export.h - a stored run as flat files for pandas/R: one row per raw
+ * sample (CSV, long format) or one JSON document (run metadata, cells,
+ * samples). Unavailable values are empty in CSV and null in JSON, with
+ * the reason in the "why" column.
+ */
+#ifndef VMB_EXPORT_H
+#define VMB_EXPORT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Samples of run (run_id) as CSV with a header row. */
+int export_csv(sqlite3 *db, int64_t run_id, FILE *f, char *err,
+	       size_t errlen);
+
+/* One row per cell of run (run_id) as CSV. */
+int export_cells_csv(sqlite3 *db, int64_t run_id, FILE *f, char *err,
+		     size_t errlen);
+
+/* Run (run_id) as JSON: {"run":{...},"cells":[{...,"samples":[...]}]}. */
+int export_json(sqlite3 *db, int64_t run_id, FILE *f, char *err,
+		size_t errlen);
+
+/* Write (dir)/samples.csv, cells.csv and run.json. */
+int export_run_files(sqlite3 *db, int64_t run_id, const char *dir, char *err,
+		     size_t errlen);
+
+#endif /* VMB_EXPORT_H */
