@@ -56,7 +56,7 @@ static void stat_name_make(char *out, const char *prefix, const char *name)
 
 /* Add every scalar of (st) to (c); histograms are skipped (documented). */
 static void stats_add(struct engine_counters *c, struct kvm_stats *st,
-		      const char *prefix_if_dup)
+		      const char *prefix_if_dup, bool check_dup)
 {
 	char name[ENGINE_STAT_NAME_MAX];
 
@@ -66,7 +66,7 @@ static void stats_add(struct engine_counters *c, struct kvm_stats *st,
 		if (kvm_stats_is_hist(st, i))
 			continue;
 		stat_name_make(name, "", st->desc[i].name);
-		if (engine_stat_find(c, name))
+		if (check_dup && engine_stat_find(c, name))
 			stat_name_make(name, prefix_if_dup, st->desc[i].name);
 		engine_stat_add(c, name, kvm_stats_value(st, i));
 	}
@@ -136,9 +136,9 @@ void kvm_engine_counters(struct engine *e, struct engine_counters *c)
 	}
 	engine_stat_add(c, "user_exits", total);
 	if (k->vcpu_stats_ok)
-		stats_add(c, &k->vcpu_stats, "vcpu_");
+		stats_add(c, &k->vcpu_stats, "vcpu_", false);
 	if (k->vm_stats_ok)
-		stats_add(c, &k->vm_stats, "vm_");
+		stats_add(c, &k->vm_stats, "vm_", true);
 	traps_from_stats(c);
 	traps_guest_pf(k, c);
 	if (k->pvm.active)
