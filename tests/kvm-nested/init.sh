@@ -2,7 +2,8 @@
 # /init of the L1 Linux booted by tests/kvm-nested/run.sh under QEMU TCG
 # (emulated AMD SVM): load kvm_amd with npt=1, run the listed workloads on
 # the vmbench kvm engine, reload with npt=0, run them again, power off.
-# Every result is one "NESTED ..." line on the serial console.
+# Every result is one "NESTED ..." line on the serial console; the kvm
+# unit tests and the raw exit bench run first ("NESTEDTEST ... rc=N").
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -16,6 +17,16 @@ for npt in 1 0; do
 		echo "NESTED npt=$npt insmod kvm-amd FAILED"
 		continue
 	fi
+	for t in test_kvm_lib test_kvm_engine; do
+		/tests/$t > /tmp/out 2>&1
+		rc=$?
+		sed "s/^/NESTEDOUT npt=$npt $t /" /tmp/out
+		echo "NESTEDTEST npt=$npt $t rc=$rc"
+	done
+	/tests/60-kvm-exits raw 200 > /tmp/out 2>&1
+	rc=$?
+	sed "s/^/NESTEDOUT npt=$npt 60-kvm-exits /" /tmp/out
+	echo "NESTEDTEST npt=$npt 60-kvm-exits rc=$rc"
 	while read -r cmd; do
 		[ -n "$cmd" ] || continue
 		out=$(/bin/vmb-kvm-run /vmbench-guest.elf "$cmd" 2>&1)

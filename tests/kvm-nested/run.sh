@@ -67,6 +67,16 @@ gcc -static -std=gnu11 -O2 -D_GNU_SOURCE -I"$top/engines" \
 	"$o/engine.o" "$o"/machine/*.o "$o"/kvm/*.o "$o"/kvm/libkvm/*.o -lm ||
 	exit 1
 
+# 2b. The kvm unit tests and the raw exit bench, dynamically linked: their
+#     shared libraries go into the initramfs too.
+gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$top/engines" -I"$top/workloads/include" \
+	-o "$work/60-kvm-exits" "$top/tests/bench/60-kvm-exits.c" \
+	"$build/rel/libvmb.a" -lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread ||
+	exit 1
+make -C "$top" -s "$build/rel/tests/test_kvm_lib" \
+	"$build/rel/tests/test_kvm_engine" >/dev/null || exit 1
+extra="$build/rel/tests/test_kvm_lib $build/rel/tests/test_kvm_engine $work/60-kvm-exits"
+
 # 3. The initramfs.
 root=$work/initrd
 rm -rf "$root"
@@ -80,6 +90,15 @@ for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko \
 	cp "$mods/$m" "$root/lib/modules/" || exit 1
 done
 cp "$work/vmb-kvm-run" "$root/bin/vmb-kvm-run"
+mkdir -p "$root/tmp" "$root/tests"
+for b in $extra; do
+	cp "$b" "$root/tests/"
+	ldd "$b" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' |
+		while read -r lib; do
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+done
 cp "$guest" "$root/vmbench-guest.elf"
 cut -f1 "$work/golden.tsv" > "$root/workloads.txt"
 cp "$top/tests/kvm-nested/init.sh" "$root/init"
@@ -113,5 +132,17 @@ while IFS="$tab" read -r cmd want; do
 		fail=$((fail + 1))
 	done
 done < "$work/golden.tsv"
-echo "kvm-nested: $n runs, $fail failed"
+for npt in 1 0; do
+	for t in test_kvm_lib test_kvm_engine 60-kvm-exits; do
+		line=$(grep -F "NESTEDTEST npt=$npt $t " "$log" | tr -d '\r')
+		n=$((n + 1))
+		case "$line" in
+		*" rc=0") echo "ok    npt=$npt $t" ;;
+		*) echo "FAIL  npt=$npt $t: ${line:-did not run}"
+		   grep -F "NESTEDOUT npt=$npt $t " "$log" | grep -E 'FAIL|ERROR|error' | head -5
+		   fail=$((fail + 1)) ;;
+		esac
+	done
+done
+echo "kvm-nested: $n checks, $fail failed"
 [ "$fail" -eq 0 ]
