@@ -5,7 +5,8 @@
 #     test parameters, exits with status 0 and prints its golden checksum;
 #   - bench=micro runs the whole micro suite in one boot;
 #   - the deliberately faulting workloads print a `fault` line and exit
-#     with VMB_EXIT_EXCEPTION + vector; a bad command line exits 1.
+#     with VMB_EXIT_EXCEPTION + vector; a process that exhausts memory is
+#     killed without stopping the run; a bad command line exits 1.
 # VMB_GOLDEN_UPDATE=1 rewrites the golden checksums from this run instead.
 # Usage: 20-guest-qemu.sh BUILD_DIR
 set -u
@@ -124,6 +125,18 @@ expect_fault() {
 expect_fault fault_ud 6 0
 expect_fault fault_user 14 3
 [ "$(field "$tmp/fault_user.log" fault cr2)" = 0x10 ] || fail "fault_user: cr2 not 0x10"
+
+# A process that runs the machine out of memory is killed, the run goes on.
+log=$tmp/oom.log
+rc=$(boot "bench=oom_user" "$log")
+if [ "$rc" != 5 ] || [ "$(field "$log" end status oom_user)" != -9 ] ||
+	[ "$(field "$log" done status)" != 2 ] ||
+	! grep -q '"ev":"error","bench":"oom_user","msg":"out of memory' "$log"; then
+	fail "oom_user: want the process killed (end -9, done 2, QEMU exit 5), got exit $rc"
+	sed 's/^/  | /' "$log"
+else
+	echo "ok   oom_user: process killed, kernel finished the run"
+fi
 
 for bad in "bench=no_such_bench" "bench=cpuid iters=12q" "bench=cpuid color=red"; do
 	rc=$(boot "$bad" "$tmp/bad.log")

@@ -163,7 +163,8 @@ static long sys_munmap(uint64_t va, uint64_t len, uint64_t a2)
 
 	(void)a2;
 	len = PGROUNDUP(len);
-	if (va < USER_MMAP_BASE || va >= p->mmap_next)
+	if (va < USER_MMAP_BASE || va >= p->mmap_next ||
+	    len > p->mmap_next - va)	/* only the mmap area, never the stack */
 		return -VMB_EINVAL;
 	int err = uvm_unmap(p->pml4, va, len);
 	if (!err && va + len == p->mmap_next)
