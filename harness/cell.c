@@ -1,7 +1,6 @@
 /*
  * cell.c - one cell in a forked child, with a timeout.
  */
-#include "strutil.h"
 #include "cell.h"
 
 #include <errno.h>
@@ -18,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostinfo.h"
 #include "paths.h"
+#include "strutil.h"
 
 #define CELL_RECORD_MAGIC 0x564d42434c4c3031ull /* "VMBCLL01" */
 /* Extra wall time an engine gets to honour its own limit first. */
@@ -32,6 +33,7 @@ struct cell_record_hdr {
 	struct run_exit exit;
 	unsigned nroi;
 	uint64_t roi_dropped;
+	char describe[256];	/* engine_ops.describe(), "" if none */
 };
 
 static double now_s(void)
@@ -102,6 +104,8 @@ static void child_engine(const struct cell_spec *s, const char *image,
 		write_all(rec_fd, &h, sizeof(h));
 		_exit(0);
 	}
+	if (e->ops->describe)
+		e->ops->describe(e, h.describe, sizeof(h.describe));
 	h.run_rc = engine_run(e, &h.exit);
 	engine_counters(e, &total);
 	h.nroi = e->nroi;
@@ -144,7 +148,8 @@ static void child_peer(const struct cell_spec *s, const char *image,
 		str_copy(append, sizeof(append), cmdline);
 		const char *fixed[] = {
 			"qemu-system-x86_64", "-accel", kvm ? "kvm" : "tcg",
-			"-cpu", kvm ? "host" : "max", "-nodefaults",
+			"-cpu", kvm ? "host,-arch-capabilities" : "max",
+			"-nodefaults",
 			"-display", "none", "-no-reboot", "-m", mem,
 			"-kernel", image, "-append", append,
 			"-debugcon", "stdio", "-device",
@@ -164,6 +169,12 @@ static void child_main(const struct cell_spec *s, int go_fd, int con_fd,
 {
 	char image[PATHS_MAX], go;
 	setpgid(0, 0);
+	/* Fatal signals must kill the child so the parent sees them: undo
+	 * handlers inherited from the caller (a test framework, say). */
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
+				     SIGTERM, SIGINT };
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	if (s->cpu >= 0) {
 		cpu_set_t set;
@@ -275,6 +286,7 @@ static void record_read(struct cell_outcome *o, int fd)
 	if (read_all(fd, &o->total, sizeof(o->total)))
 		return;
 	o->run_rc = h.run_rc;
+	str_copy(o->describe, sizeof(o->describe), h.describe);
 	o->exit = h.exit;
 	o->roi_dropped = h.roi_dropped;
 	if (h.nroi) {
@@ -304,9 +316,16 @@ int cell_run(const struct cell_spec *spec, struct cell_outcome *out,
 	     char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	snprintf(out->cmdline, sizeof(out->cmdline), "bench=%s%s%s",
+	/* QEMU/KVM on a PVM host needs the guest's PVM assist (the kvm
+	 * engine asks for it through boot_info; QEMU only passes a command
+	 * line): SYSCALL and INT 0x80 from user mode do not work there. */
+	char backend[32], detail[256];
+	hostinfo_kvm_backend(backend, sizeof(backend), detail, sizeof(detail));
+	bool pvm = spec->target->kind == TARGET_QEMU_KVM &&
+		   !strcmp(backend, "PVM");
+	snprintf(out->cmdline, sizeof(out->cmdline), "bench=%s%s%s%s",
 		 spec->workload, spec->params && *spec->params ? " " : "",
-		 spec->params ? spec->params : "");
+		 spec->params ? spec->params : "", pvm ? " pvm=1" : "");
 	out->console = malloc(CELL_CONSOLE_MAX + 1);
 	if (!out->console) {
 		snprintf(err, errlen, "out of memory for the console buffer");
