@@ -656,6 +656,47 @@ static void test_gmem(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* An instruction whose bytes run into the next page: a write to that
+ * page drops the block too. And a store to a device page stops with its
+ * guest-physical address. */
+static void test_span_and_mmio(void **state)
+{
+	struct fixture *f = *state;
+	const struct bt_gmem_mode kernel = { 0, false };
+	/* mov $imm32, %eax straddling the page end, then hlt */
+	static const uint8_t mov_eax[] = { 0xb8, 1, 0, 0, 0, 0xf4 };
+	uint8_t two = 2;
+	uint64_t pf_addr;
+	uint32_t pf_error;
+	struct bt_stop s;
+
+	*pte_slot(f, CODE_VA + 0x1000) = (CODE_GPA + 0x1000) | P | RW | US;
+	memcpy(f->mem.host + CODE_GPA + 0xffd, mov_eax, sizeof(mov_eax));
+	load(f, mov_eax, mov_eax);
+	f->v.rip = CODE_VA + 0xffd;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 1);
+	/* the immediate's last bytes are on the second page: patch one */
+	assert_int_equal(bt_gmem_write(&f->v, kernel, CODE_VA + 0x1000, &two, 1,
+				       &pf_addr, &pf_error), BT_GMEM_OK);
+	assert_true(f->v.cnt.blocks_invalidated >= 1);
+	f->v.rip = CODE_VA + 0xffd;
+	bt_exec_run(&f->v, 0, &s);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 0x20001);
+	/* a store to the null MMIO page */
+	*pte_slot(f, 0x700000) = 0xc0000000ull | P | RW | US;
+	memcpy(f->mem.host + CODE_GPA, prog_wild, (size_t)(prog_wild_end - prog_wild));
+	bt_vcpu_note_write(&f->v, CODE_GPA, 4096);
+	f->v.rip = CODE_VA;
+	f->v.ctx.gpr[X86_RAX] = 0x700010;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MMIO);
+	assert_true(s.gpa == 0xc0000010ull && s.rip == CODE_VA);
+	assert_true(f->v.cnt.mmio_stops == 1);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -693,6 +734,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_span_and_mmio, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
 						teardown),
 	};
