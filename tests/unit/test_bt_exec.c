@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <string.h>
@@ -697,6 +698,25 @@ static void test_span_and_mmio(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* A host fault in translated code that no window explains (here: the
+ * RET's parking slot made read-only behind bt's back) ends the run with
+ * an internal error naming it, at the guest instruction, not a crash. */
+static void test_unexplained_fault(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+
+	load(f, prog_ibl, prog_ibl_end);
+	assert_int_equal(mprotect(f->v.cache.data, BT_CACHE_DATA, PROT_READ), 0);
+	bt_exec_run(&f->v, 0, &s);
+	mprotect(f->v.cache.data, BT_CACHE_DATA, PROT_READ | PROT_WRITE);
+	assert_int_equal(s.kind, BT_STOP_ERROR);
+	assert_non_null(strstr(s.message, "outside every window"));
+	/* the RET of the first callee: stc (1 byte) then ret */
+	assert_int_equal(f->mem.host[CODE_GPA + (s.rip - CODE_VA)], 0xc3);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -735,6 +755,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span_and_mmio, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unexplained_fault, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
 						teardown),
