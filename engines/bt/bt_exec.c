@@ -257,6 +257,8 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	uint64_t cr2;
 
 	env.wctx.cpl = v->cpl;
+	env.native_rdtsc = v->st.tsc_offset == 0 &&
+			   !(v->sh->ctx.cr4 & X86_CR4_TSD);
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
 			      : (const void *)bt_ibl_lookup0;
 	if (!bt_window_gva_ok(v->rip)) {

@@ -164,6 +164,11 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * checked inline before the table. Tables and site caches are emptied
  * whenever blocks or guest translations may have changed.
  *
+ * RDTSC runs natively while the guest's TSC offset is 0 and CR4.TSD is
+ * clear (the machine spec: guest TSC = host TSC + offset); a change of
+ * either must flush the cache (the monitor's job) since translations
+ * depend on it.
+ *
  * Self-modifying code: translating a block write-protects its RAM
  * page(s). A guest store to such a page stops translated code at the
  * store; the page's blocks are dropped, and the store runs alone from a

@@ -463,6 +463,12 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 							ops))) {
 			next = cur + in.length;
 			k = bt_insn_classify(&in, ops, next);
+			/* guest TSC = host TSC: RDTSC may run as it is */
+			if (k == BT_INSN_MONITOR && env->native_rdtsc &&
+			    in.mnemonic == ZYDIS_MNEMONIC_RDTSC &&
+			    in.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
+			    in.raw.prefix_count == 0)
+				k = BT_INSN_COPY;
 			xfault = false;
 		}
 		if (xfault && n == 0)

@@ -18,6 +18,7 @@
 #ifndef VMB_BT_TRANSLATE_H
 #define VMB_BT_TRANSLATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bt/bt_cache.h"
@@ -36,6 +37,8 @@ struct bt_xlate_env {
 	unsigned max_insn;	/* 0 = BT_BLOCK_MAX_INSN */
 	const void *ibl;	/* indirect-branch lookup to jump to, or NULL
 				 * for a plain indirect exit */
+	bool native_rdtsc;	/* RDTSC runs natively (guest TSC offset 0
+				 * and CR4.TSD clear): no monitor exit */
 };
 
 enum bt_xlate_status {

@@ -55,6 +55,7 @@ PROG(smc);
 PROG(ibl);
 PROG(xpage);
 PROG(load1);
+PROG(tsc);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -180,6 +181,12 @@ __asm__(
 	"  mov (%rdi), %rbx\n"
 	"  hlt\n"
 	"prog_load1_end:\n"
+	"prog_tsc:\n"
+	"  rdtsc\n"
+	"  shl $32, %rdx\n"
+	"  or %rdx, %rax\n"
+	"  hlt\n"
+	"prog_tsc_end:\n"
 	".popsection\n");
 
 /* Every test runs under both shadow policies. */
@@ -717,6 +724,30 @@ static void test_unexplained_fault(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* RDTSC runs natively with a zero TSC offset, else goes to the monitor. */
+static void test_rdtsc(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+	uint64_t before;
+
+	load(f, prog_tsc, prog_tsc_end);
+	before = __builtin_ia32_rdtsc();
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_int_equal(f->mem.host[CODE_GPA + (s.rip - CODE_VA)], 0xf4);
+	assert_true(f->v.ctx.gpr[X86_RAX] >= before);
+	assert_true(f->v.ctx.gpr[X86_RAX] <= __builtin_ia32_rdtsc());
+	bt_vcpu_destroy(&f->v);
+
+	load(f, prog_tsc, prog_tsc_end);
+	f->v.st.tsc_offset = 1000;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(s.rip == CODE_VA);	/* the RDTSC itself */
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -758,6 +789,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unexplained_fault, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rdtsc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
 						teardown),
 	};
