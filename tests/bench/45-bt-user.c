@@ -7,9 +7,10 @@
  * shadow paging before the bt monitor exists: the program is loaded into
  * guest RAM behind page tables built here, SYSCALL stops are served like
  * workloads/kernel/syscall.c does (write, exit, params, mmap, roi, time,
- * getpid, yield, null), a #PF inside the stack or an mmap area gets a
- * fresh zero page (the kernel's demand paging), anything else ends the
- * run with a message. The program's console output goes to stdout (the
+ * getpid, yield, null; INT 0x80 too; mprotect and munmap are accepted but
+ * not modelled, fork/exec/wait are not there), a #PF inside the stack or
+ * an mmap area gets a fresh zero page (the kernel's demand paging),
+ * anything else ends the run with a message. The program's console output goes to stdout (the
  * @vmb lines, with the checksum and the TSC cycles it measured itself),
  * then one line "# bt: ..." with bt's counters.
  *
@@ -159,9 +160,10 @@ static bool demand_zero(uint64_t cr2)
 	return true;
 }
 
-/* Serve the SYSCALL at v->rip; false when the program is done. */
+/* Serve the SYSCALL (or INT 0x80, with (int80)) at v->rip; false when
+ * the program is done. */
 static bool syscall_serve(struct bt_vcpu *v, const struct vmb_params *par,
-			  int *status)
+			  int *status, bool int80)
 {
 	const struct bt_gmem_mode user = { 3, false };
 	uint64_t *g = v->ctx.gpr, nr = g[X86_RAX], a0 = g[X86_RDI];
@@ -209,8 +211,10 @@ static bool syscall_serve(struct bt_vcpu *v, const struct vmb_params *par,
 		break;
 	}
 	g[X86_RAX] = (uint64_t)ret;
-	g[X86_RCX] = v->rip + 2;			/* SYSCALL's RCX, R11 */
-	g[X86_R11] = (v->ctx.rflags & BT_HOST_FLAGS) | 0x202;
+	if (!int80) {
+		g[X86_RCX] = v->rip + 2;		/* SYSCALL's RCX, R11 */
+		g[X86_R11] = (v->ctx.rflags & BT_HOST_FLAGS) | 0x202;
+	}
 	v->rip += 2;
 	return true;
 }
@@ -279,8 +283,9 @@ int main(int argc, char **argv)
 			continue;
 		if (s.kind == BT_STOP_MONITOR &&
 		    bt_gmem_fetch(&v, ib, &n, &pf_addr, &pf_error) == BT_GMEM_OK &&
-		    n >= 2 && ib[0] == 0x0f && ib[1] == 0x05) {
-			if (syscall_serve(&v, &par, &status))
+		    n >= 2 && ((ib[0] == 0x0f && ib[1] == 0x05) ||
+			       (ib[0] == 0xcd && ib[1] == 0x80))) {
+			if (syscall_serve(&v, &par, &status, ib[0] == 0xcd))
 				continue;
 			break;
 		}
