@@ -78,7 +78,6 @@ struct bt_vcpu {
 	struct bt_cache step;	/* one-instruction blocks after an SMC stop */
 	bool step_next;
 	struct bt_exec_counters cnt;
-	uint8_t *kick_page;	/* see BT_BLOCK_PROLOGUE */
 	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
 	bool ibl_dirty[2];
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
