@@ -47,7 +47,8 @@ int cpu_unsupported(struct cpu *c, const struct insn *i)
 		n = 0;
 	}
 	for (unsigned k = 0; k < n; k++)
-		snprintf(hex + 3 * k, 4, k ? " %02x" : "%02x", b[k]);
+		snprintf(hex + (k ? 3 * k - 1 : 0), 4, k ? " %02x" : "%02x",
+			 b[k]);
 	return cpu_stop(c, RUN_EXIT_UNSUPPORTED_INSN,
 			"unsupported instruction %s (%s) at RIP %#llx",
 			decode_mnemonic_name(i->mnemonic), hex,
