@@ -111,6 +111,9 @@ struct cpu {
 	 * write, device stop); the run loop resets it per block. */
 	unsigned blk_end;
 
+	struct block *prev;	/* block that just ran (chaining), or NULL */
+	uint64_t prev_gen;	/* icache generation when prev was found */
+
 	struct run_exit *exit;	/* where OP_STOP reasons are written */
 	uint64_t icount;	/* guest instructions retired */
 	struct trap_counters traps;

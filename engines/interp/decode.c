@@ -179,5 +179,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	out->fn = special_form(out, fn);
 	if (decode_ends_block(z.mnemonic) || out->fn != fn)
 		out->flags |= IF_END;
+	else
+		decode_specialize(out);
 	return 0;
 }

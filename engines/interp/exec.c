@@ -79,15 +79,48 @@ static int check_interrupt(struct cpu *c)
 	return intr_inject(c, (unsigned)v);
 }
 
+/*
+ * The block at c->s.rip: first the successor cache of the block that ran
+ * before (c->prev, valid only while no icache flush happened), else the
+ * icache. A straddling block is never cached (its tail needs a check).
+ */
+static int block_find(struct cpu *c, struct block **out)
+{
+	struct block *p = c->prev;
+	uint64_t key = c->s.rip | mem_user(c);
+	unsigned slot;
+	int rc;
+
+	if (p && c->prev_gen == c->ic.generation) {
+		for (unsigned k = 0; k < 2; k++)
+			if (p->succ_key[k] == key &&
+			    p->succ_epoch[k] == c->tlb.epoch) {
+				*out = p->succ[k];
+				return OP_OK;
+			}
+	}
+	if ((rc = icache_lookup(c, out)))
+		return rc;
+	if (p && c->prev_gen == c->ic.generation && (*out)->gpa_tail == 1) {
+		slot = p->succ_key[0] != ~0ull;
+		p->succ_key[slot] = key;
+		p->succ_epoch[slot] = c->tlb.epoch;
+		p->succ[slot] = *out;
+	}
+	return OP_OK;
+}
+
 /* Run one block; returns OP_* of the instruction that ended it. */
 static int run_block(struct cpu *c, uint64_t limit)
 {
 	struct block *b;
 	unsigned n;
-	int rc = icache_lookup(c, &b);
+	int rc = block_find(c, &b);
 
+	c->prev = NULL;
 	if (rc)
 		return rc;
+	c->prev_gen = c->ic.generation;
 	n = b->n < limit ? b->n : (unsigned)limit;
 	c->blk_end = n;
 	for (unsigned k = 0; k < c->blk_end; k++) {
@@ -99,6 +132,8 @@ static int run_block(struct cpu *c, uint64_t limit)
 		c->s.rip = c->next_rip;
 		c->icount++;
 	}
+	if (b->gpa_tail == 1)
+		c->prev = b;
 	return OP_OK;
 }
 

@@ -10,6 +10,7 @@ static bool va_canonical(uint64_t va)
 
 void tlb_flush(struct tlb *t, bool keep_global)
 {
+	t->epoch++;
 	for (unsigned k = 0; k < TLB_NKIND; k++)
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
@@ -21,6 +22,7 @@ void tlb_flush(struct tlb *t, bool keep_global)
 
 void tlb_flush_kind(struct tlb *t, unsigned kind)
 {
+	t->epoch++;
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_ENTRIES; n++)
 			t->e[kind][u][n].tag = TLB_INVALID;
@@ -28,6 +30,7 @@ void tlb_flush_kind(struct tlb *t, unsigned kind)
 
 void tlb_flush_page(struct tlb *t, uint64_t va)
 {
+	t->epoch++;
 	for (unsigned k = 0; k < TLB_NKIND; k++)
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned n = 0; n < TLB_ENTRIES; n++) {

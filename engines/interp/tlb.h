@@ -30,6 +30,7 @@ struct tlb_entry {
 
 struct tlb {
 	struct tlb_entry e[TLB_NKIND][2][TLB_ENTRIES];
+	uint64_t epoch;		/* bumped by every invalidation */
 };
 
 static inline struct tlb_entry *tlb_slot(struct tlb *t, unsigned kind,
