@@ -66,7 +66,11 @@ struct insn {
 };
 
 /* Lazy flag operations. */
-enum { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC };
+enum {
+	LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+	LF_SHL, LF_SHR, LF_SAR,	/* b = count (1..63), a = operand */
+	LF_MUL,			/* cin = CF = OF (significant high half) */
+};
 
 struct lazy_flags {
 	uint64_t res, a, b;
@@ -106,6 +110,9 @@ struct cpu {
 	struct pending_exc exc;
 	unsigned deliver_depth;	/* nested delivery: #DF, then triple fault */
 	bool sti_shadow;	/* interrupts blocked for one instruction */
+	/* Set when an interrupt may have become deliverable (timer update,
+	 * APIC write, IF set); the run loop asks the APIC only then. */
+	bool irq_check;
 	bool halted;
 	/* Set to 0 to end the current block after this instruction (code
 	 * write, device stop); the run loop resets it per block. */

@@ -17,6 +17,7 @@ void exec_reset(struct cpu *c, const struct x86_state *boot)
 	c->lf.op = LF_NONE;
 	c->sti_shadow = false;
 	c->halted = false;
+	c->irq_check = true;
 	tlb_flush(&c->tlb, false);
 }
 
@@ -40,6 +41,7 @@ static int halt_wait(struct cpu *c, uint64_t deadline)
 				"the vCPU never wakes",
 				(unsigned long long)c->s.rip);
 	x2apic_update(&c->apic, now);
+	c->irq_check = true;
 	if (x2apic_pending_vector(&c->apic) >= 0)
 		return OP_OK;
 	next = x2apic_next_event(&c->apic);
@@ -63,6 +65,7 @@ static int poll_events(struct cpu *c, uint64_t deadline)
 				"wall-time limit reached at RIP %#llx",
 				(unsigned long long)c->s.rip);
 	x2apic_update(&c->apic, now);
+	c->irq_check = true;
 	return OP_OK;
 }
 
@@ -70,11 +73,13 @@ static int check_interrupt(struct cpu *c)
 {
 	int v;
 
-	if (!(c->s.rflags & X86_RFLAGS_IF) || c->sti_shadow)
+	if (!c->irq_check || !(c->s.rflags & X86_RFLAGS_IF) || c->sti_shadow)
 		return OP_OK;
 	v = x2apic_pending_vector(&c->apic);
-	if (v < 0)
+	if (v < 0) {
+		c->irq_check = false;
 		return OP_OK;
+	}
 	x2apic_ack(&c->apic, v);
 	return intr_inject(c, (unsigned)v);
 }

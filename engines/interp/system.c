@@ -42,6 +42,7 @@ static int cr_write(struct cpu *c, unsigned n, uint64_t v)
 			return cpu_fault_err(c, X86_VEC_GP, 0);
 		c->s.cr8 = v;
 		c->apic.tpr = (uint32_t)(v << 4);
+		c->irq_check = true;
 		return OP_OK;
 	}
 }
@@ -160,6 +161,7 @@ int op_sti(struct cpu *c, const struct insn *i)
 	if (!(c->s.rflags & X86_RFLAGS_IF))
 		c->sti_shadow = true;
 	c->s.rflags |= X86_RFLAGS_IF;
+	c->irq_check = true;
 	return OP_OK;
 }
 
