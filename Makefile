@@ -4,6 +4,7 @@
 #   make run      install missing packages, build, `vmbench info`, default matrix
 #   make test     install missing packages, build, run every test
 #   make bench    performance benchmarks (slow; prints ratios against peers)
+#   make fuzz     libFuzzer targets in build/fuzz/ (needs clang)
 #
 # Sources are picked up by directory (engines/<engine>/*.c, harness/*.c,
 # tests/unit/test_*.c), so adding a file needs no Makefile edit. Host code is
@@ -20,8 +21,7 @@ BUILD := build
 OPT ?= -O2
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 
-CPPFLAGS := -D_GNU_SOURCE -Iengines -Iworkloads/include -Iharness \
-	-DVMB_GIT_REV='"$(GIT_REV)"'
+CPPFLAGS := -D_GNU_SOURCE -Iengines -Iworkloads/include -Iharness
 CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -44,7 +44,7 @@ GUEST := $(BUILD)/guest/vmbench-guest.elf
 REL_TESTS := $(addprefix $(BUILD)/rel/tests/,$(UNIT_TESTS))
 SAN_TESTS := $(addprefix $(BUILD)/san/tests/,$(UNIT_TESTS))
 
-.PHONY: all run test bench deps guest native clean unit-test integration-test
+.PHONY: all run test bench deps guest native clean unit-test integration-test fuzz
 all: $(VMBENCH) guest native $(REL_TESTS) $(SAN_TESTS)
 
 deps:
@@ -63,6 +63,13 @@ $(BUILD)/san/%.o: %.c
 $(BUILD)/san/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Only the result store records the revision: rebuild it, not everything,
+# when the revision changes (the stamp is rewritten only on a change).
+REV_STAMP := $(BUILD)/git-rev
+$(shell mkdir -p $(BUILD); [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(GIT_REV)" ] || echo "$(GIT_REV)" > $(REV_STAMP))
+$(BUILD)/rel/harness/db.o $(BUILD)/san/harness/db.o: $(REV_STAMP)
+$(BUILD)/rel/harness/db.o $(BUILD)/san/harness/db.o: CPPFLAGS += -DVMB_GIT_REV='"$(GIT_REV)"'
 
 $(REL_LIB): $(call objs,rel,$(LIB_SRCS))
 	@rm -f $@
@@ -106,6 +113,16 @@ test: deps
 
 bench: deps all
 	@tests/run-bench.sh
+
+# libFuzzer targets (clang): each tests/fuzz/fuzz_<x>.c is built with every
+# engine source, then run e.g. `build/fuzz/fuzz_elf_loader -max_total_time=60`.
+# The unit tests already run bounded mutation loops over the same entry points.
+FUZZ_CC := clang
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+fuzz: $(FUZZ_BINS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ENGINE_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 clean:
 	rm -rf $(BUILD)

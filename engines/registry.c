@@ -6,9 +6,11 @@
  */
 #include "engine.h"
 
-extern const struct engine_ops interp_engine_ops;
+extern const struct engine_ops interp_engine_ops; /* engines/interp/ */
+extern const struct engine_ops kvm_engine_ops;	/* engines/kvm/kvm_engine.c */
 
 const struct engine_ops *const engine_table[] = {
 	&interp_engine_ops,
+	&kvm_engine_ops,
 	NULL,
 };

@@ -157,15 +157,15 @@ static void output_verdict(const struct cell_spec *spec,
 			   const struct rp_output *p, uint64_t seed,
 			   const char *golden_dir, struct cell_record *r)
 {
-	if (p->nerrors)
-		cause_set(r, "malformed result line %u: %s", p->errors[0].line,
-			  p->errors[0].msg);
 	if (p->nfaults) {
 		const struct rp_fault *f = &p->faults[0];
-		cause_set(r, "guest fault #%s (vector %u) at rip 0x%016" PRIx64
+		cause_set(r, "guest fault %s (vector %u) at rip 0x%016" PRIx64
 			  " cr2 0x%" PRIx64 " cpl %u",
 			  f->name, f->vector, f->rip, f->cr2, f->cpl);
 	}
+	if (p->nerrors)
+		cause_set(r, "malformed result line %u: %s", p->errors[0].line,
+			  p->errors[0].msg);
 	const struct rp_bench *b = rp_bench_find(p, spec->workload);
 	if (b && b->error[0])
 		cause_set(r, "workload %s reported an error: %s", b->bench,

@@ -4,6 +4,7 @@
 #include "strutil.h"
 #include "matrix.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,48 @@ const char *matrix_engine_opts(const struct matrix_spec *m, const char *name)
 		if (!strcmp(m->opts[i].engine, name))
 			return m->opts[i].opts;
 	return "";
+}
+
+/*
+ * The first checksum each workload produced in this run: every engine and
+ * peer must reproduce it (same image, same parameters).
+ */
+struct checksum_ref {
+	char workload[WORKLOAD_NAME];
+	char engine[32];
+	uint64_t value;
+};
+
+struct checksum_refs {
+	struct checksum_ref r[256];
+	unsigned n;
+};
+
+static void checksum_agree(struct checksum_refs *refs, const char *engine,
+			   const char *wl, struct cell_record *r)
+{
+	if (!r->has_checksum)
+		return;
+	for (unsigned i = 0; i < refs->n; i++) {
+		struct checksum_ref *c = &refs->r[i];
+		if (strcmp(c->workload, wl))
+			continue;
+		if (c->value != r->checksum && r->status == CELL_OK) {
+			r->status = CELL_FAILED;
+			snprintf(r->cause, sizeof(r->cause),
+				 "checksum 0x%016" PRIx64 " differs from %s's "
+				 "0x%016" PRIx64 " for the same workload and "
+				 "parameters",
+				 r->checksum, c->engine, c->value);
+		}
+		return;
+	}
+	if (r->status != CELL_OK || refs->n == 256)
+		return;
+	struct checksum_ref *c = &refs->r[refs->n++];
+	str_copy(c->workload, sizeof(c->workload), wl);
+	str_copy(c->engine, sizeof(c->engine), engine);
+	c->value = r->checksum;
 }
 
 static uint64_t seed_of(const char *params)
@@ -93,8 +136,8 @@ static int cell_store(const struct matrix_spec *m, const struct target *t,
 
 static int cell_do(const struct matrix_spec *m, const struct target *t,
 		   const struct workload *w, int rep, bool warmup,
-		   struct matrix_summary *sum, struct progress *p, char *err,
-		   size_t errlen)
+		   struct matrix_summary *sum, struct progress *p,
+		   struct checksum_refs *refs, char *err, size_t errlen)
 {
 	struct cell_record r;
 	char why[TARGET_WHY + 64];
@@ -131,6 +174,7 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 		cell_outcome_free(&o);
 		return -1;
 	}
+	checksum_agree(refs, t->name, w->name, &r);
 	if (r.status == CELL_OK)
 		sum->ok++;
 	else
@@ -149,6 +193,8 @@ int matrix_run(const struct matrix_spec *m, struct matrix_summary *sum,
 {
 	memset(sum, 0, sizeof(*sum));
 	struct progress p;
+	static struct checksum_refs refs;
+	refs.n = 0;
 	unsigned per = (unsigned)(m->reps + m->warmup);
 	progress_start(&p, m->ntargets * m->workloads->n * per);
 	for (unsigned ti = 0; ti < m->ntargets; ti++) {
@@ -158,7 +204,7 @@ int matrix_run(const struct matrix_spec *m, struct matrix_summary *sum,
 			char why[TARGET_WHY + 64];
 			if (cell_skip_reason(t, w, why, sizeof(why))) {
 				/* One row says why, not one per repetition. */
-				if (cell_do(m, t, w, 0, false, sum, &p, err,
+				if (cell_do(m, t, w, 0, false, sum, &p, &refs, err,
 					    errlen))
 					return -1;
 				sum->cells++;
@@ -173,7 +219,7 @@ int matrix_run(const struct matrix_spec *m, struct matrix_summary *sum,
 					      warm ? m->warmup : m->reps, warm);
 				if (m->echo)
 					progress_clear(&p);
-				if (cell_do(m, t, w, rep, warm, sum, &p, err,
+				if (cell_do(m, t, w, rep, warm, sum, &p, &refs, err,
 					    errlen))
 					return -1;
 				sum->cells++;

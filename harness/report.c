@@ -11,7 +11,7 @@
 #include "runview.h"
 
 #define REPORT_MAX_ENGINES 16
-#define COLW 22
+#define COLW 26
 
 static const char *col(sqlite3_stmt *s, int i)
 {
@@ -52,18 +52,31 @@ static int header_print(sqlite3 *db, int64_t id, FILE *f)
 	return 0;
 }
 
+/* Compact number: integers from 10^4 up, 4 significant digits below. */
+static void num_fmt(char *buf, size_t len, double v)
+{
+	if (fabs(v) >= 1e4 && fabs(v) < 1e15)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.4g", v);
+}
+
 static void value_fmt(char *buf, size_t len, const struct series *s)
 {
+	char m[24], lo[24], hi[24];
 	struct stats_summary st;
 	if (!s || series_summary(s, &st) || st.n == 0) {
 		snprintf(buf, len, "-");
 		return;
 	}
+	num_fmt(m, sizeof(m), st.median);
+	num_fmt(lo, sizeof(lo), st.ci_lo);
+	num_fmt(hi, sizeof(hi), st.ci_hi);
 	if (st.n == 1)
-		snprintf(buf, len, "%.4g (n=1)", st.median);
+		snprintf(buf, len, "%s (n=1)", m);
 	else
-		snprintf(buf, len, "%.4g [%.4g,%.4g]%s", st.median, st.ci_lo,
-			 st.ci_hi, st.wide ? "!" : "");
+		snprintf(buf, len, "%s [%s,%s]%s", m, lo, hi,
+			 st.wide ? "!" : "");
 }
 
 static void row_label(char *buf, size_t len, const struct series *s)
@@ -95,7 +108,7 @@ static void table_print(struct series_set *set, const char *name,
 	const char *eng[REPORT_MAX_ENGINES];
 	unsigned ne = series_engines(set, eng, REPORT_MAX_ENGINES);
 	bool any = false;
-	char label[160], v[64];
+	char label[160], v[96];
 	for (unsigned i = 0; i < set->n; i++) {
 		struct series *s = &set->s[i];
 		if (strcmp(s->name, name))
@@ -162,7 +175,7 @@ static void slowdown_print(struct series_set *set, FILE *f)
 			double m = series_median(series_find(
 				set, eng[e], s->workload, s->bench, s->metric,
 				"ns_per_op"));
-			char v[64], nat[24];
+			char v[96], nat[24];
 			if (native > 0 && m > 0)
 				snprintf(nat, sizeof(nat), "%.3gx", m / native);
 			else
@@ -207,7 +220,7 @@ static void world_switch_print(struct series_set *set, FILE *f)
 			fprintf(f, "\n");
 			any = true;
 		}
-		char label[96], v[64];
+		char label[96], v[96];
 		snprintf(label, sizeof(label), "%s (%s)", kinds[k], row->bench);
 		fprintf(f, "%-28s", label);
 		for (unsigned e = 0; e < ne; e++) {

@@ -49,6 +49,14 @@ static int field_uint(json_t *o, const char *k, uint64_t *v, char *why,
 		snprintf(why, wl, "missing field \"%s\"", k);
 		return -1;
 	}
+	/* Reals appear only when the line was re-read because an integer
+	 * exceeded int64 (see line_parse): accept integral values. */
+	if (json_is_real(j) && json_real_value(j) >= 0 &&
+	    json_real_value(j) < 18446744073709551616.0 &&
+	    json_real_value(j) == (double)(uint64_t)json_real_value(j)) {
+		*v = (uint64_t)json_real_value(j);
+		return 0;
+	}
 	if (!json_is_integer(j) || json_integer_value(j) < 0) {
 		snprintf(why, wl, "field \"%s\" is not a non-negative integer",
 			 k);
@@ -215,7 +223,8 @@ static int ev_fault(struct rp_output *o, json_t *j, unsigned line, char *why,
 		snprintf(f.name, sizeof(f.name), "vec%u", f.vector);
 	field_hex(j, "rip", &f.rip, tmp, sizeof(tmp));
 	field_hex(j, "cr2", &f.cr2, tmp, sizeof(tmp));
-	field_hex(j, "error", &f.error, tmp, sizeof(tmp));
+	if (field_hex(j, "error", &f.error, tmp, sizeof(tmp)))
+		field_uint(j, "error", &f.error, tmp, sizeof(tmp));
 	field_uint(j, "cpl", &cpl, tmp, sizeof(tmp));
 	f.cpl = (unsigned)cpl;
 	struct rp_fault *s = slot_add((void **)&o->faults, &o->nfaults,
@@ -292,7 +301,12 @@ static int line_parse(struct rp_output *o, const char *s, size_t n,
 		return error_add(o, line, "truncated result line (no newline)");
 	json_error_t jerr;
 	const char *js = p + plen;
-	json_t *j = json_loadb(js, n - (size_t)(js - s), 0, &jerr);
+	size_t jlen = n - (size_t)(js - s);
+	json_t *j = json_loadb(js, jlen, 0, &jerr);
+	/* jansson stops at int64: read such a line again with integers as
+	 * doubles so e.g. a fault's 64-bit error code does not hide it. */
+	if (!j && strstr(jerr.text, "too big"))
+		j = json_loadb(js, jlen, JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!j)
 		return error_add(o, line, "malformed JSON: %s (column %d)",
 				 jerr.text, jerr.column);

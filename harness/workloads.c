@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "paths.h"
 
@@ -24,15 +25,81 @@ static int workload_append(struct workload_list *l, const struct workload *w)
 	return 0;
 }
 
+/* The suite lists the guest build reads (workloads/Makefile). */
+static const struct {
+	const char *mk;		/* relative to the source root */
+	bool native;		/* macro/native.mk builds this list natively */
+} suite_mks[] = {
+	{ "workloads/micro/micro.mk", false },
+	{ "workloads/macro/macro.mk", true },
+	{ "workloads/proc/proc.mk", false },
+};
+
+/* "MICRO_KERNEL += name": suite and mode from the variable name. */
+static int mk_line_parse(const char *line, struct workload *w)
+{
+	char var[32], op[4];
+	if (sscanf(line, " %31[A-Z_] %3s %47s", var, op, w->name) != 3 ||
+	    strcmp(op, "+="))
+		return -1;
+	if (!strncmp(var, "MICRO_", 6))
+		str_copy(w->suite, sizeof(w->suite), "micro");
+	else if (!strncmp(var, "MACRO_", 6))
+		str_copy(w->suite, sizeof(w->suite), "macro");
+	else
+		return -1; /* TEST_*: guest tests, never benchmarks */
+	str_copy(w->mode, sizeof(w->mode),
+		 strstr(var, "_KERNEL") ? "kernel" : "user");
+	return 0;
+}
+
+/*
+ * Without an exported list, read the suite .mk files the guest image is
+ * built from. Returns 0 when at least one file was read.
+ */
+static int workloads_from_mk(struct workload_list *out, char *err,
+			     size_t errlen)
+{
+	bool any = false;
+	for (size_t i = 0; i < sizeof(suite_mks) / sizeof(suite_mks[0]); i++) {
+		char p[PATHS_MAX], line[256];
+		paths_src_file(p, sizeof(p), suite_mks[i].mk);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		any = true;
+		while (fgets(line, sizeof(line), f)) {
+			struct workload w = { 0 };
+			if (line[0] == '#' || mk_line_parse(line, &w))
+				continue;
+			w.native = suite_mks[i].native;
+			if (workload_append(out, &w)) {
+				fclose(f);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		fclose(f);
+	}
+	if (!any)
+		snprintf(err, errlen, "no workload list: neither %s/%s nor "
+			 "%s/workloads/SUITE/SUITE.mk found (build the guest: make "
+			 "guest)", paths_guest_dir(), PATHS_WORKLOADS,
+			 paths_src_root());
+	return any ? 0 : -1;
+}
+
 int workloads_load(const char *path, struct workload_list *out, char *err,
 		   size_t errlen)
 {
 	char def[PATHS_MAX];
+	memset(out, 0, sizeof(*out));
 	if (!path) {
 		paths_guest_file(def, sizeof(def), PATHS_WORKLOADS);
 		path = def;
+		if (access(path, R_OK) && !getenv("VMB_GUEST_DIR"))
+			return workloads_from_mk(out, err, errlen);
 	}
-	memset(out, 0, sizeof(*out));
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s (build the guest: make guest)",

@@ -5,7 +5,10 @@
  * build/guest/workloads.txt: one workload per line, whitespace-separated
  * fields "name suite [mode] [native]" ('#' starts a comment); "native" in
  * the fourth field marks the compute kernels also built as host code
- * (vmbench-native). Selections are "all", "micro", "macro" or
+ * (vmbench-native). Without that file the list is read from the suite
+ * lists the image is built from (workloads/SUITE/SUITE.mk:
+ * "MICRO_KERNEL += name" and so on; macro/macro.mk's are the native
+ * ones, TEST_* are guest tests and never listed). Selections are "all", "micro", "macro" or
  * comma-separated names (which may mix suites and names).
  */
 #ifndef VMB_WORKLOADS_H
@@ -29,8 +32,9 @@ struct workload_list {
 };
 
 /*
- * Load (path) (NULL: the guest dir's workloads.txt) into (out). Returns 0,
- * or -1 with (err) naming the file and line.
+ * Load (path) into (out); NULL: the guest dir's workloads.txt, else the
+ * suite .mk files (not when VMB_GUEST_DIR points at a test directory).
+ * Returns 0, or -1 with (err) naming the file and line.
  */
 int workloads_load(const char *path, struct workload_list *out, char *err,
 		   size_t errlen);

@@ -30,10 +30,12 @@ static void console_io(struct machine *m, uint64_t addr, uint8_t *data,
 {
 	(void)addr;
 	(void)opaque;
-	if (is_write)
+	if (is_write) {
 		machine_console_write(m, (const char *)data, 1);
-	else
-		memset(data, 0, len), data[0] = VMB_PORT_CONSOLE;
+		return;
+	}
+	memset(data, 0, len);
+	data[0] = VMB_PORT_CONSOLE;
 }
 
 /* Any write ends the run; the status is the value written. */

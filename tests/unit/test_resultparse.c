@@ -167,6 +167,14 @@ static void faultEvent_parsed(void **state)
 	assert_int_equal(o.faults[0].vector, 14);
 	assert_string_equal(o.faults[0].name, "PF");
 	assert_true(o.faults[0].rip == 0xffffffff80001234ull);
+	assert_true(o.faults[0].error == 2);
+	rp_free(&o);
+	/* A 64-bit integer error code beyond int64 still yields the fault. */
+	parse("@vmb {\"ev\":\"fault\",\"vector\":13,\"name\":\"#GP\","
+	      "\"error\":18446744073709551602,\"rip\":\"0x400000\"}\n", &o);
+	assert_int_equal(o.nerrors, 0);
+	assert_int_equal(o.nfaults, 1);
+	assert_int_equal(o.faults[0].vector, 13);
 	rp_free(&o);
 }
 

@@ -82,6 +82,12 @@ struct vmb_boot_info {
 	uint64_t tsc_khz;	/* 0 when the host could not tell */
 	uint64_t free_phys;	/* first physical byte not used by loader data */
 	char cmdline[VMB_CMDLINE_MAX]; /* NUL-terminated */
+	/* Kept by the guest when flags has VMB_BOOT_F_PVM_ASSIST: how many
+	 * SYSCALLs / INT 0x80s from user mode it had to complete itself
+	 * because PVM left them unfinished (docs/kvm-pvm.md). The kvm engine
+	 * reads them at every counter snapshot; 0 everywhere else. */
+	uint64_t pvm_assist_syscall;
+	uint64_t pvm_assist_int80;
 };
 
 /* ---- Guest-physical memory map (docs/machine.md draws it) --------------- */

@@ -15,9 +15,15 @@
 #define APIC_TIMER_HZ (1000000000ull / 16)
 #define APIC_PREEMPT_COUNT (APIC_TIMER_HZ / 100) /* 10 ms quantum */
 
-/* Enable the APIC (x2APIC mode when available) and start the periodic
- * preemption timer on vector T_TIMER. Needs the kernel page tables. */
-void apic_init(void);
+/*
+ * Enable the APIC (x2APIC mode when available) and start the periodic
+ * preemption timer on vector T_TIMER. Needs the kernel page tables and
+ * the IDT. With (legacy_pic) (a PC booted by firmware, i.e. QEMU), mask
+ * the 8259 PICs first: SeaBIOS leaves the PIT ticking through them in
+ * virtual-wire mode, and a PIC request latched before LINT0 is masked
+ * reaches the CPU later as an interrupt with no vector.
+ */
+void apic_init(int legacy_pic);
 
 /* 1 when the registers are reached through x2APIC MSRs. */
 int apic_is_x2apic(void);

@@ -41,6 +41,8 @@ static int user_bench_run(const struct bench_entry *e)
 	proc_wait(pid, &status);
 	while (proc_wait(-1, NULL) > 0)	/* reap orphans it left behind */
 		;
+	if (status == PROC_STATUS_KILLED)	/* it could not print its end */
+		vmb_report_end(e->name, status);
 	return status;
 }
 

@@ -43,10 +43,10 @@ static int number_parse(const char *s, uint64_t *out)
 	return 0;
 }
 
-static const char *word_apply(const char *w, struct vmb_params *p)
+static const char *word_apply(const char *w, struct vmb_params *p, int *pvm)
 {
 	const char *eq = w;
-	uint64_t *num = NULL;
+	uint64_t *num = NULL, pvm_val = 0;
 
 	while (*eq && *eq != '=')
 		eq++;
@@ -63,14 +63,20 @@ static const char *word_apply(const char *w, struct vmb_params *p)
 		num = &p->size;
 	else if (*eq == '=' && klen == 4 && !vmb_strncmp(w, "seed", 4))
 		num = &p->seed;
-	if (num && number_parse(eq + 1, num) == 0)
+	else if (*eq == '=' && klen == 3 && !vmb_strncmp(w, "pvm", 3))
+		num = &pvm_val;
+	if (num && number_parse(eq + 1, num) == 0) {
+		if (num == &pvm_val)
+			*pvm = pvm_val != 0;
 		return NULL;
+	}
 fail:
 	vmb_snprintf(bad, sizeof(bad), "bad command-line word '%s'", w);
 	return bad;
 }
 
-const char *cmdline_parse(const char *cmdline, struct vmb_params *p)
+const char *cmdline_parse(const char *cmdline, struct vmb_params *p,
+			  int *pvm)
 {
 	char word[64];
 
@@ -91,7 +97,7 @@ const char *cmdline_parse(const char *cmdline, struct vmb_params *p)
 		vmb_memcpy(word, cmdline, n);
 		word[n] = 0;
 		cmdline += n;
-		const char *err = word_apply(word, p);
+		const char *err = word_apply(word, p, pvm);
 		if (err)
 			return err;
 	}

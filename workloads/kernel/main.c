@@ -11,6 +11,7 @@
 #include "kalloc.h"
 #include "memlayout.h"
 #include "proc.h"
+#include "pvm.h"
 #include "syscall.h"
 #include "trap.h"
 #include "vm.h"
@@ -43,15 +44,26 @@ void kmain(uint64_t bootinfo_pa, uint64_t pvh_pa)
 	idt_init();
 	syscall_init();
 	proc_init((uint64_t)boot_stack_top);
-	apic_init();
+	apic_init((bi->flags & VMB_BOOT_F_PVH) != 0);
+	vmb_printf("kernel: %lu MiB usable, %lu free pages, %s timer\n",
+		   ram_top >> 20, kalloc_free_pages(),
+		   apic_is_x2apic() ? "x2APIC" : "xAPIC");
+
+	if (bi->flags & VMB_BOOT_F_PVM_ASSIST)
+		pvm_assist_enable();
 
 	struct vmb_params cmd;
-	const char *err = cmdline_parse(bi->cmdline, &cmd);
+	int pvm_flag = 0;
+	const char *err = cmdline_parse(bi->cmdline, &cmd, &pvm_flag);
 	if (err) {
 		vmb_printf("%s\n", err);
 		vmb_report_error("cmdline", err);
 		vmb_report_done(VMB_EXIT_BAD_CMDLINE, 0);
 		kexit(VMB_EXIT_BAD_CMDLINE);
 	}
-	kexit(bench_run_all(&cmd));
+	if (pvm_flag)
+		pvm_assist_enable();
+	int status = bench_run_all(&cmd);
+	pvm_stats_print();
+	kexit(status);
 }

@@ -53,6 +53,9 @@ int proc_spawn(const char *prog, const char *const *argv);
 /* fork(): the child returns 0 from the system call. Returns child pid. */
 int proc_fork(void);
 
+/* Exit status of a process the kernel killed (it ran out of memory). */
+#define PROC_STATUS_KILLED (-9)
+
 /* End the current process with (status); wakes a waiting parent. */
 _Noreturn void proc_exit(int status);
 

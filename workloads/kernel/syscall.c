@@ -11,12 +11,15 @@
 #include "console.h"
 #include "exec.h"
 #include "gdt.h"
+#include "kalloc.h"
 #include "memlayout.h"
 #include "proc.h"
 #include "syscall.h"
 #include "vmb.h"
 #include "vmb_syscall.h"
 #include "x86.h"
+
+#define MMAP_RESERVE_PAGES 256	/* page tables, kernel stacks' users */
 
 struct vmb_params syscall_params;
 
@@ -141,6 +144,9 @@ static long sys_mmap(uint64_t len, uint64_t a1, uint64_t a2)
 	len = PGROUNDUP(len);
 	if (!len || len > USER_STACK_TOP - USER_STACK_MAX - p->mmap_next)
 		return -VMB_ENOMEM;
+	/* Demand paging overcommits; refuse what could never be backed. */
+	if (len / PGSIZE + MMAP_RESERVE_PAGES > kalloc_free_pages())
+		return -VMB_ENOMEM;
 	uint64_t va = p->mmap_next;
 	int err = uvm_reserve(p->pml4, va, len, VMB_PROT_READ | VMB_PROT_WRITE);
 	if (err) {
@@ -157,7 +163,8 @@ static long sys_munmap(uint64_t va, uint64_t len, uint64_t a2)
 
 	(void)a2;
 	len = PGROUNDUP(len);
-	if (va < USER_MMAP_BASE || va >= p->mmap_next)
+	if (va < USER_MMAP_BASE || va >= p->mmap_next ||
+	    len > p->mmap_next - va)	/* only the mmap area, never the stack */
 		return -VMB_EINVAL;
 	int err = uvm_unmap(p->pml4, va, len);
 	if (!err && va + len == p->mmap_next)

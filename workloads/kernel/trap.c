@@ -12,6 +12,7 @@
 #include "console.h"
 #include "gdt.h"
 #include "proc.h"
+#include "pvm.h"
 #include "syscall.h"
 #include "trap.h"
 #include "vm.h"
@@ -122,6 +123,23 @@ _Noreturn void trap_fatal(const struct trapframe *tf)
 	kexit(v < 32 ? VMB_EXIT_EXCEPTION + (int)v : VMB_EXIT_PANIC);
 }
 
+/*
+ * No page left for a user page (demand zero or copy on write): kill the
+ * process rather than the machine. Its kernel stack is abandoned, which is
+ * safe even mid-system-call since the kernel holds no locks.
+ */
+static void oom_kill(uint64_t va)
+{
+	struct proc *p = proc_current();
+
+	if (p->pid == 0)
+		panic("kernel task out of memory at", va);
+	vmb_printf("pid %d (%s): out of memory at 0x%lx, killed\n", p->pid,
+		   p->name, va);
+	vmb_report_error(syscall_params.bench, "out of memory: process killed");
+	proc_exit(PROC_STATUS_KILLED);
+}
+
 void trap(struct trapframe *tf)
 {
 	switch (tf->vector) {
@@ -138,11 +156,15 @@ void trap(struct trapframe *tf)
 	case T_SPURIOUS:
 		return;
 	case T_PF:
-		if (vm_fault(rcr2(), tf->error) == 0)
+		switch (vm_fault(rcr2(), tf->error)) {
+		case 0:
 			return;
+		case VM_FAULT_OOM:
+			oom_kill(rcr2());
+		}
 		break;
 	}
-	if (fixup_apply(tf))
+	if (fixup_apply(tf) || pvm_trap_fixup(tf))
 		return;
 	trap_fatal(tf);
 }

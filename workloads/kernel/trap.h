@@ -42,7 +42,7 @@ void trap(struct trapframe *tf);
 void trap_fixup_set(unsigned vector, uint64_t rip, uint64_t resume);
 uint64_t trap_fixup_clear(void);
 
-/* Timer interrupts since boot, and an optional hook run on each. */
+/* Timer interrupts since boot (the periodic and the timer bench's one-shot). */
 extern volatile uint64_t timer_ticks;
 
 /* Print the fault event and a register dump, then exit. */

@@ -3,8 +3,9 @@
  * instruction's entry, and the return paths to ring 3.
  *
  * Invariant: interrupts are off whenever the kernel runs (interrupt gates
- * clear IF, SFMASK clears it on syscall); the kernel enables them only
- * while idle in `sti; hlt` or in a bench that measures interrupts.
+ * clear IF, SFMASK clears it on syscall); the kernel enables them only in
+ * a bench that measures interrupts (micro/timer.c). Ring 3 always runs
+ * with IF=1, so the timer preempts it.
  */
 #include "asm_offsets.h"
 

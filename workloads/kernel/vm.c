@@ -254,14 +254,14 @@ int vm_fault(uint64_t va, uint64_t err)
 
 	if (va >= USER_TOP || cur_pml4 == kernel_pml4 ||
 	    !(pte = walk(cur_pml4, va, 0)))
-		return -1;
+		return VM_FAULT_BAD;
 	va = PGROUNDDOWN(va);
 	if (!(*pte & PTE_P) && (*pte & PTE_LAZY)) {
 		if (write && !(*pte & PTE_W))
 			return -1;
 		void *page = kalloc_zeroed();
 		if (!page)
-			panic("page fault: out of memory", va);
+			return VM_FAULT_OOM;
 		*pte = V2P(page) | PTE_P | (*pte & (PTE_U | PTE_W | PTE_NX));
 		return 0;	/* a not-present entry is never cached */
 	}
@@ -270,7 +270,7 @@ int vm_fault(uint64_t va, uint64_t err)
 		if (page_refs(pa) > 1) {
 			void *copy = kalloc();
 			if (!copy)
-				panic("copy on write: out of memory", va);
+				return VM_FAULT_OOM;
 			vmb_memcpy(copy, P2V(pa), PGSIZE);
 			kfree(P2V(pa));
 			pa = V2P(copy);
@@ -279,5 +279,5 @@ int vm_fault(uint64_t va, uint64_t err)
 		invlpg(va);
 		return 0;
 	}
-	return -1;
+	return VM_FAULT_BAD;
 }

@@ -63,8 +63,11 @@ void uvm_free(pte_t *pml4);
 /*
  * Resolve a page fault at (va) with error code (err) in the current
  * address space: demand zero or copy on write. Returns 0 when resolved,
- * -1 when the access is illegal.
+ * VM_FAULT_BAD when the access is illegal, VM_FAULT_OOM when no page is
+ * left to resolve it.
  */
+#define VM_FAULT_BAD (-1)
+#define VM_FAULT_OOM (-2)
 int vm_fault(uint64_t va, uint64_t err);
 
 /* Switch to address space (pml4). */

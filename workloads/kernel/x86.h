@@ -62,8 +62,6 @@ static inline void invlpg(uint64_t va)
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
-/* sti; hlt: the interrupt shadow of sti makes the pair race-free. */
-static inline void sti_hlt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 
 #define MSR_APIC_BASE 0x1B
 #define MSR_EFER 0xC0000080

@@ -78,9 +78,11 @@ static inline void *macro_alloc(const char *bench, uint64_t len)
 	void *p = len ? vmb_sys_mmap((size_t)len) : NULL;
 
 	if (!p) {
-		char msg[80];
+		char msg[120];
 
-		vmb_snprintf(msg, sizeof(msg), "mmap of %llu bytes failed",
+		vmb_snprintf(msg, sizeof(msg),
+			     "mmap of %llu bytes failed: use a smaller size= "
+			     "or give the guest more RAM",
 			     (unsigned long long)len);
 		vmb_report_error(bench, msg);
 	}

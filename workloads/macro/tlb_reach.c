@@ -8,7 +8,8 @@
  * dependent loads, each on a different page, so once the set outgrows the
  * TLBs nearly every load needs a page walk. One `result` line per working
  * set, with "ws_bytes"; ops = loads. The memory is mapped once and touched
- * before any timing, so no page fault falls inside a measured phase.
+ * before any timing, so no page fault falls inside a measured phase. The
+ * default size needs a guest with more RAM than that (512 MiB will do).
  *
  * The pointer of page i sits at a cache line that depends on i, so pages do
  * not all compete for the same cache set. Checksum: the page each chase

@@ -16,7 +16,7 @@ static int mprotect_run(const struct vmb_params *p)
 	volatile uint64_t *mem = vmb_sys_mmap(pages * PAGE);
 	long acc = 0;
 
-	if ((long)mem < 0) {
+	if (!mem) {
 		vmb_report_error("mprotect", "mmap failed");
 		return 1;
 	}

@@ -14,7 +14,7 @@ static int pagefault_run(const struct vmb_params *p)
 	uint64_t n = p->iters;
 	volatile uint8_t *mem = vmb_sys_mmap(n * PAGE);
 
-	if ((long)mem < 0) {
+	if (!mem) {
 		vmb_report_error("pagefault", "mmap failed");
 		return 1;
 	}

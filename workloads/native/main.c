@@ -2,6 +2,7 @@
  * main.c - vmbench-native: run the macro workloads as a host process.
  *
  *   vmbench-native bench=NAME|all [iters=N] [size=S] [seed=X]
+ *   vmbench-native list      one "NAME SUITE MODE native" line per workload
  *
  * The arguments are the guest's command line (they may also come as one
  * string): iters and size of 0 or absent mean the bench's defaults. Output
@@ -23,7 +24,8 @@ struct cmdline {
 static void usage(void)
 {
 	fprintf(stderr, "usage: vmbench-native bench=NAME|all [iters=N] "
-			"[size=S] [seed=X]\nworkloads:");
+			"[size=S] [seed=X]\n       vmbench-native list\n"
+			"workloads:");
 	for (const struct vmb_bench *const *b = native_benches; *b; b++)
 		fprintf(stderr, " %s", (*b)->name);
 	fprintf(stderr, "\n");
@@ -123,6 +125,12 @@ int main(int argc, char **argv)
 	unsigned ran = 0;
 	int failed = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		for (const struct vmb_bench *const *b = native_benches; *b; b++)
+			printf("%s %s %s native\n", (*b)->name, (*b)->suite,
+			       (*b)->mode == VMB_MODE_USER ? "user" : "kernel");
+		return 0;
+	}
 	if (cmdline_parse(&c, argc, argv)) {
 		usage();
 		return VMB_EXIT_BAD_CMDLINE;

@@ -1,0 +1,116 @@
+/*
+ * bt_cache.h - the translation cache: host code for guest blocks, and the
+ * table that finds a block again.
+ *
+ * A block is the translation of straight-line guest code starting at one
+ * guest RIP, ending at a branch, at an instruction the monitor must
+ * handle, or at the end of the guest page. It is keyed by guest-physical
+ * address, guest RIP and privilege level: the same physical code mapped at
+ * another address gets another block, because return addresses and
+ * RIP-relative operands in the translation are absolute guest addresses.
+ *
+ * Code and metadata are bump-allocated from two fixed arenas; when either
+ * fills up, the whole cache is flushed (every block and exit record goes
+ * away at once, so no pointers into it may be kept across a flush).
+ */
+#ifndef VMB_BT_CACHE_H
+#define VMB_BT_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bt_block;
+
+enum bt_exit_kind {
+	BT_EXIT_BRANCH,		/* continue at rec->target */
+	BT_EXIT_INDIRECT,	/* continue at ctx->target */
+	BT_EXIT_MONITOR,	/* instruction at rec->target needs the monitor */
+	BT_EXIT_FAULT,		/* the fault handler took over (not emitted) */
+};
+
+/* One exit of a block; emitted stubs point at it. */
+struct bt_exit_rec {
+	enum bt_exit_kind kind;
+	uint32_t ninsn;		/* guest instructions retired before it */
+	uint64_t target;	/* guest RIP (BRANCH, MONITOR) */
+	struct bt_block *block;
+};
+
+/* Host code offset -> guest instruction, for precise faults. */
+struct bt_insn_map {
+	uint32_t host_off;	/* first host byte of this guest instruction */
+	uint32_t guest_off;	/* its offset from block->rip */
+	uint32_t flags;		/* BT_MAP_* */
+};
+
+/* Guest RAX is in ctx->gpr[RAX], not in the host RAX, from this
+ * instruction's first host byte on (indirect branches load RAX). */
+#define BT_MAP_RAX_IN_CTX 0x1
+
+struct bt_block {
+	uint64_t rip, gpa;
+	unsigned cpl;
+	uint8_t *code;
+	uint32_t code_len;
+	uint32_t ninsn;		/* guest instructions translated */
+	uint32_t nmap;
+	struct bt_insn_map *map;
+	struct bt_block *hash_next;
+	bool monitor_only;	/* first instruction needs the monitor */
+	uint64_t monitor_rip;	/* then: its RIP */
+};
+
+struct bt_cache_stats {
+	uint64_t blocks, flushes, lookups, hits;
+	size_t code_bytes, code_cap, meta_bytes, meta_cap;
+};
+
+struct bt_cache {
+	uint8_t *code;		/* RWX arena */
+	size_t code_cap, code_used;
+	uint8_t *meta;		/* blocks, maps, exit records */
+	size_t meta_cap, meta_used;
+	struct bt_block **hash;	/* BT_CACHE_HASH buckets */
+	struct bt_block **order; /* blocks in code-address order */
+	size_t norder, order_cap;
+	struct bt_cache_stats st;
+};
+
+#define BT_CACHE_HASH 65536u
+
+/* Create a cache with (code_bytes) of host code. Returns 0 or -1. */
+int bt_cache_create(struct bt_cache *c, size_t code_bytes, char *err,
+		    size_t errlen);
+void bt_cache_destroy(struct bt_cache *c);
+
+/* The block for (rip, gpa, cpl), or NULL. */
+struct bt_block *bt_cache_lookup(struct bt_cache *c, uint64_t rip,
+				 uint64_t gpa, unsigned cpl);
+
+/* Add (b) (allocated from this cache, code emitted after every block
+ * already added) to the tables. */
+void bt_cache_insert(struct bt_cache *c, struct bt_block *b);
+
+/* The block whose code holds host address (pc), or NULL. */
+struct bt_block *bt_cache_block_at(const struct bt_cache *c, uintptr_t pc);
+
+/* Metadata allocation (8-byte aligned, zeroed), NULL when full. */
+void *bt_cache_meta_alloc(struct bt_cache *c, size_t len);
+
+/* Free code space from the current position; the caller emits there and
+ * then commits what it used. */
+static inline uint8_t *bt_cache_code_ptr(struct bt_cache *c)
+{
+	return c->code + c->code_used;
+}
+static inline size_t bt_cache_code_room(const struct bt_cache *c)
+{
+	return c->code_cap - c->code_used;
+}
+void bt_cache_code_commit(struct bt_cache *c, size_t len);
+
+/* Drop every block. */
+void bt_cache_flush(struct bt_cache *c);
+
+#endif /* VMB_BT_CACHE_H */

@@ -1,0 +1,196 @@
+/*
+ * bt_fault.c - SIGSEGV/SIGBUS handler on an alternate stack (bt_fault.h).
+ *
+ * The handler must be async-signal-safe: it only reads the registry, calls
+ * the callbacks (which do page walks and mmap) and, to pass a signal on,
+ * calls the previous handler or restores the default action and returns
+ * (the faulting instruction runs again and the default action happens).
+ * errno is saved around everything because the interrupted code may be in
+ * the middle of using it.
+ */
+#include "bt/bt_fault.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define FAULT_MAX_WINDOWS 16
+#define ALTSTACK_SIZE (256u << 10)
+
+struct fault_slot {
+	struct bt_window *w;
+	bt_fault_fn fn;
+	void *opaque;
+};
+
+static struct fault_slot slots[FAULT_MAX_WINDOWS];
+static volatile sig_atomic_t nslots;
+static bt_fault_fn escape_fn;
+static void *escape_opaque;
+
+static unsigned install_count;
+static struct sigaction old_segv, old_bus, old_fpe;
+static stack_t old_stack;
+static void *altstack;
+static struct bt_fault_stats stats;
+
+static void signal_pass_on(int signo, siginfo_t *si, void *ucv)
+{
+	struct sigaction *old = signo == SIGSEGV ? &old_segv
+				: signo == SIGBUS ? &old_bus : &old_fpe;
+
+	stats.passed_on++;
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+		old->sa_sigaction(signo, si, ucv);
+		return;
+	}
+	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(signo);
+		return;
+	}
+	/* Default action: re-raised when the instruction runs again. */
+	signal(signo, SIG_DFL);
+}
+
+static void fault_decode(struct bt_fault *f, int signo, siginfo_t *si,
+			 ucontext_t *uc)
+{
+	uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
+
+	memset(f, 0, sizeof(*f));
+	f->addr = (uintptr_t)si->si_addr;
+	f->signo = signo;
+	f->uc = uc;
+	f->write = (err & BT_FAULT_ERR_W) != 0;
+	f->fetch = (err & BT_FAULT_ERR_I) != 0;
+	f->present = (err & BT_FAULT_ERR_P) != 0;
+}
+
+static void fault_handler(int signo, siginfo_t *si, void *ucv)
+{
+	int saved_errno = errno;
+	struct bt_fault f;
+	enum bt_fault_action act = BT_FAULT_UNHANDLED;
+
+	fault_decode(&f, signo, si, ucv);
+	for (int i = 0; signo != SIGFPE && i < nslots; i++) {
+		if (!slots[i].w ||
+		    !bt_window_lookup(slots[i].w, f.addr, &f.off, &f.in_guard))
+			continue;
+		f.w = slots[i].w;
+		act = slots[i].fn(slots[i].opaque, &f);
+		break;
+	}
+	if (!f.w && escape_fn)
+		act = escape_fn(escape_opaque, &f);
+	switch (act) {
+	case BT_FAULT_RESUME:
+		stats.resumed++;
+		break;
+	case BT_FAULT_REDIRECTED:
+		stats.redirected++;
+		break;
+	default:
+		signal_pass_on(signo, si, ucv);
+		break;
+	}
+	errno = saved_errno;
+}
+
+int bt_fault_install(char *err, size_t errlen)
+{
+	struct sigaction sa;
+	stack_t ss;
+
+	if (install_count++)
+		return 0;
+	altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (altstack == MAP_FAILED) {
+		snprintf(err, errlen, "bt: signal stack: %s", strerror(errno));
+		goto fail;
+	}
+	ss.ss_sp = altstack;
+	ss.ss_size = ALTSTACK_SIZE;
+	ss.ss_flags = 0;
+	if (sigaltstack(&ss, &old_stack)) {
+		snprintf(err, errlen, "bt: sigaltstack: %s", strerror(errno));
+		goto fail_unmap;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, &old_segv) ||
+	    sigaction(SIGBUS, &sa, &old_bus) ||
+	    sigaction(SIGFPE, &sa, &old_fpe)) {
+		snprintf(err, errlen, "bt: sigaction: %s", strerror(errno));
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGBUS, &old_bus, NULL);
+		sigaltstack(&old_stack, NULL);
+		goto fail_unmap;
+	}
+	return 0;
+fail_unmap:
+	munmap(altstack, ALTSTACK_SIZE);
+fail:
+	altstack = NULL;
+	install_count = 0;
+	return -1;
+}
+
+void bt_fault_uninstall(void)
+{
+	if (!install_count || --install_count)
+		return;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGFPE, &old_fpe, NULL);
+	/* The old stack may have been "none": restore it as it was. */
+	if (old_stack.ss_flags & SS_DISABLE) {
+		stack_t off = { .ss_flags = SS_DISABLE };
+		sigaltstack(&off, NULL);
+	} else {
+		sigaltstack(&old_stack, NULL);
+	}
+	munmap(altstack, ALTSTACK_SIZE);
+	altstack = NULL;
+}
+
+int bt_fault_window_add(struct bt_window *w, bt_fault_fn fn, void *opaque)
+{
+	for (int i = 0; i < nslots; i++) {
+		if (!slots[i].w) {
+			slots[i] = (struct fault_slot){ w, fn, opaque };
+			return 0;
+		}
+	}
+	if (nslots == FAULT_MAX_WINDOWS)
+		return -1;
+	slots[nslots] = (struct fault_slot){ w, fn, opaque };
+	nslots = nslots + 1;
+	return 0;
+}
+
+void bt_fault_window_remove(struct bt_window *w)
+{
+	for (int i = 0; i < nslots; i++)
+		if (slots[i].w == w)
+			slots[i].w = NULL;
+	while (nslots > 0 && !slots[nslots - 1].w)
+		nslots = nslots - 1;
+}
+
+void bt_fault_escape_set(bt_fault_fn fn, void *opaque)
+{
+	escape_fn = fn;
+	escape_opaque = opaque;
+}
+
+void bt_fault_stats_get(struct bt_fault_stats *out)
+{
+	*out = stats;
+}

@@ -1,0 +1,54 @@
+/*
+ * bt_translate.h - guest x86-64 block -> host x86-64 code.
+ *
+ * Integer instructions are copied; an explicit memory operand gets a GS
+ * prefix (the window) and a 32-bit address-size prefix, so its address is
+ * the low 32 bits of the guest's and cannot leave the window;
+ * RIP-relative operands become absolute addresses (SIB with no base, no
+ * index). PUSH/POP/CALL/RET/LEAVE are rewritten into window accesses with
+ * the guest RSP in the host RSP, store (or load) first and RSP update last,
+ * so a fault leaves the guest state of the instruction's start. Direct
+ * branches end the block with exit stubs to their targets; RET and
+ * indirect JMP/CALL end it with an indirect exit (target in ctx->target).
+ * Any instruction not on the copy list (privileged, sensitive, string,
+ * FS/GS-relative, SSE, ...) ends the block with a monitor exit at its RIP,
+ * so nothing unknown ever runs natively. A block also ends at the end of
+ * its guest page and after BT_BLOCK_MAX_INSN instructions.
+ */
+#ifndef VMB_BT_TRANSLATE_H
+#define VMB_BT_TRANSLATE_H
+
+#include <stdint.h>
+
+#include "bt/bt_cache.h"
+#include "bt/bt_ctx.h"
+#include "machine/page_walk.h"
+
+struct guest_mem;
+
+#define BT_BLOCK_MAX_INSN 64
+
+struct bt_xlate_env {
+	struct guest_mem *mem;
+	struct walk_ctx wctx;	/* paging state; cpl = the block's */
+	struct bt_ctx *ctx;	/* embedded in exit stubs */
+};
+
+enum bt_xlate_status {
+	BT_XLATE_OK,
+	BT_XLATE_FETCH_FAULT,	/* #PF on the first instruction's bytes */
+	BT_XLATE_FULL,		/* cache full: flush and retry */
+};
+
+/*
+ * Translate the block at guest (rip), whose first byte is at guest-physical
+ * (gpa), for env->wctx.cpl. On BT_XLATE_OK *out is the new block (already
+ * inserted in (c)). On BT_XLATE_FETCH_FAULT, (*cr2, *pf_error) describe the
+ * #PF the guest takes (an instruction crossing into an unmapped page).
+ */
+enum bt_xlate_status bt_translate(struct bt_cache *c,
+				  const struct bt_xlate_env *env, uint64_t rip,
+				  uint64_t gpa, struct bt_block **out,
+				  uint64_t *cr2, uint32_t *pf_error);
+
+#endif /* VMB_BT_TRANSLATE_H */

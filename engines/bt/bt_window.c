@@ -1,0 +1,186 @@
+/*
+ * bt_window.c - 4 GiB host windows over guest RAM (see bt_window.h).
+ *
+ * Mapping and unmapping are single mmap() calls with MAP_FIXED inside our
+ * own reservation, so they can never clobber host memory: every address
+ * passed to mmap here is checked against the window first. Unmapping puts
+ * back PROT_NONE anonymous memory rather than calling munmap(), so the
+ * reservation stays whole and nothing else in the process can be placed
+ * inside it.
+ */
+#include "bt/bt_window.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+
+int bt_window_create(struct bt_window *w, int ram_fd, uint64_t ram_size,
+		     const char *name, char *err, size_t errlen)
+{
+	size_t len = BT_WINDOW_SIZE + 2 * BT_WINDOW_GUARD;
+	void *p;
+
+	memset(w, 0, sizeof(*w));
+	w->ram_fd = ram_fd;
+	w->ram_size = ram_size;
+	w->name = name;
+	p = mmap(NULL, len, PROT_NONE, RESERVE_FLAGS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "bt window %s: reserving %zu bytes: %s",
+			 name, len, strerror(errno));
+		return -1;
+	}
+	w->reserve = p;
+	w->reserve_len = len;
+	w->base = w->reserve + BT_WINDOW_GUARD;
+	w->page_state = calloc(BT_WINDOW_PAGES, 1);
+	w->mapped = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped));
+	w->mapped_pos = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped_pos));
+	w->cap = BT_WINDOW_PAGES;
+	if (!w->page_state || !w->mapped || !w->mapped_pos) {
+		snprintf(err, errlen, "bt window %s: out of memory for page state",
+			 name);
+		bt_window_destroy(w);
+		return -1;
+	}
+	return 0;
+}
+
+void bt_window_destroy(struct bt_window *w)
+{
+	if (w->reserve)
+		munmap(w->reserve, w->reserve_len);
+	free(w->page_state);
+	free(w->mapped);
+	free(w->mapped_pos);
+	memset(w, 0, sizeof(*w));
+	w->ram_fd = -1;
+}
+
+bool bt_window_lookup(const struct bt_window *w, uintptr_t addr,
+		      uint64_t *off, bool *in_guard)
+{
+	uintptr_t lo = (uintptr_t)w->reserve;
+
+	if (!w->reserve || addr < lo || addr - lo >= w->reserve_len)
+		return false;
+	*off = (uint64_t)(addr - (uintptr_t)w->base);
+	*in_guard = addr < (uintptr_t)w->base ||
+		    addr - (uintptr_t)w->base >= BT_WINDOW_SIZE;
+	return true;
+}
+
+static void mapped_add(struct bt_window *w, uint32_t page)
+{
+	w->mapped_pos[page] = w->nmapped;
+	w->mapped[w->nmapped++] = page;
+}
+
+static void mapped_remove(struct bt_window *w, uint32_t page)
+{
+	uint32_t pos = w->mapped_pos[page];
+	uint32_t last = w->mapped[--w->nmapped];
+
+	w->mapped[pos] = last;
+	w->mapped_pos[last] = pos;
+}
+
+int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
+		  uint8_t flags)
+{
+	uint32_t page = off / BT_WINDOW_PAGE;
+	int prot = PROT_READ | (write ? PROT_WRITE : 0);
+	void *p;
+
+	if ((off | gpa) & (BT_WINDOW_PAGE - 1) || gpa >= w->ram_size ||
+	    w->ram_size - gpa < BT_WINDOW_PAGE) {
+		errno = EINVAL;
+		return -1;
+	}
+	p = mmap(w->base + off, BT_WINDOW_PAGE, prot, MAP_SHARED | MAP_FIXED,
+		 w->ram_fd, (off_t)gpa);
+	if (p == MAP_FAILED)
+		return -1;
+	if (!(w->page_state[page] & BT_PAGE_MAPPED))
+		mapped_add(w, page);
+	w->page_state[page] = BT_PAGE_MAPPED | (write ? BT_PAGE_WRITE : 0) |
+			      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
+	w->maps++;
+	return 0;
+}
+
+int bt_window_protect(struct bt_window *w, uint32_t off, bool write)
+{
+	uint32_t page = off / BT_WINDOW_PAGE;
+	uint8_t *st = &w->page_state[page];
+
+	if (!(*st & BT_PAGE_MAPPED)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mprotect(w->base + (uint64_t)page * BT_WINDOW_PAGE, BT_WINDOW_PAGE,
+		     PROT_READ | (write ? PROT_WRITE : 0)))
+		return -1;
+	*st = (uint8_t)((*st & ~BT_PAGE_WRITE) | (write ? BT_PAGE_WRITE : 0));
+	return 0;
+}
+
+int bt_window_unmap(struct bt_window *w, uint32_t off)
+{
+	uint32_t page = off / BT_WINDOW_PAGE;
+	void *p;
+
+	if (!(w->page_state[page] & BT_PAGE_MAPPED))
+		return 0;
+	p = mmap(w->base + (uint64_t)page * BT_WINDOW_PAGE, BT_WINDOW_PAGE,
+		 PROT_NONE, RESERVE_FLAGS | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	w->page_state[page] = 0;
+	mapped_remove(w, page);
+	w->unmaps++;
+	return 0;
+}
+
+/* Re-reserve the whole window in one call (cheaper than page by page once
+ * many pages are mapped) and clear the state of every mapped page. */
+static long flush_all(struct bt_window *w)
+{
+	long n = w->nmapped;
+	void *p = mmap(w->base, BT_WINDOW_SIZE, PROT_NONE,
+		       RESERVE_FLAGS | MAP_FIXED, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	for (uint32_t i = 0; i < w->nmapped; i++)
+		w->page_state[w->mapped[i]] = 0;
+	w->nmapped = 0;
+	w->unmaps += (uint64_t)n;
+	return n;
+}
+
+long bt_window_flush(struct bt_window *w, bool keep_global)
+{
+	long n = 0;
+
+	w->flushes++;
+	if (!keep_global)
+		return flush_all(w);
+	for (uint32_t i = 0; i < w->nmapped;) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_state[page] & BT_PAGE_GLOBAL) {
+			i++;
+			continue;
+		}
+		/* unmap moves the last entry into slot i: do not advance */
+		if (bt_window_unmap(w, page * (uint32_t)BT_WINDOW_PAGE))
+			return -1;
+		n++;
+	}
+	return n;
+}

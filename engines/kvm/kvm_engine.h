@@ -1,0 +1,72 @@
+/*
+ * kvm_engine.h - private state of the kvm engine (engine.h's e->priv).
+ *
+ * One vCPU on libkvm, over the machine's memfd RAM as memory slot 0, with
+ * the in-kernel LAPIC (x2APIC mode) when the host has an irqchip. Files:
+ * kvm_engine.c (create/destroy/describe/probe), kvm_run.c (the exit loop
+ * and the time limit), kvm_counters.c (exits and KVM statistics onto the
+ * trap taxonomy), pvm.c (PVM accommodations), kvm_state.c (register
+ * conversion).
+ */
+#ifndef VMB_KVM_ENGINE_H
+#define VMB_KVM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "engine.h"
+#include "kvm/kvm_backend.h"
+#include "kvm/libkvm/libkvm.h"
+#include "kvm/pvm.h"
+
+/* User-space exits are counted per KVM exit reason below this bound. */
+#define KVM_ENGINE_EXIT_REASONS 48
+
+enum kvm_irqchip_mode {
+	KVM_IRQCHIP_NONE,
+	KVM_IRQCHIP_KERNEL,	/* KVM_CREATE_IRQCHIP */
+	KVM_IRQCHIP_SPLIT,	/* KVM_CAP_SPLIT_IRQCHIP: LAPIC only */
+};
+
+struct kvm_engine {
+	struct machine *m;
+	struct kvm_vm vm;
+	struct kvm_vcpu vcpu;
+	struct kvm_backend backend;
+	enum kvm_irqchip_mode irqchip;
+	bool x2apic;		/* guest APIC base has x2APIC enabled */
+	bool emul_fail_exit;	/* KVM_CAP_EXIT_ON_EMULATION_FAILURE on */
+	char host_pages[32];	/* "4k", "2m" */
+
+	/* Binary statistics, parsed at create. */
+	struct kvm_stats vm_stats, vcpu_stats;
+	bool vm_stats_ok, vcpu_stats_ok;
+	int vcpu_insn_emulation; /* index of insn_emulation, -1 if none */
+
+	/* Exits that reached user space. */
+	uint64_t user_exits[KVM_ENGINE_EXIT_REASONS];
+	struct trap_counters user_traps;
+
+	struct pvm pvm;
+
+	/* Kick timer (time limit and PVM watchdog), armed during run(). */
+	timer_t timer;
+	bool timer_ok;
+};
+
+extern const struct engine_ops kvm_engine_ops;
+
+/* run() of the engine ops (kvm_run.c). */
+int kvm_engine_run(struct engine *e, struct run_exit *x);
+
+/* counters() of the engine ops (kvm_counters.c). */
+void kvm_engine_counters(struct engine *e, struct engine_counters *out);
+
+/* Read the insn_emulation statistic now (0 when unavailable). */
+uint64_t kvm_engine_emulations(struct kvm_engine *k);
+
+/* Install the kick signal handler once per process; 0 or -errno. */
+int kvm_kick_signal_install(void);
+
+#endif /* VMB_KVM_ENGINE_H */
