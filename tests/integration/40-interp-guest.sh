@@ -36,14 +36,43 @@ sums() {	# file -> "bench value" lines
 	sed -n 's/.*"ev":"checksum","bench":"\([^"]*\)","value":"\([^"]*\)".*/\1 \2/p' "$1" | sort
 }
 
+# The fault tests: the guest kernel reports the unexpected exception.
+check_faults() {
+	for t in "fault_ud:vector 6" "fault_user:vector 14"; do
+		w=${t%%:*} want=${t#*:}
+		# only when the harness lists them (the test suite may not be)
+		grep -q "^$w " "$build/guest/workloads.txt" 2>/dev/null || continue
+		"$vmb" run --engine interp --workload "$w" --reps 1 --warmup 0 \
+			--quiet --out "$tmp/out-f" --db "$tmp/db-f" >"$tmp/f.out" 2>&1
+		grep -q "$want" "$tmp/f.out" "$tmp/out-f/report.txt" 2>/dev/null || {
+			echo "FAIL: $w should report $want"; cat "$tmp/f.out"; exit 1; }
+	done
+	echo "interp: fault tests report their exceptions"
+}
+
 list=$(echo $all | tr ' ' ',')
-if [ -d "$top/workloads/golden" ]; then
-	"$vmb" run --engine interp --workloads "$list" --params "$params" \
-		--reps 1 --warmup 0 --quiet --out "$tmp/out" --db "$tmp/db" \
-		--golden "$top/workloads/golden" || {
-		echo "FAIL: interp run or golden checksum mismatch"
-		cat "$tmp/out/report.txt" 2>/dev/null; exit 1; }
-	echo "interp: every workload matches workloads/golden"
+golden="$top/workloads/golden/checksums.txt"
+if [ -f "$golden" ]; then
+	fail=0 n=0
+	grep -v '^#' "$golden" | {
+	while read -r name iters size seed want; do
+		[ -n "$name" ] || continue
+		: >"$tmp/interp.out"
+		run interp "$name" "iters=$iters,size=$size,seed=$seed"
+		got=$(sums "$tmp/interp.out" | awk '{print $2}')
+		n=$((n + 1))
+		if [ "$got" != "$want" ]; then
+			echo "FAIL: $name iters=$iters size=$size: interp checksum" \
+				"'${got:-none}', golden $want"
+			grep -E '^interp .*failed' "$tmp/interp.out"
+			fail=1
+		fi
+	done
+	[ "$fail" -eq 0 ] || exit 1
+	echo "interp: $n workloads match $golden"
+	}
+	[ $? -eq 0 ] || exit 1
+	check_faults
 	exit 0
 fi
 command -v qemu-system-x86_64 >/dev/null ||
@@ -86,12 +115,4 @@ done
 [ "$fail" -eq 0 ] || { grep -E '^interp .*failed' "$tmp/interp.out"; exit 1; }
 echo "interp: $(wc -l <"$tmp/a") checksums, $same compared with QEMU TCG, all equal"
 
-# The fault tests: the guest kernel reports the unexpected exception.
-for t in "fault_ud:vector 6" "fault_user:vector 14"; do
-	w=${t%%:*} want=${t#*:}
-	"$vmb" run --engine interp --workload "$w" --reps 1 --warmup 0 \
-		--quiet --out "$tmp/out-f" --db "$tmp/db-f" >"$tmp/f.out" 2>&1
-	grep -q "$want" "$tmp/f.out" "$tmp/out-f/report.txt" 2>/dev/null || {
-		echo "FAIL: $w should report $want"; cat "$tmp/f.out"; exit 1; }
-done
-echo "interp: fault tests report their exceptions"
+check_faults
