@@ -122,6 +122,38 @@ static int pop_r(struct cpu *c, const struct insn *i)
 	return OP_OK;
 }
 
+/* IMUL r64, r/m64 (2 operands) */
+static int imul_r8(struct cpu *c, const struct insn *i, uint64_t b)
+{
+	__int128 p = (__int128)(int64_t)c->s.gpr[i->o[0].reg] * (int64_t)b;
+	uint64_t lo = (uint64_t)p;
+
+	c->s.gpr[i->o[0].reg] = lo;
+	flags_set(c, LF_MUL, 8, 0, 0, lo);
+	c->lf.cin = p != (__int128)(int64_t)lo;
+	return OP_OK;
+}
+
+static int imul_rr8(struct cpu *c, const struct insn *i)
+{
+	return imul_r8(c, i, c->s.gpr[i->o[1].reg]);
+}
+
+static int imul_rm8(struct cpu *c, const struct insn *i)
+{
+	uint64_t b;
+	int rc = mem_read(c, op_ea(c, i), 8, &b);
+
+	return rc ? rc : imul_r8(c, i, b);
+}
+
+/* SHL/SHR/SAR r32/r64, imm8 with lazy flags */
+#define SHIFT_RI(name, lf, expr)                                             	static int name(struct cpu *c, const struct insn *i)                 	{                                                                    		unsigned sz = i->o[0].size;                                  		unsigned n = (unsigned)(i->imm & (sz == 8 ? 63 : 31));       		uint64_t a = GETR(c, i->o[0].reg, sz), r;                     		if (n == 0) {                                                			SETR(c, i->o[0].reg, sz, a);                         			return OP_OK;                                        		}                                                            		r = (expr) & size_mask(sz);                                  		SETR(c, i->o[0].reg, sz, r);                                 		flags_set(c, lf, sz, a, n, r);                               		return OP_OK;                                                	}
+SHIFT_RI(shl_ri, LF_SHL, a << n)
+SHIFT_RI(shr_ri, LF_SHR, a >> n)
+SHIFT_RI(sar_ri, LF_SAR, (uint64_t)(sz == 8 ? (int64_t)a >> n
+					    : (int64_t)(int32_t)a >> n))
+
 struct form {
 	op_fn generic;
 	op_fn rr[2], ri[2], rm[2], mr[2], mi[2]; /* [0] 32-bit, [1] 64-bit */
@@ -150,6 +182,21 @@ void decode_specialize(struct insn *in)
 	if (in->fn == op_pop && in->nops == 1 && a->kind == OPK_REG &&
 	    a->size == 8) {
 		in->fn = pop_r;
+		return;
+	}
+	if ((in->fn == op_shl || in->fn == op_shr || in->fn == op_sar) &&
+	    in->nops == 2 && a->kind == OPK_REG && b->kind == OPK_IMM &&
+	    (a->size == 4 || a->size == 8)) {
+		in->fn = in->fn == op_shl ? shl_ri
+		       : in->fn == op_shr ? shr_ri : sar_ri;
+		return;
+	}
+	if (in->fn == op_imul && in->nops == 2 && a->kind == OPK_REG &&
+	    a->size == 8) {
+		if (b->kind == OPK_REG)
+			in->fn = imul_rr8;
+		else if (b->kind == OPK_MEM)
+			in->fn = imul_rm8;
 		return;
 	}
 	if (in->fn == op_movzx && a->kind == OPK_REG && a->size >= 4 &&

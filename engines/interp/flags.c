@@ -113,7 +113,7 @@ static int cond_sub(const struct lazy_flags *l, unsigned cc)
 	}
 }
 
-bool flags_cond(struct cpu *c, unsigned cc)
+bool flags_cond_slow(struct cpu *c, unsigned cc)
 {
 	uint64_t f;
 	bool r;
