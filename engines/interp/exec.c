@@ -142,6 +142,36 @@ static int run_block(struct cpu *c, uint64_t limit)
 	return OP_OK;
 }
 
+/* Nothing for the outer loop to do between two blocks? */
+static bool quiet(const struct cpu *c)
+{
+	return !c->m->exit_requested && !c->halted && !c->sti_shadow &&
+	       !(c->irq_check && (c->s.rflags & X86_RFLAGS_IF));
+}
+
+/*
+ * Run chained blocks while nothing needs the outer loop: at most
+ * (*budget) blocks (the poll interval) and (icount_end) instructions
+ * (0 = no limit). Returns OP_* of the last block.
+ */
+static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
+		      unsigned *budget)
+{
+	int rc;
+
+	do {
+		if (icount_end) {
+			if (c->icount >= icount_end)
+				return OP_OK;
+			if (icount_end - c->icount < limit)
+				limit = icount_end - c->icount;
+		}
+		if ((rc = run_block(c, limit)))
+			return rc;
+	} while (--*budget && quiet(c));
+	return OP_OK;
+}
+
 static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 		unsigned *poll)
 {
@@ -151,8 +181,11 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 
 	if (c->m->exit_requested)
 		return OP_STOP;
-	if (++*poll % POLL_BLOCKS == 0 && (rc = poll_events(c, deadline)))
-		return rc;
+	if (*poll == 0) {
+		*poll = POLL_BLOCKS;
+		if ((rc = poll_events(c, deadline)))
+			return rc;
+	}
 	if (c->halted) {
 		if ((rc = halt_wait(c, deadline)))
 			return rc;
@@ -163,19 +196,18 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 		return rc;
 	if (c->halted)
 		return OP_OK;
-	if (insn_limit) {
-		if (c->icount >= insn_limit)
-			return cpu_stop(c, RUN_EXIT_INSN_LIMIT,
-					"instruction limit %llu reached",
-					(unsigned long long)insn_limit);
-		if (insn_limit - c->icount < limit)
-			limit = insn_limit - c->icount;
-	}
-	if (shadow)
+	if (insn_limit && c->icount >= insn_limit)
+		return cpu_stop(c, RUN_EXIT_INSN_LIMIT,
+				"instruction limit %llu reached",
+				(unsigned long long)insn_limit);
+	if (shadow) {
 		limit = 1;
-	rc = run_block(c, limit);
-	if (shadow)
+		--*poll;
+		rc = run_block(c, limit);
 		c->sti_shadow = false;
+	} else {
+		rc = run_blocks(c, limit, insn_limit, poll);
+	}
 	if (rc == OP_FAULT)
 		rc = intr_deliver_pending(c);
 	return rc;
@@ -190,7 +222,7 @@ int exec_step(struct cpu *c, struct run_exit *x)
 int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,
 	     uint64_t deadline_tsc)
 {
-	unsigned poll = 0;
+	unsigned poll = POLL_BLOCKS;
 	int rc;
 
 	c->exit = x;

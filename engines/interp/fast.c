@@ -95,7 +95,23 @@ static int movzx_rr(struct cpu *c, const struct insn *i)
 		uint64_t b;                                                  \
 		int rc = mem_read(c, op_ea(c, i), 8, &b);                    \
 		return rc ? rc : name##_do(c, i, 8, b);                      \
-	}
+	}                                                                    \
+	/* 8/16-bit register forms (AH..BH included) */                      \
+	static int name##_small(struct cpu *c, const struct insn *i,         \
+				uint64_t b)                                  \
+	{                                                                    \
+		unsigned sz = i->o[0].size;                                  \
+		uint64_t a = reg_get(c, i->o[0].reg, sz);                    \
+		uint64_t r = (expr) & size_mask(sz);                         \
+		if (write)                                                   \
+			reg_set(c, i->o[0].reg, sz, r);                      \
+		flags_set(c, lf, sz, a, b, r);                               \
+		return OP_OK;                                                \
+	}                                                                    \
+	static int name##_rrs(struct cpu *c, const struct insn *i)           \
+	{ return name##_small(c, i, reg_get(c, i->o[1].reg, i->o[0].size)); }\
+	static int name##_ris(struct cpu *c, const struct insn *i)           \
+	{ return name##_small(c, i, i->imm & size_mask(i->o[0].size)); }
 
 ALU_OP(add, LF_ADD, a + b, 1)
 ALU_OP(sub, LF_SUB, a - b, 1)
@@ -156,11 +172,13 @@ SHIFT_RI(sar_ri, LF_SAR, (uint64_t)(sz == 8 ? (int64_t)a >> n
 
 struct form {
 	op_fn generic;
-	op_fn rr[2], ri[2], rm[2], mr[2], mi[2]; /* [0] 32-bit, [1] 64-bit */
+	/* [0] 32-bit, [1] 64-bit, [2] 8/16-bit */
+	op_fn rr[3], ri[3], rm[3], mr[3], mi[3];
 };
 
-#define F(g, n) { g, { n##_rr4, n##_rr8 }, { n##_ri4, n##_ri8 },            \
-		  { n##_rm4, n##_rm8 }, { NULL, NULL }, { NULL, NULL } }
+#define F(g, n) { g, { n##_rr4, n##_rr8, n##_rrs },                          \
+		  { n##_ri4, n##_ri8, n##_ris }, { n##_rm4, n##_rm8, NULL },  \
+		  { NULL, NULL, NULL }, { NULL, NULL, NULL } }
 
 static const struct form kForms[] = {
 	{ op_mov, { mov_rr4, mov_rr8 }, { mov_ri4, mov_ri8 },
@@ -207,10 +225,9 @@ void decode_specialize(struct insn *in)
 			in->fn = movzx_rr;
 		return;
 	}
-	if (in->nops != 2 || (a->size != 4 && a->size != 8) ||
-	    (b->kind != OPK_IMM && b->size != a->size))
+	if (in->nops != 2 || (b->kind != OPK_IMM && b->size != a->size))
 		return;
-	w = a->size == 8;
+	w = a->size == 8 ? 1 : a->size == 4 ? 0 : 2;
 	for (k = 0; k < sizeof(kForms) / sizeof(kForms[0]); k++) {
 		const struct form *f = &kForms[k];
 		op_fn fn = NULL;
