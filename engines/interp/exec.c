@@ -118,6 +118,7 @@ static int block_find(struct cpu *c, struct block **out)
 /* Run one block; returns OP_* of the instruction that ended it. */
 static int run_block(struct cpu *c, uint64_t limit)
 {
+	const struct insn *i;
 	struct block *b;
 	unsigned n;
 	int rc = block_find(c, &b);
@@ -128,11 +129,12 @@ static int run_block(struct cpu *c, uint64_t limit)
 	c->prev_gen = c->ic.generation;
 	n = b->n < limit ? b->n : (unsigned)limit;
 	c->blk_end = n;
-	for (unsigned k = 0; k < c->blk_end; k++) {
-		const struct insn *i = &b->insn[k];
+	i = b->insn;
+	for (unsigned k = 0; k < c->blk_end; k++, i++) {
+		uint64_t next = c->s.rip + i->len;
 
-		c->next_rip = c->s.rip + i->len;
-		if ((rc = i->fn(c, i)))
+		c->next_rip = next;
+		if (__builtin_expect((rc = i->fn(c, i)) != 0, 0))
 			return rc;
 		c->s.rip = c->next_rip;
 		c->icount++;

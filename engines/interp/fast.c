@@ -108,6 +108,22 @@ static int movzx_rr(struct cpu *c, const struct insn *i)
 		flags_set(c, lf, sz, a, b, r);                               \
 		return OP_OK;                                                \
 	}                                                                    \
+	/* memory destination, register or immediate source, any size */   \
+	static int name##_mx(struct cpu *c, const struct insn *i)            \
+	{                                                                    \
+		unsigned sz = i->o[0].size;                                  \
+		uint64_t va = op_ea(c, i), a, r, b = i->o[1].kind == OPK_IMM \
+			? i->imm & size_mask(sz)                             \
+			: reg_get(c, i->o[1].reg, sz);                       \
+		int rc = mem_read(c, va, sz, &a);                            \
+		if (rc)                                                      \
+			return rc;                                           \
+		r = (expr) & size_mask(sz);                                  \
+		if (write && (rc = mem_write(c, va, sz, r)))                 \
+			return rc;                                           \
+		flags_set(c, lf, sz, a, b, r);                               \
+		return OP_OK;                                                \
+	}                                                                    \
 	static int name##_rrs(struct cpu *c, const struct insn *i)           \
 	{ return name##_small(c, i, reg_get(c, i->o[1].reg, i->o[0].size)); }\
 	static int name##_ris(struct cpu *c, const struct insn *i)           \
@@ -178,7 +194,7 @@ struct form {
 
 #define F(g, n) { g, { n##_rr4, n##_rr8, n##_rrs },                          \
 		  { n##_ri4, n##_ri8, n##_ris }, { n##_rm4, n##_rm8, NULL },  \
-		  { NULL, NULL, NULL }, { NULL, NULL, NULL } }
+		  { n##_mx, n##_mx, n##_mx }, { n##_mx, n##_mx, n##_mx } }
 
 static const struct form kForms[] = {
 	{ op_mov, { mov_rr4, mov_rr8 }, { mov_ri4, mov_ri8 },
