@@ -57,6 +57,7 @@ static int matmul_bench(const struct vmb_params *p)
 	vmb_rng_seed(&r, macro_seed(p, MATMUL_SALT));
 	matmul_fill(a, n, &r);
 	matmul_fill(b, n, &r);
+	vmb_memset(c, 0, elems * sizeof(*c)); /* first touch outside the region */
 
 	roi = vmb_port_roi_begin();
 	t0 = vmb_rdtsc();
