@@ -48,6 +48,7 @@ struct opnd {
 #define IF_REP 0x01		/* REP / REPE */
 #define IF_REPNE 0x02
 #define IF_END 0x04		/* ends its block (control transfer, system) */
+#define IF_EA_BD 0x08		/* memory operand is [base64 + disp] only */
 
 struct insn {
 	op_fn fn;
@@ -73,7 +74,7 @@ enum {
 };
 
 struct lazy_flags {
-	uint64_t res, a, b;
+	uint64_t res, a, b;	/* masked to size */
 	uint8_t op, size, cin;
 };
 

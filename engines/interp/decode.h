@@ -41,6 +41,9 @@ bool decode_ends_block(unsigned mnemonic);
  * operand kinds and size where one exists (fast.c). */
 void decode_specialize(struct insn *in);
 
+/* The Jcc handler specialized for condition (cc). */
+op_fn decode_jcc_handler(unsigned cc);
+
 /* Mnemonic text for messages. */
 const char *decode_mnemonic_name(unsigned mnemonic);
 

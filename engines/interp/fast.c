@@ -186,6 +186,27 @@ SHIFT_RI(shr_ri, LF_SHR, a >> n)
 SHIFT_RI(sar_ri, LF_SAR, (uint64_t)(sz == 8 ? (int64_t)a >> n
 					    : (int64_t)(int32_t)a >> n))
 
+/* Jcc with the condition fixed at decode time (the switch folds away) */
+#define JCC(n)                                                               \
+	static int jcc_##n(struct cpu *c, const struct insn *i)              \
+	{                                                                    \
+		if (flags_cond(c, n))                                        \
+			c->next_rip += i->imm;                               \
+		return OP_OK;                                                \
+	}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+
+static const op_fn kJcc[16] = {
+	jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+	jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
+};
+
+op_fn decode_jcc_handler(unsigned cc)
+{
+	return kJcc[cc & 15];
+}
+
 struct form {
 	op_fn generic;
 	/* [0] 32-bit, [1] 64-bit, [2] 8/16-bit */

@@ -50,10 +50,9 @@ static inline bool flags_cond(struct cpu *c, unsigned cc)
 {
 	const struct lazy_flags *l = &c->lf;
 
-	if (l->op == LF_SUB && l->size >= 4) {	/* CMP r32/r64 then Jcc */
+	if (l->op == LF_SUB) {	/* CMP then Jcc: a and b are masked */
 		uint64_t a = l->a, b = l->b;
-		int64_t sa = l->size == 8 ? (int64_t)a : (int32_t)a;
-		int64_t sb = l->size == 8 ? (int64_t)b : (int32_t)b;
+		int64_t sa = sext(a, l->size), sb = sext(b, l->size);
 
 		switch (cc) {
 		case 2: return a < b;
@@ -68,8 +67,8 @@ static inline bool flags_cond(struct cpu *c, unsigned cc)
 		case 15: return sa > sb;
 		default: break;
 		}
-	} else if (l->op == LF_LOGIC && (cc == 4 || cc == 5)) {
-		return (l->res == 0) == (cc == 4);
+	} else if (l->op != LF_NONE && (cc == 4 || cc == 5)) {
+		return (l->res == 0) == (cc == 4);	/* res is masked */
 	}
 	return flags_cond_slow(c, cc);
 }
