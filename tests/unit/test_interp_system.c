@@ -296,6 +296,24 @@ static void test_rep_string_ops(void **state)
 	assert_true(flags_get(c) & X86_RFLAGS_ZF);
 }
 
+static void test_rep_movsb_overlap_replicates(void **state)
+{
+	struct fx *f = *state;
+	struct cpu *c = f->c;
+	static const uint8_t code[] = { 0xf3, 0xa4 };	/* rep movsb */
+
+	fx_code(f, code, sizeof(code));
+	f->m.mem.host[FX_DATA] = 0x5a;
+	c->s.gpr[X86_RSI] = FX_DATA;
+	c->s.gpr[X86_RDI] = FX_DATA + 1;
+	c->s.gpr[X86_RCX] = 5000;	/* crosses a page too */
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(f->m.mem.host[FX_DATA + 5000], 0x5a);
+	assert_int_equal(f->m.mem.host[FX_DATA + 4097], 0x5a);
+	assert_int_equal(c->s.gpr[X86_RCX], 0);
+	assert_int_equal(c->s.gpr[X86_RDI], FX_DATA + 5001);
+}
+
 static void test_call_push_pop_leave_ret(void **state)
 {
 	struct fx *f = *state;
@@ -332,6 +350,7 @@ int main(void)
 		T(test_syscall_sysret_round_trip),
 		T(test_vmcall_follows_kvm),
 		T(test_rep_string_ops),
+		T(test_rep_movsb_overlap_replicates),
 		T(test_call_push_pop_leave_ret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
