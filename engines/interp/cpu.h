@@ -98,8 +98,17 @@ struct interp_stats {
 	uint64_t insns_decoded;
 };
 
+/* ISA extensions the machine's CPUID advertises (cpu_features_load()). An
+ * encoding whose extension is not advertised behaves as on a CPU without
+ * it: TZCNT/LZCNT run as BSF/BSR (the REP prefix is ignored), POPCNT and
+ * MOVBE raise #UD, CR4 bits of absent features raise #GP. */
+struct cpu_features {
+	bool bmi1, lzcnt, popcnt, movbe, fsgsbase, smep, smap;
+};
+
 struct cpu {
 	struct x86_state s;
+	struct cpu_features feat;
 	uint64_t next_rip;
 	struct lazy_flags lf;
 	struct machine *m;
@@ -179,6 +188,9 @@ int cpu_fault_err(struct cpu *c, unsigned vector, uint32_t error);
 /* Stop the run with (reason) and a printf-style message; returns OP_STOP. */
 int cpu_stop(struct cpu *c, enum run_exit_reason reason, const char *fmt,
 	     ...) __attribute__((format(printf, 3, 4)));
+
+/* Fill c->feat from the machine's CPUID table. */
+void cpu_features_load(struct cpu *c);
 
 /* Guest TSC: host TSC + the guest offset. */
 uint64_t cpu_tsc(const struct cpu *c);

@@ -73,6 +73,7 @@ static int interp_create(struct engine *e, const struct vm_config *cfg,
 	c->m = e->m;
 	c->e = e;
 	x2apic_init(&c->apic, e->m->tsc_khz);
+	cpu_features_load(c);
 	exec_reset(c, &e->m->boot_state);
 	e->priv = c;
 	if (!e->m->roi_hook) {

@@ -141,6 +141,20 @@ static void test_bit_scan_and_test(void **state)
 	assert_true(fx_flags(f) & CF);			/* 67 mod 64 = 3 */
 }
 
+static void test_extensions_follow_cpuid(void **state)
+{
+	struct fx *f = *state;
+
+	cpu_features_load(f->c);	/* the machine's table: no BMI1/POPCNT */
+	fx_gpr(f)[X86_RDX] = 77;
+	ONE(f, 0, 0, 0, 0xf3, 0x48, 0x0f, 0xbc, 0xd0);	/* tzcnt rdx, rax */
+	assert_int_equal(fx_gpr(f)[X86_RDX], 77);	/* ran as BSF */
+	assert_true(fx_flags(f) & ZF);
+	assert_int_equal(ONE(f, 1, 0, 0, 0xf3, 0x48, 0x0f, 0xb8, 0xd0),
+			 OP_FAULT);				/* popcnt */
+	assert_int_equal(f->c->exc.vector, X86_VEC_UD);
+}
+
 static void test_cmov_and_sign_extension(void **state)
 {
 	struct fx *f = *state;
@@ -167,6 +181,7 @@ int main(void)
 		T(test_mul_div_and_divide_errors),
 		T(test_bit_scan_and_test),
 		T(test_cmov_and_sign_extension),
+		T(test_extensions_follow_cpuid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
