@@ -89,7 +89,8 @@ static int check_interrupt(struct cpu *c)
  * before (c->prev, valid only while no icache flush happened), else the
  * icache. A straddling block is never cached (its tail needs a check).
  */
-static int block_find(struct cpu *c, struct block **out)
+static inline __attribute__((always_inline)) int
+block_find(struct cpu *c, struct block **out)
 {
 	struct block *p = c->prev;
 	uint64_t key = c->s.rip | mem_user(c);
@@ -116,11 +117,12 @@ static int block_find(struct cpu *c, struct block **out)
 }
 
 /* Run one block; returns OP_* of the instruction that ended it. */
-static int run_block(struct cpu *c, uint64_t limit)
+static inline __attribute__((always_inline)) int
+run_block(struct cpu *c, uint64_t limit)
 {
 	const struct insn *i;
 	struct block *b;
-	unsigned n;
+	unsigned n, k;
 	int rc = block_find(c, &b);
 
 	c->prev = NULL;
@@ -130,10 +132,8 @@ static int run_block(struct cpu *c, uint64_t limit)
 	n = b->n < limit ? b->n : (unsigned)limit;
 	c->blk_end = n;
 	i = b->insn;
-	for (unsigned k = 0; k < c->blk_end; k++, i++) {
-		uint64_t next = c->s.rip + i->len;
-
-		c->next_rip = next;
+	for (k = 0; k < c->blk_end; k++, i++) {
+		c->next_rip = c->s.rip + i->len;
 		if (__builtin_expect((rc = i->fn(c, i)) != 0, 0))
 			return rc;
 		c->s.rip = c->next_rip;
