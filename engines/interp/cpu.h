@@ -49,6 +49,7 @@ struct opnd {
 #define IF_REPNE 0x02
 #define IF_END 0x04		/* ends its block (control transfer, system) */
 #define IF_EA_BD 0x08		/* memory operand is [base64 + disp] only */
+#define IF_EA_BISD 0x10		/* [base64 + index64 * scale + disp] */
 
 struct insn {
 	op_fn fn;
