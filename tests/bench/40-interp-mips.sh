@@ -26,7 +26,7 @@ bench() {	# workload params
 	"$vmb" run --engines "$engines" --workloads "$1" --params "$2" \
 		--reps "$reps" --warmup 1 --quiet --out "$tmp/$1" \
 		--db "$tmp/db" >/dev/null 2>&1
-	awk -F, -v w="$1" '
+	awk -F, -v w="$1" -v q_engine="$(echo "$engines" | grep -c qemu)" '
 	function median(a, n,   i, j, t) {
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
 			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -61,7 +61,7 @@ bench() {	# workload params
 			qn = median(q, nq)
 			line = line sprintf("   qemu-tcg ~%7.1f MIPS   interp/qemu time %.2fx",
 					    median(ipo, ni) / qn * 1000, in_ns / qn)
-		} else line = line "   qemu-tcg: not available"
+		} else line = line (q_engine ? "   qemu-tcg: no successful run" : "   qemu-tcg: not installed")
 		print line
 	}' "$tmp/$1/samples.csv"
 }
