@@ -179,6 +179,31 @@ static int imul_rm8(struct cpu *c, const struct insn *i)
 	return rc ? rc : imul_r8(c, i, b);
 }
 
+/* IMUL r32, r/m32 (2 operands) */
+static int imul_r4(struct cpu *c, const struct insn *i, uint64_t b)
+{
+	int64_t p = (int64_t)(int32_t)c->s.gpr[i->o[0].reg] * (int32_t)b;
+	uint64_t lo = (uint32_t)p;
+
+	c->s.gpr[i->o[0].reg] = lo;
+	flags_set(c, LF_MUL, 4, 0, 0, lo);
+	c->lf.cin = p != (int64_t)(int32_t)lo;
+	return OP_OK;
+}
+
+static int imul_rr4(struct cpu *c, const struct insn *i)
+{
+	return imul_r4(c, i, c->s.gpr[i->o[1].reg]);
+}
+
+static int imul_rm4(struct cpu *c, const struct insn *i)
+{
+	uint64_t b;
+	int rc = mem_read(c, op_ea(c, i), 4, &b);
+
+	return rc ? rc : imul_r4(c, i, b);
+}
+
 /* SHL/SHR/SAR r32/r64, imm8 with lazy flags */
 #define SHIFT_RI(name, lf, expr)                                             	static int name(struct cpu *c, const struct insn *i)                 	{                                                                    		unsigned sz = i->o[0].size;                                  		unsigned n = (unsigned)(i->imm & (sz == 8 ? 63 : 31));       		uint64_t a = GETR(c, i->o[0].reg, sz), r;                     		if (n == 0) {                                                			SETR(c, i->o[0].reg, sz, a);                         			return OP_OK;                                        		}                                                            		r = (expr) & size_mask(sz);                                  		SETR(c, i->o[0].reg, sz, r);                                 		flags_set(c, lf, sz, a, n, r);                               		return OP_OK;                                                	}
 SHIFT_RI(shl_ri, LF_SHL, a << n)
@@ -247,11 +272,12 @@ void decode_specialize(struct insn *in)
 		return;
 	}
 	if (in->fn == op_imul && in->nops == 2 && a->kind == OPK_REG &&
-	    a->size == 8) {
+	    (a->size == 8 || a->size == 4)) {
+		bool w = a->size == 8;
 		if (b->kind == OPK_REG)
-			in->fn = imul_rr8;
+			in->fn = w ? imul_rr8 : imul_rr4;
 		else if (b->kind == OPK_MEM)
-			in->fn = imul_rm8;
+			in->fn = w ? imul_rm8 : imul_rm4;
 		return;
 	}
 	if (in->fn == op_movzx && a->kind == OPK_REG && a->size >= 4 &&
