@@ -98,7 +98,14 @@ native:
 # ---- entry points -------------------------------------------------------------
 run: deps all
 	$(VMBENCH) info
-	$(VMBENCH) run --default --out results/latest
+	@# A failed cell is a result (exit 1): report and plot anyway.
+	@rc=0; $(VMBENCH) run --default --out results/latest || rc=$$?; \
+	  [ $$rc -le 1 ] || exit $$rc
+	$(VMBENCH) report latest
+	$(VMBENCH) plot latest --out results/latest/plots --history cpuid/op
+	@echo "results: results/latest/report.txt, results/latest/plots/," \
+	  "raw data results/latest/{samples,cells}.csv and run.json," \
+	  "database results/vmbench.db"
 
 unit-test: $(REL_TESTS) $(SAN_TESTS)
 	@tests/run-unit.sh $(REL_TESTS) $(SAN_TESTS)

@@ -1,7 +1,6 @@
 /*
  * analyze.c - verdict and samples of one cell.
  */
-#include "strutil.h"
 #include "analyze.h"
 
 #include <inttypes.h>
@@ -12,6 +11,7 @@
 
 #include "golden.h"
 #include "vmb_abi.h"
+#include "strutil.h"
 
 struct sample_ctx {
 	struct cell_record *rec;
@@ -107,6 +107,15 @@ static void engine_verdict(const struct cell_spec *spec,
 	if (o->run_rc) {
 		cause_set(r, "engine %s: host failure: %s", spec->target->name,
 			  o->exit.message);
+		return;
+	}
+	if (o->exit.reason == RUN_EXIT_UNSUPPORTED_ON_BACKEND) {
+		/* Not a failure of the engine or the guest: the backend cannot
+		 * run this workload at all (e.g. VMCALL on KVM/PVM). */
+		r->status = CELL_SKIPPED;
+		snprintf(r->cause, sizeof(r->cause), "%s",
+			 o->exit.message[0] ? o->exit.message
+					    : "unsupported on this backend");
 		return;
 	}
 	if (o->exit.reason != RUN_EXIT_GUEST) {
@@ -334,6 +343,8 @@ int analyze_cell(const struct cell_spec *spec, const struct cell_outcome *o,
 		engine_verdict(spec, o, r);
 	else
 		peer_verdict(spec, o, r);
+	if (r->status == CELL_SKIPPED)
+		return 0; /* nothing ran to judge */
 
 	struct rp_output p;
 	memset(&p, 0, sizeof(p));
@@ -350,6 +361,14 @@ int analyze_cell(const struct cell_spec *spec, const struct cell_outcome *o,
 	for (unsigned i = 0; i < p.nresults; i++)
 		result_samples(&c, spec, o, &p.results[i], r->tsc_khz);
 	run_samples(&c, spec, o);
+	const struct rp_bench *b = rp_bench_find(&p, spec->workload);
+	if (b) {
+		/* The parameters the workload really ran with (defaults
+		 * applied), as the golden files key them. */
+		c.bench = b->bench;
+		sample_put(&c, "start.iters", (double)b->iters);
+		sample_put(&c, "start.size", (double)b->size);
+	}
 	rp_free(&p);
 	return c.oom ? -1 : 0;
 }

@@ -14,7 +14,9 @@
  * fields, and the engine counters of the phase (END - BEGIN snapshot):
  * "trap.<kind>", "exc.<VEC>", "insns", "stat.<name>"; per run "wall_s",
  * "user_s", "sys_s", "maxrss_kb", "host.*" counters and whole-run
- * "run.trap.<kind>", "run.insns". Unavailable values carry the reason.
+ * "run.trap.<kind>", "run.insns"; per workload ("bench" set, no metric)
+ * "start.iters", "start.size" as its start line reported them.
+ * Unavailable values carry the reason.
  */
 #ifndef VMB_ANALYZE_H
 #define VMB_ANALYZE_H

@@ -1,7 +1,6 @@
 /*
  * cell.c - one cell in a forked child, with a timeout.
  */
-#include "strutil.h"
 #include "cell.h"
 
 #include <errno.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "strutil.h"
 
 #define CELL_RECORD_MAGIC 0x564d42434c4c3031ull /* "VMBCLL01" */
 /* Extra wall time an engine gets to honour its own limit first. */
@@ -32,6 +32,7 @@ struct cell_record_hdr {
 	struct run_exit exit;
 	unsigned nroi;
 	uint64_t roi_dropped;
+	char describe[256];	/* engine_ops.describe(), "" if none */
 };
 
 static double now_s(void)
@@ -102,6 +103,8 @@ static void child_engine(const struct cell_spec *s, const char *image,
 		write_all(rec_fd, &h, sizeof(h));
 		_exit(0);
 	}
+	if (e->ops->describe)
+		e->ops->describe(e, h.describe, sizeof(h.describe));
 	h.run_rc = engine_run(e, &h.exit);
 	engine_counters(e, &total);
 	h.nroi = e->nroi;
@@ -144,7 +147,8 @@ static void child_peer(const struct cell_spec *s, const char *image,
 		str_copy(append, sizeof(append), cmdline);
 		const char *fixed[] = {
 			"qemu-system-x86_64", "-accel", kvm ? "kvm" : "tcg",
-			"-cpu", kvm ? "host" : "max", "-nodefaults",
+			"-cpu", kvm ? "host,-arch-capabilities" : "max",
+			"-nodefaults",
 			"-display", "none", "-no-reboot", "-m", mem,
 			"-kernel", image, "-append", append,
 			"-debugcon", "stdio", "-device",
@@ -164,6 +168,12 @@ static void child_main(const struct cell_spec *s, int go_fd, int con_fd,
 {
 	char image[PATHS_MAX], go;
 	setpgid(0, 0);
+	/* Fatal signals must kill the child so the parent sees them: undo
+	 * handlers inherited from the caller (a test framework, say). */
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
+				     SIGTERM, SIGINT };
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	if (s->cpu >= 0) {
 		cpu_set_t set;
@@ -275,6 +285,7 @@ static void record_read(struct cell_outcome *o, int fd)
 	if (read_all(fd, &o->total, sizeof(o->total)))
 		return;
 	o->run_rc = h.run_rc;
+	str_copy(o->describe, sizeof(o->describe), h.describe);
 	o->exit = h.exit;
 	o->roi_dropped = h.roi_dropped;
 	if (h.nroi) {

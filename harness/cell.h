@@ -60,6 +60,7 @@ struct cell_outcome {
 	unsigned nroi;
 	uint64_t roi_dropped;
 	char cmdline[600];	/* what the guest was given */
+	char describe[256];	/* the engine's one-line self-description */
 };
 
 /*

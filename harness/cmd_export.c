@@ -3,7 +3,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -19,28 +21,35 @@ int cmd_export(int argc, char **argv)
 		{ "csv", no_argument, 0, 'c' },
 		{ "cells", no_argument, 0, 'C' },
 		{ "json", no_argument, 0, 'j' },
+		{ "golden", no_argument, 0, 'g' },
+		{ "seed", required_argument, 0, 's' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *dbpath = NULL, *out = NULL;
 	int fmt = 0, c;
+	uint64_t seed = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dbpath = optarg; break;
 		case 'o': out = optarg; break;
-		case 'c': case 'C': case 'j': fmt = c; break;
+		case 'c': case 'C': case 'j': case 'g': fmt = c; break;
+		case 's': seed = strtoull(optarg, NULL, 0); break;
 		default:
 			printf("usage: vmbench export [RUN] --csv|--cells|--json"
-			       " [--out FILE] [--db PATH]\n"
+			       "|--golden [--seed X]\n"
+			       "         [--out FILE] [--db PATH]\n"
 			       "  --csv: one row per raw sample; --cells: one "
-			       "row per cell; --json: everything\n");
+			       "row per cell; --json: everything;\n"
+			       "  --golden: workloads/golden/ lines for the "
+			       "checksums every target agreed on\n");
 			return c == 'h' ? CLI_OK : CLI_ERROR;
 		}
 	}
 	if (!fmt) {
-		fprintf(stderr, "vmbench export: choose --csv, --cells or "
-				"--json\n");
+		fprintf(stderr, "vmbench export: choose --csv, --cells, --json "
+				"or --golden\n");
 		return CLI_ERROR;
 	}
 	const char *spec = optind < argc ? argv[optind] : "latest";
@@ -60,7 +69,8 @@ int cmd_export(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	char err[512];
-	int rc = fmt == 'c' ? export_csv(db, id, f, err, sizeof(err)) :
+	int rc = fmt == 'g' ? export_golden(db, id, seed, f, err, sizeof(err)) :
+		 fmt == 'c' ? export_csv(db, id, f, err, sizeof(err)) :
 		 fmt == 'C' ? export_cells_csv(db, id, f, err, sizeof(err)) :
 			      export_json(db, id, f, err, sizeof(err));
 	if (out && fclose(f) && !rc) {

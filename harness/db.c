@@ -32,7 +32,7 @@ static const char schema[] =
 	" engine_opts TEXT, rep INTEGER, warmup INTEGER, status TEXT,"
 	" cause TEXT, exit_reason TEXT, exit_status INTEGER, checksum TEXT,"
 	" checksum_ok INTEGER, checksum_note TEXT, tsc_khz INTEGER,"
-	" wall_s REAL, started TEXT, console TEXT);"
+	" wall_s REAL, started TEXT, console TEXT, engine_detail TEXT);"
 	"CREATE TABLE IF NOT EXISTS samples("
 	" cell_id INTEGER NOT NULL REFERENCES cells(id), bench TEXT,"
 	" metric TEXT, roi INTEGER, name TEXT, value REAL,"
@@ -68,6 +68,10 @@ int db_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 		return -1;
 	}
 	sqlite3_busy_timeout(*db, 5000);
+	/* Databases made before engine_detail existed gain it (an error
+	 * here only means the column is already there). */
+	sqlite3_exec(*db, "ALTER TABLE cells ADD COLUMN engine_detail TEXT",
+		     NULL, NULL, NULL);
 	char *msg = NULL;
 	if (sqlite3_exec(*db, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "sqlite: schema in %s: %s", path,
@@ -172,8 +176,8 @@ static int cell_row_insert(sqlite3 *db, int64_t run_id,
 		"INSERT INTO cells(run_id, engine, technique, workload, params,"
 		" engine_opts, rep, warmup, status, cause, exit_reason,"
 		" exit_status, checksum, checksum_ok, checksum_note, tsc_khz,"
-		" wall_s, started, console) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		"?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now'),?)";
+		" wall_s, started, console, engine_detail) VALUES(?,?,?,?,?,?,?,?,?,"
+		"?,?,?,?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now'),?,?)";
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
@@ -202,6 +206,8 @@ static int cell_row_insert(sqlite3 *db, int64_t run_id,
 		sqlite3_bind_text(s, 18, c->console,
 				  (int)strnlen(c->console, DB_CONSOLE_KEEP),
 				  SQLITE_TRANSIENT);
+	bind_text(s, 19, c->engine_detail && c->engine_detail[0] ?
+				 c->engine_detail : NULL);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;

@@ -6,7 +6,8 @@
  *        kernel, tsc_khz, kvm_backend, kvm_usable, kvm_why, pmu_usable,
  *        pmu_why, qemu_version, argv, params, engine_opts, reps, warmup,
  *        out_dir, nfailed)
- *   cells(id, run_id, engine, technique, workload, params, engine_opts,
+ *   cells(id, run_id, engine, technique, engine_detail, workload, params,
+ *         engine_opts,
  *         rep, warmup, status, cause, exit_reason, exit_status, checksum,
  *         checksum_ok, checksum_note, tsc_khz, wall_s, started, console)
  *   samples(cell_id, bench, metric, roi, name, value, available, why)
@@ -56,6 +57,7 @@ struct db_cell {
 	int rep;
 	bool warmup;
 	const char *console;	/* stored for failed cells (cut at 64 KiB) */
+	const char *engine_detail; /* engine's describe() line, or NULL */
 };
 
 /* Insert a cell and all its samples in one transaction. */

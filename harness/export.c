@@ -76,7 +76,7 @@ int export_cells_csv(sqlite3 *db, int64_t id, FILE *f, char *err,
 {
 	return csv_query(db, id,
 			 "SELECT run_id, id AS cell_id, engine, technique,"
-			 " workload, params, engine_opts, rep, warmup, status,"
+			 " engine_detail, workload, params, engine_opts, rep, warmup, status,"
 			 " cause, exit_reason, exit_status, checksum,"
 			 " checksum_ok, checksum_note, tsc_khz, wall_s, started"
 			 " FROM cells WHERE run_id = ? ORDER BY id",
@@ -129,8 +129,9 @@ int export_json(sqlite3 *db, int64_t id, FILE *f, char *err, size_t errlen)
 {
 	json_t *run = rows_json(db, "SELECT * FROM runs WHERE id = ?", id);
 	json_t *cells = rows_json(db,
-				  "SELECT id, engine, technique, workload,"
-				  " params, engine_opts, rep, warmup, status,"
+				  "SELECT id, engine, technique, engine_detail,"
+				  " workload, params, engine_opts, rep, warmup,"
+				  " status,"
 				  " cause, exit_reason, exit_status, checksum,"
 				  " checksum_ok, checksum_note, tsc_khz, wall_s,"
 				  " started FROM cells WHERE run_id = ?"
@@ -167,6 +168,39 @@ int export_json(sqlite3 *db, int64_t id, FILE *f, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int export_golden(sqlite3 *db, int64_t id, uint64_t seed, FILE *f,
+		  char *err, size_t errlen)
+{
+	const char *sql =
+		"SELECT c.workload, MAX(si.value), MAX(ss.value),"
+		" MIN(c.checksum), group_concat(DISTINCT c.engine),"
+		" COUNT(DISTINCT c.checksum) FROM cells c"
+		" JOIN samples si ON si.cell_id = c.id AND si.name = 'start.iters'"
+		" JOIN samples ss ON ss.cell_id = c.id AND ss.name = 'start.size'"
+		" WHERE c.run_id = ? AND c.status = 'ok' AND c.checksum IS NOT"
+		" NULL GROUP BY c.workload ORDER BY MIN(c.id)";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_err(db, err, errlen);
+	sqlite3_bind_int64(s, 1, id);
+	fprintf(f, "# bench      iters      size       seed checksum   "
+		   "(vmbench run %lld)\n", (long long)id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 5) != 1) {
+			fprintf(f, "# %s: targets disagree, no reference\n",
+				sqlite3_column_text(s, 0));
+			continue;
+		}
+		fprintf(f, "%-10s %-10.0f %-10.0f %-4llu %s  # %s\n",
+			sqlite3_column_text(s, 0), sqlite3_column_double(s, 1),
+			sqlite3_column_double(s, 2), (unsigned long long)seed,
+			sqlite3_column_text(s, 3), sqlite3_column_text(s, 4));
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(db, err, errlen);
 }
 
 typedef int (*export_fn)(sqlite3 *, int64_t, FILE *, char *, size_t);

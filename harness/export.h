@@ -24,6 +24,15 @@ int export_cells_csv(sqlite3 *db, int64_t run_id, FILE *f, char *err,
 int export_json(sqlite3 *db, int64_t run_id, FILE *f, char *err,
 		size_t errlen);
 
+/*
+ * Golden-file lines ("bench iters size seed 0xCHECKSUM", the format of
+ * workloads/golden/) for each workload of run (run_id) whose successful
+ * cells all printed the same checksum, with the targets that agreed in a
+ * comment. (seed) is the seed the run used.
+ */
+int export_golden(sqlite3 *db, int64_t run_id, uint64_t seed, FILE *f,
+		  char *err, size_t errlen);
+
 /* Write (dir)/samples.csv, cells.csv and run.json. */
 int export_run_files(sqlite3 *db, int64_t run_id, const char *dir, char *err,
 		     size_t errlen);

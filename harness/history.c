@@ -1,12 +1,13 @@
 /*
  * history.c - a metric over stored runs.
  */
-#include "strutil.h"
 #include "history.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "strutil.h"
 
 struct history_key {
 	char bench[48], metric[48], sample[64];

@@ -1,7 +1,6 @@
 /*
  * hostinfo.c - host probes for `vmbench info` and run metadata.
  */
-#include "strutil.h"
 #include "hostinfo.h"
 
 #include <errno.h>
@@ -22,6 +21,7 @@
 #include <Zydis/Zydis.h>
 
 #include "machine/machine.h"
+#include "strutil.h"
 
 const char *hostinfo_root(void)
 {
@@ -157,18 +157,9 @@ static long perf_open(struct perf_event_attr *a)
 	return syscall(SYS_perf_event_open, a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-bool hostinfo_pmu_usable(char *why, size_t whylen)
+/* Open hardware cycles on this process: 0, or the errno. */
+static int pmu_cycles_try(void)
 {
-	if (!path_exists("/sys/bus/event_source/devices/cpu") &&
-	    !path_exists("/sys/bus/event_source/devices/cpu_core")) {
-		char p[512];
-		hostinfo_path(p, sizeof(p), "/sys/bus/event_source/devices");
-		snprintf(why, whylen,
-			 "no hardware PMU: %s has no cpu PMU (typical in a VM "
-			 "without PMU passthrough); only software events",
-			 p);
-		return false;
-	}
 	struct perf_event_attr a;
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
@@ -177,11 +168,34 @@ bool hostinfo_pmu_usable(char *why, size_t whylen)
 	a.disabled = 1;
 	a.exclude_kernel = 1;
 	long fd = perf_open(&a);
-	if (fd < 0) {
-		int e = errno;
-		char par[16] = "?";
-		file_line_read("/proc/sys/kernel/perf_event_paranoid", par,
-			       sizeof(par));
+	if (fd < 0)
+		return errno;
+	close((int)fd);
+	return 0;
+}
+
+bool hostinfo_pmu_usable(char *why, size_t whylen)
+{
+	int e = pmu_cycles_try();
+	char par[16] = "?";
+	file_line_read("/proc/sys/kernel/perf_event_paranoid", par,
+		       sizeof(par));
+	if (!path_exists("/sys/bus/event_source/devices/cpu") &&
+	    !path_exists("/sys/bus/event_source/devices/cpu_core")) {
+		char p[512], res[96];
+		hostinfo_path(p, sizeof(p), "/sys/bus/event_source/devices");
+		if (e)
+			snprintf(res, sizeof(res), "%s", strerror(e));
+		else
+			snprintf(res, sizeof(res), "opens (the probe root %s is "
+				 "simulated)", hostinfo_root());
+		snprintf(why, whylen,
+			 "no hardware PMU: %.300s has no cpu PMU (typical in a "
+			 "VM without PMU passthrough); perf_event_open(cycles): "
+			 "%s; only software events", p, res);
+		return false;
+	}
+	if (e) {
 		snprintf(why, whylen,
 			 "perf_event_open(cycles) failed: %s%s (paranoid=%s)",
 			 strerror(e),
@@ -190,7 +204,6 @@ bool hostinfo_pmu_usable(char *why, size_t whylen)
 			 par);
 		return false;
 	}
-	close((int)fd);
 	why[0] = '\0';
 	return true;
 }

@@ -1,7 +1,6 @@
 /*
  * matrix.c - walk the run matrix.
  */
-#include "strutil.h"
 #include "matrix.h"
 
 #include <inttypes.h>
@@ -13,6 +12,19 @@
 #include "cell.h"
 #include "db.h"
 #include "progress.h"
+#include "strutil.h"
+
+const char *matrix_params(const struct matrix_spec *m, const char *wl,
+			  char *buf, size_t len)
+{
+	const char *own = "";
+	for (unsigned i = 0; i < m->nwparams; i++)
+		if (!strcmp(m->wparams[i].workload, wl))
+			own = m->wparams[i].params;
+	const char *g = m->params ? m->params : "";
+	snprintf(buf, len, "%s%s%s", g, own[0] && g[0] ? " " : "", own);
+	return buf;
+}
 
 const char *matrix_engine_opts(const struct matrix_spec *m, const char *name)
 {
@@ -66,10 +78,11 @@ static void checksum_agree(struct checksum_refs *refs, const char *engine,
 
 static uint64_t seed_of(const char *params)
 {
-	const char *p = params ? strstr(params, "seed=") : NULL;
-	if (p && (p == params || p[-1] == ' '))
-		return strtoull(p + 5, NULL, 0);
-	return 0;
+	uint64_t seed = 0; /* the last seed= wins, as in the guest */
+	for (const char *p = params; p && (p = strstr(p, "seed=")); p += 5)
+		if (p == params || p[-1] == ' ')
+			seed = strtoull(p + 5, NULL, 0);
+	return seed;
 }
 
 /* Why (t) cannot run (w) at all, or NULL. */
@@ -116,19 +129,21 @@ static void cell_line_print(const struct matrix_spec *m,
 }
 
 static int cell_store(const struct matrix_spec *m, const struct target *t,
-		      const char *wl, int rep, bool warmup,
+		      const char *wl, const char *params, int rep, bool warmup,
 		      const struct cell_record *r, const char *console,
+		      const char *detail,
 		      double wall, char *err, size_t errlen)
 {
 	struct db_cell c = {
 		.engine = t->name,
 		.technique = t->technique,
 		.workload = wl,
-		.params = m->params,
+		.params = params,
 		.engine_opts = matrix_engine_opts(m, t->name),
 		.rep = rep,
 		.warmup = warmup,
 		.console = console,
+		.engine_detail = detail,
 	};
 	int64_t id;
 	return db_cell_insert(m->db, m->run_id, &c, r, wall, &id, err, errlen);
@@ -140,7 +155,8 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 		   struct checksum_refs *refs, char *err, size_t errlen)
 {
 	struct cell_record r;
-	char why[TARGET_WHY + 64];
+	char why[TARGET_WHY + 64], params[600];
+	matrix_params(m, w->name, params, sizeof(params));
 	const char *skip = cell_skip_reason(t, w, why, sizeof(why));
 	if (skip) {
 		memset(&r, 0, sizeof(r));
@@ -151,13 +167,14 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 		sum->skipped++;
 		progress_clear(p);
 		cell_line_print(m, t, w->name, rep, warmup, &r);
-		return cell_store(m, t, w->name, rep, warmup, &r, NULL, 0, err,
+		return cell_store(m, t, w->name, params, rep, warmup, &r, NULL,
+				  NULL, 0, err,
 				  errlen);
 	}
 	struct cell_spec cs = {
 		.target = t,
 		.workload = w->name,
-		.params = m->params,
+		.params = params,
 		.engine_opts = matrix_engine_opts(m, t->name),
 		.ram_bytes = m->ram_bytes,
 		.time_limit_s = m->time_limit_s,
@@ -168,7 +185,7 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 	struct cell_outcome o;
 	if (cell_run(&cs, &o, err, errlen))
 		return -1;
-	if (analyze_cell(&cs, &o, m->host_tsc_khz, seed_of(m->params),
+	if (analyze_cell(&cs, &o, m->host_tsc_khz, seed_of(params),
 			 m->golden_dir, &r)) {
 		snprintf(err, errlen, "out of memory analysing a cell");
 		cell_outcome_free(&o);
@@ -177,11 +194,14 @@ static int cell_do(const struct matrix_spec *m, const struct target *t,
 	checksum_agree(refs, t->name, w->name, &r);
 	if (r.status == CELL_OK)
 		sum->ok++;
+	else if (r.status == CELL_SKIPPED)
+		sum->skipped++;
 	else
 		sum->failed++;
 	progress_clear(p);
 	cell_line_print(m, t, w->name, rep, warmup, &r);
-	int rc = cell_store(m, t, w->name, rep, warmup, &r, o.console,
+	int rc = cell_store(m, t, w->name, params, rep, warmup, &r, o.console,
+			    o.describe,
 			    o.wall_s, err, errlen);
 	cell_record_free(&r);
 	cell_outcome_free(&o);

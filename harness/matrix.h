@@ -25,12 +25,22 @@ struct matrix_engine_opt {
 	char opts[256];		/* "k=v,k2=v2" */
 };
 
+/* Parameters for one workload, appended after the global ones. */
+struct matrix_wparam {
+	char workload[48];
+	char params[256];	/* "iters=N size=S" */
+};
+
+#define MATRIX_MAX_WPARAMS 64
+
 struct matrix_spec {
 	struct target *targets;
 	unsigned ntargets;
 	const struct workload_list *workloads;
 	int reps, warmup;
 	const char *params;	/* guest parameters, space separated */
+	struct matrix_wparam wparams[MATRIX_MAX_WPARAMS];
+	unsigned nwparams;
 	struct matrix_engine_opt opts[MATRIX_MAX_OPTS];
 	unsigned nopts;
 	uint64_t ram_bytes;
@@ -56,6 +66,13 @@ struct matrix_summary {
  */
 int matrix_run(const struct matrix_spec *m, struct matrix_summary *sum,
 	       char *err, size_t errlen);
+
+/*
+ * The guest parameters of workload (wl) in (m): the global ones, then the
+ * workload's own (the guest lets a later key win), into (buf).
+ */
+const char *matrix_params(const struct matrix_spec *m, const char *wl,
+			  char *buf, size_t len);
 
 /* The options string of engine (name) in (m), or "". */
 const char *matrix_engine_opts(const struct matrix_spec *m, const char *name);

@@ -1,7 +1,6 @@
 /*
  * paths.c - locations relative to the vmbench executable.
  */
-#include "strutil.h"
 #include "paths.h"
 
 #include <libgen.h>
@@ -9,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "strutil.h"
 
 static char exe_dir[PATHS_MAX - 64];
 static char guest_dir[PATHS_MAX];

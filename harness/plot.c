@@ -1,7 +1,6 @@
 /*
  * plot.c - data files + rendered templates + gnuplot.
  */
-#include "strutil.h"
 #include "plot.h"
 
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include "history.h"
 #include "paths.h"
 #include "runview.h"
+#include "strutil.h"
 
 #define PLOT_MAX_ENGINES 16
 #define PLOT_MAX_KINDS 32
@@ -123,8 +123,8 @@ static int chart_draw(struct chart *c, const char *name, const char *title,
 	unsigned k = 0;
 	all[k].key = "@TERM@";
 	snprintf(all[k++].value, sizeof(all[0].value), "%s",
-		 c->o->svg ? "svg size 1100,600 dynamic" :
-			     "pngcairo size 1100,600 font ',10'");
+		 c->o->svg ? "svg size 1100,600 dynamic noenhanced" :
+			     "pngcairo size 1100,600 font ',10' noenhanced");
 	all[k].key = "@OUT@";
 	snprintf(all[k++].value, sizeof(all[0].value), "%s.%s", name, ext);
 	all[k].key = "@DATA@";

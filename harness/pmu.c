@@ -1,7 +1,6 @@
 /*
  * pmu.c - perf_event counting with libpfm4 encodings.
  */
-#include "strutil.h"
 #include "pmu.h"
 
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "hostinfo.h"
+#include "strutil.h"
 
 enum pmu_mode { MODE_ALL, MODE_HOST_ONLY, MODE_GUEST_ONLY };
 

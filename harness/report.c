@@ -52,10 +52,10 @@ static int header_print(sqlite3 *db, int64_t id, FILE *f)
 	return 0;
 }
 
-/* Compact number: integers from 10^4 up, 4 significant digits below. */
+/* Compact number: integers from 10^3 up, 4 significant digits below. */
 static void num_fmt(char *buf, size_t len, double v)
 {
-	if (fabs(v) >= 1e4 && fabs(v) < 1e15)
+	if (fabs(v) >= 1e3 && fabs(v) < 1e15)
 		snprintf(buf, len, "%.0f", v);
 	else
 		snprintf(buf, len, "%.4g", v);
@@ -175,14 +175,15 @@ static void slowdown_print(struct series_set *set, FILE *f)
 			double m = series_median(series_find(
 				set, eng[e], s->workload, s->bench, s->metric,
 				"ns_per_op"));
-			char v[96], nat[24];
+			char v[96], nat[24], fast[24];
 			if (native > 0 && m > 0)
-				snprintf(nat, sizeof(nat), "%.3gx", m / native);
+				num_fmt(nat, sizeof(nat), m / native);
 			else
 				snprintf(nat, sizeof(nat), "-");
+			num_fmt(fast, sizeof(fast), m / fastest);
 			if (m > 0)
-				snprintf(v, sizeof(v), "%s | %.3gx", nat,
-					 m / fastest);
+				snprintf(v, sizeof(v), "%s%s | %sx", nat,
+					 native > 0 ? "x" : "", fast);
 			else
 				snprintf(v, sizeof(v), "-");
 			fprintf(f, " %-*s", COLW, v);
@@ -297,6 +298,17 @@ static void cells_print(sqlite3 *db, int64_t id, FILE *f)
 		sqlite3_finalize(s);
 	}
 	if (sqlite3_prepare_v2(db,
+			       "SELECT engine, MIN(technique), MAX(engine_detail)"
+			       " FROM cells WHERE run_id = ? GROUP BY engine"
+			       " ORDER BY MIN(id)",
+			       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, id);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			fprintf(f, "  %-9s %s%s%s\n", col(s, 0), col(s, 1),
+				col(s, 2)[0] ? "; " : "", col(s, 2));
+		sqlite3_finalize(s);
+	}
+	if (sqlite3_prepare_v2(db,
 			       "SELECT engine, workload, warmup, rep, status,"
 			       " cause FROM cells WHERE run_id = ? AND status"
 			       " != 'ok' ORDER BY id",
@@ -313,6 +325,39 @@ static void cells_print(sqlite3 *db, int64_t id, FILE *f)
 			sqlite3_column_int(s, 3), col(s, 4), col(s, 5));
 	}
 	sqlite3_finalize(s);
+}
+
+/* Do all targets agree on each workload's checksum? And golden? */
+static void checksums_print(sqlite3 *db, int64_t id, FILE *f)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT workload, params, COUNT(DISTINCT checksum),"
+			       " group_concat(DISTINCT engine || '=' || checksum),"
+			       " MAX(checksum_ok = 1), MAX(checksum_ok = 0)"
+			       " FROM cells WHERE run_id = ? AND checksum IS NOT"
+			       " NULL GROUP BY workload, params ORDER BY MIN(id)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	unsigned n = 0, agree = 0, golden = 0, differ = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		n++;
+		golden += sqlite3_column_int(s, 4) == 1;
+		differ += sqlite3_column_int(s, 5) == 1;
+		if (sqlite3_column_int(s, 2) == 1) {
+			agree++;
+			continue;
+		}
+		fprintf(f, "  checksum disagreement: %s (%s): %s\n", col(s, 0),
+			col(s, 1), col(s, 3));
+	}
+	sqlite3_finalize(s);
+	if (n)
+		fprintf(f, "checksums: %u workloads, %u identical on every "
+			   "target; golden reference matched for %u, differed "
+			   "for %u, absent for %u\n",
+			n, agree, golden, differ, n - golden - differ);
 }
 
 static void unavailable_print(sqlite3 *db, int64_t id, FILE *f)
@@ -345,6 +390,7 @@ int report_print(sqlite3 *db, int64_t id, FILE *f, char *err, size_t errlen)
 		return -1;
 	}
 	cells_print(db, id, f);
+	checksums_print(db, id, f);
 	struct series_set set;
 	if (series_load(db, id, "%_per_op", &set, err, errlen))
 		return -1;

@@ -1,12 +1,13 @@
 /*
  * runview.c - stored samples to series.
  */
-#include "strutil.h"
 #include "runview.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "strutil.h"
 
 static int db_err(sqlite3 *db, char *err, size_t errlen)
 {

@@ -1,7 +1,6 @@
 /*
  * target.c - engines and peers behind one name space.
  */
-#include "strutil.h"
 #include "target.h"
 
 #include <stdio.h>
@@ -10,6 +9,7 @@
 
 #include "hostinfo.h"
 #include "paths.h"
+#include "strutil.h"
 
 struct peer_def {
 	const char *name;

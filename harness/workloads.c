@@ -1,7 +1,6 @@
 /*
  * workloads.c - read build/guest/workloads.txt, expand selections.
  */
-#include "strutil.h"
 #include "workloads.h"
 
 #include <errno.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "strutil.h"
 
 static int workload_append(struct workload_list *l, const struct workload *w)
 {

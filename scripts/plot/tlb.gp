@@ -6,7 +6,7 @@ set output '@OUT@'
 set title '@TITLE@'
 set logscale x 2
 set logscale y
-set format x '%.0s%cB'
+set format x '%.0b %BB'
 set xlabel 'working set'
 set ylabel 'cycles per access (log)'
 set key outside right top

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "export.h"
 #include "matrix.h"
 #include "target.h"
 #include "workloads.h"
@@ -191,6 +192,18 @@ static void matrix_failingCells_becomeRowsAndMatrixGoesOn(void **state)
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
 	assert_true(sqlite3_column_double(s, 1) == 200);
 	sqlite3_finalize(s);
+
+	/* Golden lines only for workloads whose successful cells agree. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *g = open_memstream(&buf, &len);
+	assert_int_equal(export_golden(db, m.run_id, 0, g, err, sizeof(err)),
+			 0);
+	fclose(g);
+	assert_non_null(strstr(buf, "good       7          0          0    "
+				    "0x00000000000003e8  # native"));
+	assert_null(strstr(buf, "\ncrash"));
+	free(buf);
 	workloads_free(&all);
 	db_close(db);
 }
