@@ -155,6 +155,46 @@ static void test_page_fault_reports_cr2_and_error_code(void **state)
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_PF], 1);
 }
 
+static void test_invlpg_drops_stale_translations(void **state)
+{
+	struct fx *f = *state;
+	struct cpu *c = f->c;
+	/* mov rax, [FX_DATA + 0x3000] ; invlpg [FX_DATA + 0x3000] ;
+	 * mov rax, [FX_DATA + 0x3000] ; mov rbx, [0x1000] ;
+	 * invlpg [0x1ff000] ; mov rbx, [0x1000] */
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x04, 0x25, 0x00, 0x30, 0x20, 0x00,
+		0x0f, 0x01, 0x3c, 0x25, 0x00, 0x30, 0x20, 0x00,
+		0x48, 0x8b, 0x04, 0x25, 0x00, 0x30, 0x20, 0x00,
+		0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x00, 0x00,
+		0x0f, 0x01, 0x3c, 0x25, 0x00, 0xf0, 0x1f, 0x00,
+		0x48, 0x8b, 0x1c, 0x25, 0x00, 0x10, 0x00, 0x00,
+	};
+
+	paging_setup(f);
+	put64(f, FX_DATA + 0x3000, 111);
+	put64(f, FX_DATA + 0x4000, 222);
+	put64(f, 0x1000, 333);
+	fx_code(f, code, sizeof(code));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(c->s.gpr[X86_RAX], 111);
+	/* remap the 4 KiB page; the TLB still has the old translation */
+	put64(f, PML4 + 0x3000 + 3 * 8, (FX_DATA + 0x4000) | 3);
+	assert_int_equal(fx_steps(f, 2), OP_OK);
+	assert_int_equal(c->s.gpr[X86_RAX], 222);
+	/* the first 2 MiB are one large page: INVLPG anywhere in it drops
+	 * the translation of 0x1000 too */
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(c->s.gpr[X86_RBX], 333);
+	put64(f, PML4 + 0x2000, 0x200000 | 0x83);	/* now maps 2M..4M */
+	put64(f, FX_DATA + 0x1000, 444);
+	/* the code moves with the mapping: copy it to its new frame */
+	memcpy(f->m.mem.host + FX_CODE + 0x200000, code, sizeof(code));
+	assert_int_equal(fx_steps(f, 2), OP_OK);
+	assert_int_equal(c->s.gpr[X86_RBX], 444);
+	assert_int_equal(c->traps.count[TRAP_INVLPG], 2);
+}
+
 static void test_triple_fault_ends_the_run(void **state)
 {
 	struct fx *f = *state;
@@ -341,6 +381,7 @@ int main(void)
 		T(test_div_by_zero_delivers_de_through_idt),
 		T(test_ud2_and_bad_encoding_raise_ud),
 		T(test_page_fault_reports_cr2_and_error_code),
+		T(test_invlpg_drops_stale_translations),
 		T(test_triple_fault_ends_the_run),
 		T(test_unsupported_instruction_names_it),
 		T(test_self_modifying_code_runs_new_bytes),
