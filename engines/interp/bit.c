@@ -104,6 +104,17 @@ static int count_op(struct cpu *c, const struct insn *i, unsigned k)
 	return OP_OK;
 }
 
-int op_tzcnt(struct cpu *c, const struct insn *i) { return count_op(c, i, 0); }
-int op_lzcnt(struct cpu *c, const struct insn *i) { return count_op(c, i, 1); }
-int op_popcnt(struct cpu *c, const struct insn *i) { return count_op(c, i, 2); }
+int op_tzcnt(struct cpu *c, const struct insn *i)
+{
+	return c->feat.bmi1 ? count_op(c, i, 0) : bitscan(c, i, false);
+}
+
+int op_lzcnt(struct cpu *c, const struct insn *i)
+{
+	return c->feat.lzcnt ? count_op(c, i, 1) : bitscan(c, i, true);
+}
+
+int op_popcnt(struct cpu *c, const struct insn *i)
+{
+	return c->feat.popcnt ? count_op(c, i, 2) : cpu_fault(c, X86_VEC_UD);
+}

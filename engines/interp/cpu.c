@@ -6,8 +6,25 @@
 #include <string.h>
 
 #include "interp/decode.h"
+#include "machine/cpuid.h"
 #include "interp/mem.h"
 #include "interp/ops.h"
+
+void cpu_features_load(struct cpu *c)
+{
+	uint32_t a, b, cx, d, b7;
+
+	cpuid_lookup(1, 0, &a, &b, &cx, &d);
+	c->feat.popcnt = (cx >> 23) & 1;
+	c->feat.movbe = (cx >> 22) & 1;
+	cpuid_lookup(7, 0, &a, &b7, &cx, &d);
+	c->feat.fsgsbase = b7 & 1;
+	c->feat.bmi1 = (b7 >> 3) & 1;
+	c->feat.smep = (b7 >> 7) & 1;
+	c->feat.smap = (b7 >> 20) & 1;
+	cpuid_lookup(0x80000001, 0, &a, &b, &cx, &d);
+	c->feat.lzcnt = (cx >> 5) & 1;
+}
 
 int cpu_fault(struct cpu *c, unsigned vector)
 {
@@ -47,7 +64,8 @@ int cpu_unsupported(struct cpu *c, const struct insn *i)
 		n = 0;
 	}
 	for (unsigned k = 0; k < n; k++)
-		snprintf(hex + 3 * k, 4, k ? " %02x" : "%02x", b[k]);
+		snprintf(hex + (k ? 3 * k - 1 : 0), 4, k ? " %02x" : "%02x",
+			 b[k]);
 	return cpu_stop(c, RUN_EXIT_UNSUPPORTED_INSN,
 			"unsupported instruction %s (%s) at RIP %#llx",
 			decode_mnemonic_name(i->mnemonic), hex,

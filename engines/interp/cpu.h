@@ -48,6 +48,8 @@ struct opnd {
 #define IF_REP 0x01		/* REP / REPE */
 #define IF_REPNE 0x02
 #define IF_END 0x04		/* ends its block (control transfer, system) */
+#define IF_EA_BD 0x08		/* memory operand is [base64 + disp] only */
+#define IF_EA_BISD 0x10		/* [base64 + index64 * scale + disp] */
 
 struct insn {
 	op_fn fn;
@@ -66,10 +68,14 @@ struct insn {
 };
 
 /* Lazy flag operations. */
-enum { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC };
+enum {
+	LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+	LF_SHL, LF_SHR, LF_SAR,	/* b = count (1..63), a = operand */
+	LF_MUL,			/* cin = CF = OF (significant high half) */
+};
 
 struct lazy_flags {
-	uint64_t res, a, b;
+	uint64_t res, a, b;	/* masked to size */
 	uint8_t op, size, cin;
 };
 
@@ -93,8 +99,17 @@ struct interp_stats {
 	uint64_t insns_decoded;
 };
 
+/* ISA extensions the machine's CPUID advertises (cpu_features_load()). An
+ * encoding whose extension is not advertised behaves as on a CPU without
+ * it: TZCNT/LZCNT run as BSF/BSR (the REP prefix is ignored), POPCNT and
+ * MOVBE raise #UD, CR4 bits of absent features raise #GP. */
+struct cpu_features {
+	bool bmi1, lzcnt, popcnt, movbe, fsgsbase, smep, smap;
+};
+
 struct cpu {
 	struct x86_state s;
+	struct cpu_features feat;
 	uint64_t next_rip;
 	struct lazy_flags lf;
 	struct machine *m;
@@ -106,10 +121,16 @@ struct cpu {
 	struct pending_exc exc;
 	unsigned deliver_depth;	/* nested delivery: #DF, then triple fault */
 	bool sti_shadow;	/* interrupts blocked for one instruction */
+	/* Set when an interrupt may have become deliverable (timer update,
+	 * APIC write, IF set); the run loop asks the APIC only then. */
+	bool irq_check;
 	bool halted;
 	/* Set to 0 to end the current block after this instruction (code
 	 * write, device stop); the run loop resets it per block. */
 	unsigned blk_end;
+
+	struct block *prev;	/* block that just ran (chaining), or NULL */
+	uint64_t prev_gen;	/* icache generation when prev was found */
 
 	struct run_exit *exit;	/* where OP_STOP reasons are written */
 	uint64_t icount;	/* guest instructions retired */
@@ -168,6 +189,9 @@ int cpu_fault_err(struct cpu *c, unsigned vector, uint32_t error);
 /* Stop the run with (reason) and a printf-style message; returns OP_STOP. */
 int cpu_stop(struct cpu *c, enum run_exit_reason reason, const char *fmt,
 	     ...) __attribute__((format(printf, 3, 4)));
+
+/* Fill c->feat from the machine's CPUID table. */
+void cpu_features_load(struct cpu *c);
 
 /* Guest TSC: host TSC + the guest offset. */
 uint64_t cpu_tsc(const struct cpu *c);

@@ -176,8 +176,14 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	}
 	if (z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
 		fn = z.mnemonic == ZYDIS_MNEMONIC_RET ? op_retf : op_unsupported;
+	if (out->mbase < 16 && out->mseg == GPR_NONE && out->asz == 8)
+		out->flags |= out->midx == GPR_NONE ? IF_EA_BD : IF_EA_BISD;
 	out->fn = special_form(out, fn);
 	if (decode_ends_block(z.mnemonic) || out->fn != fn)
 		out->flags |= IF_END;
+	else
+		decode_specialize(out);
+	if (out->fn == op_jcc)
+		out->fn = decode_jcc_handler(out->cc);
 	return 0;
 }

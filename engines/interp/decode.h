@@ -37,6 +37,13 @@ op_fn decode_handler(unsigned mnemonic);
  * of mode/translation/interrupt state). */
 bool decode_ends_block(unsigned mnemonic);
 
+/* Replace the generic handler of (in) by one specialized for its
+ * operand kinds and size where one exists (fast.c). */
+void decode_specialize(struct insn *in);
+
+/* The Jcc handler specialized for condition (cc). */
+op_fn decode_jcc_handler(unsigned cc);
+
 /* Mnemonic text for messages. */
 const char *decode_mnemonic_name(unsigned mnemonic);
 

@@ -34,19 +34,6 @@ static void interp_counters(struct engine *e, struct engine_counters *out)
 	engine_stat_add(out, "timer_fires", c->apic.timer_fires);
 }
 
-static void interp_roi(void *opaque, uint32_t value)
-{
-	struct engine *e = opaque;
-
-	if (!e->roi || e->nroi >= ENGINE_MAX_ROI) {
-		e->roi_dropped++;
-		return;
-	}
-	e->roi[e->nroi].value = value;
-	interp_counters(e, &e->roi[e->nroi].counters);
-	e->nroi++;
-}
-
 static void interp_destroy(struct engine *e)
 {
 	struct cpu *c = e->priv;
@@ -73,12 +60,9 @@ static int interp_create(struct engine *e, const struct vm_config *cfg,
 	c->m = e->m;
 	c->e = e;
 	x2apic_init(&c->apic, e->m->tsc_khz);
+	cpu_features_load(c);
 	exec_reset(c, &e->m->boot_state);
-	e->priv = c;
-	if (!e->m->roi_hook) {
-		e->m->roi_hook = interp_roi;
-		e->m->roi_opaque = e;
-	}
+	e->priv = c;	/* ROI snapshots: engine.c's hook calls our counters */
 	return 0;
 }
 

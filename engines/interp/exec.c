@@ -17,6 +17,7 @@ void exec_reset(struct cpu *c, const struct x86_state *boot)
 	c->lf.op = LF_NONE;
 	c->sti_shadow = false;
 	c->halted = false;
+	c->irq_check = true;
 	tlb_flush(&c->tlb, false);
 }
 
@@ -40,6 +41,7 @@ static int halt_wait(struct cpu *c, uint64_t deadline)
 				"the vCPU never wakes",
 				(unsigned long long)c->s.rip);
 	x2apic_update(&c->apic, now);
+	c->irq_check = true;
 	if (x2apic_pending_vector(&c->apic) >= 0)
 		return OP_OK;
 	next = x2apic_next_event(&c->apic);
@@ -63,6 +65,7 @@ static int poll_events(struct cpu *c, uint64_t deadline)
 				"wall-time limit reached at RIP %#llx",
 				(unsigned long long)c->s.rip);
 	x2apic_update(&c->apic, now);
+	c->irq_check = true;
 	return OP_OK;
 }
 
@@ -70,35 +73,104 @@ static int check_interrupt(struct cpu *c)
 {
 	int v;
 
-	if (!(c->s.rflags & X86_RFLAGS_IF) || c->sti_shadow)
+	if (!c->irq_check || !(c->s.rflags & X86_RFLAGS_IF) || c->sti_shadow)
 		return OP_OK;
 	v = x2apic_pending_vector(&c->apic);
-	if (v < 0)
+	if (v < 0) {
+		c->irq_check = false;
 		return OP_OK;
+	}
 	x2apic_ack(&c->apic, v);
 	return intr_inject(c, (unsigned)v);
 }
 
-/* Run one block; returns OP_* of the instruction that ended it. */
-static int run_block(struct cpu *c, uint64_t limit)
+/*
+ * The block at c->s.rip: first the successor cache of the block that ran
+ * before (c->prev, valid only while no icache flush happened), else the
+ * icache. A straddling block is never cached (its tail needs a check).
+ */
+static inline __attribute__((always_inline)) int
+block_find(struct cpu *c, struct block **out)
 {
-	struct block *b;
-	unsigned n;
-	int rc = icache_lookup(c, &b);
+	struct block *p = c->prev;
+	uint64_t key = c->s.rip | mem_user(c);
+	unsigned slot;
+	int rc;
 
+	if (p && c->prev_gen == c->ic.generation) {
+		for (unsigned k = 0; k < 2; k++)
+			if (p->succ_key[k] == key &&
+			    p->succ_epoch[k] == c->tlb.epoch) {
+				*out = p->succ[k];
+				return OP_OK;
+			}
+	}
+	if ((rc = icache_lookup(c, out)))
+		return rc;
+	if (p && c->prev_gen == c->ic.generation && (*out)->gpa_tail == 1) {
+		slot = p->succ_key[0] != ~0ull;
+		p->succ_key[slot] = key;
+		p->succ_epoch[slot] = c->tlb.epoch;
+		p->succ[slot] = *out;
+	}
+	return OP_OK;
+}
+
+/* Run one block; returns OP_* of the instruction that ended it. */
+static inline __attribute__((always_inline)) int
+run_block(struct cpu *c, uint64_t limit)
+{
+	const struct insn *i;
+	struct block *b;
+	unsigned n, k;
+	int rc = block_find(c, &b);
+
+	c->prev = NULL;
 	if (rc)
 		return rc;
+	c->prev_gen = c->ic.generation;
 	n = b->n < limit ? b->n : (unsigned)limit;
 	c->blk_end = n;
-	for (unsigned k = 0; k < c->blk_end; k++) {
-		const struct insn *i = &b->insn[k];
-
+	i = b->insn;
+	for (k = 0; k < c->blk_end; k++, i++) {
 		c->next_rip = c->s.rip + i->len;
-		if ((rc = i->fn(c, i)))
+		if (__builtin_expect((rc = i->fn(c, i)) != 0, 0))
 			return rc;
 		c->s.rip = c->next_rip;
 		c->icount++;
 	}
+	if (b->gpa_tail == 1)
+		c->prev = b;
+	return OP_OK;
+}
+
+/* Nothing for the outer loop to do between two blocks? */
+static bool quiet(const struct cpu *c)
+{
+	return !c->m->exit_requested && !c->halted && !c->sti_shadow &&
+	       !(c->irq_check && (c->s.rflags & X86_RFLAGS_IF));
+}
+
+/*
+ * Run chained blocks while nothing needs the outer loop: at most
+ * (*budget) blocks (the poll interval) and (icount_end) instructions
+ * (0 = no limit). Returns OP_* of the last block.
+ */
+static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
+		      unsigned *budget)
+{
+	int rc;
+
+	do {
+		if (icount_end) {
+			if (c->icount >= icount_end)
+				return OP_OK;
+			if (icount_end - c->icount < limit)
+				limit = icount_end - c->icount;
+		}
+		if ((rc = run_block(c, limit)))
+			return rc;
+	} while (--*budget && quiet(c));
 	return OP_OK;
 }
 
@@ -111,8 +183,11 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 
 	if (c->m->exit_requested)
 		return OP_STOP;
-	if (++*poll % POLL_BLOCKS == 0 && (rc = poll_events(c, deadline)))
-		return rc;
+	if (*poll == 0) {
+		*poll = POLL_BLOCKS;
+		if ((rc = poll_events(c, deadline)))
+			return rc;
+	}
 	if (c->halted) {
 		if ((rc = halt_wait(c, deadline)))
 			return rc;
@@ -123,19 +198,18 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 		return rc;
 	if (c->halted)
 		return OP_OK;
-	if (insn_limit) {
-		if (c->icount >= insn_limit)
-			return cpu_stop(c, RUN_EXIT_INSN_LIMIT,
-					"instruction limit %llu reached",
-					(unsigned long long)insn_limit);
-		if (insn_limit - c->icount < limit)
-			limit = insn_limit - c->icount;
-	}
-	if (shadow)
+	if (insn_limit && c->icount >= insn_limit)
+		return cpu_stop(c, RUN_EXIT_INSN_LIMIT,
+				"instruction limit %llu reached",
+				(unsigned long long)insn_limit);
+	if (shadow) {
 		limit = 1;
-	rc = run_block(c, limit);
-	if (shadow)
+		--*poll;
+		rc = run_block(c, limit);
 		c->sti_shadow = false;
+	} else {
+		rc = run_blocks(c, limit, insn_limit, poll);
+	}
 	if (rc == OP_FAULT)
 		rc = intr_deliver_pending(c);
 	return rc;
@@ -150,7 +224,7 @@ int exec_step(struct cpu *c, struct run_exit *x)
 int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,
 	     uint64_t deadline_tsc)
 {
-	unsigned poll = 0;
+	unsigned poll = POLL_BLOCKS;
 	int rc;
 
 	c->exit = x;

@@ -24,7 +24,14 @@ static bool lf_carry(const struct lazy_flags *l, uint64_t m)
 	case LF_ADC: return l->cin ? r <= a : r < a;
 	case LF_SUB: return a < b;
 	case LF_SBB: return l->cin ? a <= b : a < b;
-	case LF_INC: case LF_DEC: return l->cin;
+	case LF_INC: case LF_DEC: case LF_MUL: return l->cin;
+	case LF_SHL:
+		return l->b > (uint64_t)l->size * 8 ? 0
+		     : (a >> (l->size * 8 - l->b)) & 1;
+	case LF_SHR:
+		return l->b > (uint64_t)l->size * 8 ? 0 : (a >> (l->b - 1)) & 1;
+	case LF_SAR:
+		return (uint64_t)(sext(a, l->size) >> (l->b - 1 > 63 ? 63 : l->b - 1)) & 1;
 	default: return false;
 	}
 }
@@ -53,6 +60,20 @@ static uint64_t lf_eval(const struct lazy_flags *l)
 		if ((((a ^ b) & (a ^ r)) >> top) & 1)
 			f |= X86_RFLAGS_OF;
 		break;
+	case LF_SHL:
+		if (((r >> top) & 1) ^ ((f & X86_RFLAGS_CF) != 0))
+			f |= X86_RFLAGS_OF;
+		return f;	/* AF: undefined, cleared */
+	case LF_SHR:
+		if (b == 1 && ((a >> top) & 1))
+			f |= X86_RFLAGS_OF;
+		return f;
+	case LF_SAR:
+		return f;
+	case LF_MUL:
+		if (l->cin)
+			f |= X86_RFLAGS_OF;
+		return f & ~X86_RFLAGS_AF;
 	default:
 		break;
 	}
@@ -92,7 +113,7 @@ static int cond_sub(const struct lazy_flags *l, unsigned cc)
 	}
 }
 
-bool flags_cond(struct cpu *c, unsigned cc)
+bool flags_cond_slow(struct cpu *c, unsigned cc)
 {
 	uint64_t f;
 	bool r;

@@ -44,6 +44,33 @@ static inline void flags_put(struct cpu *c, uint64_t mask, uint64_t val)
 uint64_t flags_szp(uint64_t res, unsigned size);
 
 /* Evaluate condition code (cc) (0-15, the Jcc encoding order). */
-bool flags_cond(struct cpu *c, unsigned cc);
+bool flags_cond_slow(struct cpu *c, unsigned cc);
+
+static inline bool flags_cond(struct cpu *c, unsigned cc)
+{
+	const struct lazy_flags *l = &c->lf;
+
+	if (l->op == LF_SUB) {	/* CMP then Jcc: a and b are masked */
+		uint64_t a = l->a, b = l->b;
+		int64_t sa = sext(a, l->size), sb = sext(b, l->size);
+
+		switch (cc) {
+		case 2: return a < b;
+		case 3: return a >= b;
+		case 4: return a == b;
+		case 5: return a != b;
+		case 6: return a <= b;
+		case 7: return a > b;
+		case 12: return sa < sb;
+		case 13: return sa >= sb;
+		case 14: return sa <= sb;
+		case 15: return sa > sb;
+		default: break;
+		}
+	} else if (l->op != LF_NONE && (cc == 4 || cc == 5)) {
+		return (l->res == 0) == (cc == 4);	/* res is masked */
+	}
+	return flags_cond_slow(c, cc);
+}
 
 #endif /* VMB_INTERP_FLAGS_H */

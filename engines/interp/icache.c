@@ -87,6 +87,7 @@ static struct block *block_alloc(struct cpu *c)
 		icache_flush(c);
 	b = (struct block *)(c->ic.arena + c->ic.used);
 	memset(b, 0, sizeof(*b));
+	b->succ_key[0] = b->succ_key[1] = ~0ull;	/* empty */
 	b->insn = (struct insn *)(b + 1);
 	b->gpa_tail = 1;
 	return b;

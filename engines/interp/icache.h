@@ -35,6 +35,11 @@ struct block {
 	uint64_t gpa_tail;	/* page of a last insn straddling a page, or 1 */
 	uint64_t va_tail_off;	/* offset from block start to that page */
 	struct block *next;	/* hash chain */
+	/* Successor cache (block chaining): the block that last followed
+	 * this one at guest RIP succ_key[k] (bit 0: user mode), valid while
+	 * the TLB epoch is succ_epoch[k] (no flush since). */
+	uint64_t succ_key[2], succ_epoch[2];
+	struct block *succ[2];
 	uint32_t n;
 	struct insn *insn;	/* n decoded instructions */
 };

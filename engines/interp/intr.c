@@ -272,6 +272,7 @@ int op_sysret(struct cpu *c, const struct insn *i)
 		return cpu_fault_err(c, X86_VEC_GP, 0);
 	flags_get(c);
 	c->s.rflags = (c->s.gpr[X86_R11] & 0x3c7fd7ull) | X86_RFLAGS_FIXED;
+	c->irq_check = true;
 	seg_flat_code(&c->s.seg[X86_CS], (uint16_t)((sel + 16) | 3), 3);
 	seg_flat_data(&c->s.seg[X86_SS], (uint16_t)((sel + 8) | 3), 3);
 	c->next_rip = rcx;

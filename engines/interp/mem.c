@@ -10,6 +10,11 @@ static bool va_canonical(uint64_t va)
 
 void tlb_flush(struct tlb *t, bool keep_global)
 {
+	t->epoch++;
+	if (!keep_global) {	/* global large pages may survive otherwise */
+		t->nlarge = 0;
+		t->large_overflow = false;
+	}
 	for (unsigned k = 0; k < TLB_NKIND; k++)
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
@@ -21,13 +26,50 @@ void tlb_flush(struct tlb *t, bool keep_global)
 
 void tlb_flush_kind(struct tlb *t, unsigned kind)
 {
+	t->epoch++;
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_ENTRIES; n++)
 			t->e[kind][u][n].tag = TLB_INVALID;
 }
 
+void tlb_note_large(struct tlb *t, uint64_t va, uint64_t size)
+{
+	uint64_t mask = ~(size - 1);
+
+	for (unsigned k = 0; k < t->nlarge; k++)
+		if (t->large_base[k] == (va & mask) && t->large_mask[k] == mask)
+			return;
+	if (t->nlarge == TLB_LARGE_MAX) {
+		t->large_overflow = true;
+		return;
+	}
+	t->large_base[t->nlarge] = va & mask;
+	t->large_mask[t->nlarge++] = mask;
+}
+
+/* Does (va) lie in a large page that may have TLB entries? */
+static bool tlb_in_large(const struct tlb *t, uint64_t va)
+{
+	if (t->large_overflow)
+		return true;
+	for (unsigned k = 0; k < t->nlarge; k++)
+		if ((va & t->large_mask[k]) == t->large_base[k])
+			return true;
+	return false;
+}
+
 void tlb_flush_page(struct tlb *t, uint64_t va)
 {
+	t->epoch++;
+	if (!tlb_in_large(t, va)) {	/* a 4 KiB page: only its slots */
+		for (unsigned k = 0; k < TLB_NKIND; k++)
+			for (unsigned u = 0; u < 2; u++) {
+				struct tlb_entry *e = tlb_slot(t, k, u, va);
+				if (e->tag == (va & ~0xfffull))
+					e->tag = TLB_INVALID;
+			}
+		return;
+	}
 	for (unsigned k = 0; k < TLB_NKIND; k++)
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
@@ -96,6 +138,8 @@ int mem_translate(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
 	e->gpa = *gpa & ~0xfffull;
 	e->global = global;
 	e->vmask = ~(psize - 1);
+	if (psize > 4096)
+		tlb_note_large(&c->tlb, va, psize);
 	return OP_OK;
 }
 

@@ -164,9 +164,11 @@ int op_movbe(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->o[0].size;
 	uint64_t v;
-	int rc = op_read(c, i, 1, &v);
+	int rc;
 
-	if (rc)
+	if (!c->feat.movbe)
+		return cpu_fault(c, X86_VEC_UD);
+	if ((rc = op_read(c, i, 1, &v)))
 		return rc;
 	v = sz == 8 ? __builtin_bswap64(v)
 	  : sz == 4 ? __builtin_bswap32((uint32_t)v)

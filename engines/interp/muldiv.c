@@ -13,11 +13,8 @@ typedef __int128 s128;
 
 static void mul_flags(struct cpu *c, uint64_t lo, unsigned sz, bool ovf)
 {
-	uint64_t f = flags_szp(lo, sz) & ~X86_RFLAGS_AF;
-
-	if (ovf)
-		f |= X86_RFLAGS_CF | X86_RFLAGS_OF;
-	flags_put(c, FLAGS_ARITH, f);
+	flags_set(c, LF_MUL, sz, 0, 0, lo);
+	c->lf.cin = ovf;
 }
 
 /* Store a double-width product hi:lo into AX (8-bit) or rDX:rAX. */

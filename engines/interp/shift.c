@@ -133,6 +133,15 @@ static int shift(struct cpu *c, const struct insn *i, unsigned k)
 		return rc;
 	if (n == 0)	/* a 32-bit register still zero-extends */
 		return i->o[0].kind == OPK_MEM ? OP_OK : store(c, i, va, a);
+	if (k <= S_SAR) {	/* lazy flags: flags.c derives them */
+		r = k == S_SHL ? (a << n) & size_mask(sz)
+		  : k == S_SHR ? a >> n
+			       : (uint64_t)(sext(a, sz) >> n) & size_mask(sz);
+		if ((rc = store(c, i, va, r)))
+			return rc;
+		flags_set(c, LF_SHL + k, sz, a, n, r);
+		return OP_OK;
+	}
 	r = shift_calc(c, k, sz, a, n, &f, &fm);
 	if ((rc = store(c, i, va, r)))
 		return rc;

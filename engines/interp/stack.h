@@ -38,6 +38,7 @@ static inline void stack_load_rflags(struct cpu *c, uint64_t v,
 	mask &= width;
 	flags_get(c);
 	c->s.rflags = (c->s.rflags & ~mask) | (v & mask) | X86_RFLAGS_FIXED;
+	c->irq_check = true;
 }
 
 #endif /* VMB_INTERP_STACK_H */

@@ -84,6 +84,73 @@ static int str_scas(struct cpu *c, const struct insn *i)
 	return OP_OK;
 }
 
+/* Host address of (n) bytes at (va) for (kind), or NULL when they are not
+ * plain RAM of one page (MMIO, decoded code): the element path then runs. */
+static uint8_t *bulk_map(struct cpu *c, uint64_t va, unsigned kind,
+			 int *rc)
+{
+	unsigned user = mem_user(c);
+	struct tlb_entry *e = tlb_slot(&c->tlb, kind, user, va);
+	uint64_t gpa;
+	uint8_t *host;
+
+	if (e->tag == (va & ~0xfffull)) {
+		c->st.tlb_hit++;
+		return e->host + (va & 0xfff);
+	}
+	if ((*rc = mem_translate(c, va, kind, user, &gpa, &host)) || !host)
+		return NULL;
+	return c->ic.code_page[gpa >> 12] ? NULL : host;
+}
+
+/*
+ * REP MOVS/STOS, DF=0, 64-bit addressing: copy or fill whole runs that
+ * stay inside one source and one destination page with memcpy/stores,
+ * updating RCX/RSI/RDI per run (so a fault between runs is precise).
+ * Stops early (the caller continues element by element) at a page
+ * straddle, MMIO, decoded code or a forward overlap (which must replicate
+ * like the element loop).
+ */
+static int str_bulk(struct cpu *c, const struct insn *i, bool movs)
+{
+	unsigned sz = i->osz;
+	int rc = OP_OK;
+
+	while (c->s.gpr[X86_RCX] && i->asz == 8 &&
+	       !(c->s.rflags & X86_RFLAGS_DF)) {
+		uint64_t di = c->s.gpr[X86_RDI], si = c->s.gpr[X86_RSI];
+		uint64_t n = c->s.gpr[X86_RCX], room = (4096 - (di & 0xfff)) / sz;
+		uint8_t *d, *s = NULL;
+
+		if (movs && (4096 - (si & 0xfff)) / sz < room)
+			room = (4096 - (si & 0xfff)) / sz;
+		if (room == 0)
+			break;
+		if (n > room)
+			n = room;
+		if (movs && !(s = bulk_map(c, si, TLB_R, &rc)))
+			break;
+		if (!(d = bulk_map(c, di, TLB_W, &rc)))
+			break;
+		if (movs) {
+			if (d > s && d < s + n * sz)
+				break;
+			memmove(d, s, n * sz);
+			c->s.gpr[X86_RSI] = si + n * sz;
+		} else {
+			uint64_t v = c->s.gpr[X86_RAX];
+			if (sz == 1)
+				memset(d, (int)(v & 0xff), n);
+			else
+				for (uint64_t k = 0; k < n; k++)
+					mem_store(d + k * sz, sz, v);
+		}
+		c->s.gpr[X86_RDI] = di + n * sz;
+		c->s.gpr[X86_RCX] -= n;
+	}
+	return rc;
+}
+
 static int str_run(struct cpu *c, const struct insn *i,
 		   int (*one)(struct cpu *, const struct insn *), bool cond)
 {
@@ -91,6 +158,9 @@ static int str_run(struct cpu *c, const struct insn *i,
 
 	if (!(i->flags & (IF_REP | IF_REPNE)))
 		return one(c, i);
+	if ((one == str_movs || one == str_stos) &&
+	    (rc = str_bulk(c, i, one == str_movs)))
+		return rc;
 	while (areg(c, i, X86_RCX) != 0) {
 		if ((rc = one(c, i)))
 			return rc;

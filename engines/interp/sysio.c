@@ -103,8 +103,10 @@ static int msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 {
 	uint64_t *p;
 
-	if (msr >= X86_MSR_X2APIC_FIRST && msr <= X86_MSR_X2APIC_LAST)
+	if (msr >= X86_MSR_X2APIC_FIRST && msr <= X86_MSR_X2APIC_LAST) {
+		c->irq_check = true;	/* EOI, TPR, self-IPI, timer arm */
 		return x2apic_msr_write(&c->apic, msr, __rdtsc(), v) ? -1 : 0;
+	}
 	if (msr == X86_MSR_TSC) {
 		c->s.tsc_offset = v - __rdtsc();
 		return 0;

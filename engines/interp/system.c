@@ -11,6 +11,22 @@ static bool priv(const struct cpu *c)
 	return x86_cpl(&c->s) == 0;
 }
 
+/* CR4 bits the guest may not set: features the CPUID table does not
+ * advertise (and bits the interpreter does not model: VMXE, SMXE, PCIDE,
+ * OSXSAVE, LA57, UMIP, PKE, CET). */
+static uint64_t cr4_reserved(const struct cpu *c)
+{
+	uint64_t ok = 0x7ff;	/* VME..OSXMMEXCPT */
+
+	if (c->feat.fsgsbase)
+		ok |= X86_CR4_FSGSBASE;
+	if (c->feat.smep)
+		ok |= X86_CR4_SMEP;
+	if (c->feat.smap)
+		ok |= X86_CR4_SMAP;
+	return ~ok;
+}
+
 static int cr_write(struct cpu *c, unsigned n, uint64_t v)
 {
 	uint64_t old;
@@ -32,7 +48,7 @@ static int cr_write(struct cpu *c, unsigned n, uint64_t v)
 		mem_paging_changed(c, (c->s.cr4 & X86_CR4_PGE) != 0);
 		return OP_OK;
 	case 4:
-		if (!(v & X86_CR4_PAE) || (v >> 32))
+		if (!(v & X86_CR4_PAE) || (v & cr4_reserved(c)))
 			return cpu_fault_err(c, X86_VEC_GP, 0);
 		c->s.cr4 = v;
 		mem_paging_changed(c, false);
@@ -42,6 +58,7 @@ static int cr_write(struct cpu *c, unsigned n, uint64_t v)
 			return cpu_fault_err(c, X86_VEC_GP, 0);
 		c->s.cr8 = v;
 		c->apic.tpr = (uint32_t)(v << 4);
+		c->irq_check = true;
 		return OP_OK;
 	}
 }
@@ -160,6 +177,7 @@ int op_sti(struct cpu *c, const struct insn *i)
 	if (!(c->s.rflags & X86_RFLAGS_IF))
 		c->sti_shadow = true;
 	c->s.rflags |= X86_RFLAGS_IF;
+	c->irq_check = true;
 	return OP_OK;
 }
 

@@ -28,8 +28,16 @@ struct tlb_entry {
 	bool global;
 };
 
+#define TLB_LARGE_MAX 16
+
 struct tlb {
 	struct tlb_entry e[TLB_NKIND][2][TLB_ENTRIES];
+	uint64_t epoch;		/* bumped by every invalidation */
+	/* Guest large pages (2 MiB/1 GiB) with entries in the TLB, so INVLPG
+	 * of an address outside all of them only checks its own slots. */
+	uint64_t large_base[TLB_LARGE_MAX], large_mask[TLB_LARGE_MAX];
+	unsigned nlarge;
+	bool large_overflow;	/* more than TLB_LARGE_MAX: always scan */
 };
 
 static inline struct tlb_entry *tlb_slot(struct tlb *t, unsigned kind,
@@ -40,6 +48,9 @@ static inline struct tlb_entry *tlb_slot(struct tlb *t, unsigned kind,
 
 /* Invalidate everything, or everything but global pages (keep_global). */
 void tlb_flush(struct tlb *t, bool keep_global);
+
+/* Remember that entries of the large page (va, size) are being filled. */
+void tlb_note_large(struct tlb *t, uint64_t va, uint64_t size);
 
 /* Invalidate the entries of one kind (used when a page becomes code). */
 void tlb_flush_kind(struct tlb *t, unsigned kind);

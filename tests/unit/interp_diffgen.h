@@ -264,6 +264,22 @@ static inline void dg_request(ZydisEncoderRequest *r)
 		}
 		break;
 	default:
+		if (dg_below(4) == 0) {	/* LEA: every addressing form */
+			static const uint8_t sc[] = { 1, 2, 4, 8 };
+			r->mnemonic = ZYDIS_MNEMONIC_LEA;
+			r->operand_count = 2;
+			dg_op_reg(&o[0], dg_size(2));
+			o[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+			o[1].mem.size = 8;
+			if (dg_below(4))
+				o[1].mem.base = dg_zreg(dg_pool[dg_below(DG_NPOOL)], 8);
+			if (dg_below(2)) {
+				o[1].mem.index = dg_zreg(dg_pool[dg_below(DG_NPOOL)], 8);
+				o[1].mem.scale = sc[dg_below(4)];
+			}
+			o[1].mem.displacement = (int32_t)dg_value();
+			break;
+		}
 		if (dg_below(3) == 0) {
 			r->mnemonic = ZYDIS_MNEMONIC_BSWAP;
 			r->operand_count = 1;

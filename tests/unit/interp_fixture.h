@@ -39,6 +39,9 @@ static inline struct fx *fx_new(void)
 		abort();
 	c->m = &f->m;
 	x2apic_init(&c->apic, 1000000);
+	/* the tests exercise the whole ISA the interpreter implements */
+	c->feat = (struct cpu_features){ true, true, true, true, true, true,
+					 true };
 	seg_flat_code(&c->s.seg[X86_CS], 8, 0);
 	seg_flat_data(&c->s.seg[X86_SS], 16, 0);
 	c->s.cr0 = X86_CR0_PE | X86_CR0_ET;

@@ -1,0 +1,314 @@
+/*
+ * fast.c - specialized handlers for the most frequent operand forms
+ * (32/64-bit register, immediate and memory forms of MOV, MOVZX, the
+ * flag-setting ALU ops, INC/DEC, PUSH/POP). Each is the generic handler
+ * with the operand kinds and size fixed at decode time, so the compiler
+ * drops the operand switches. decode_specialize() picks them; anything
+ * else keeps its generic handler, which stays the reference semantics.
+ */
+#include "interp/decode.h"
+#include "interp/flags.h"
+#include "interp/operand.h"
+#include "interp/ops.h"
+#include "interp/stack.h"
+
+/* reg_set for a constant 4/8 size: 32-bit writes zero-extend. */
+#define SETR(c, r, sz, v) ((c)->s.gpr[r] = (sz) == 8 ? (v) : (uint32_t)(v))
+#define GETR(c, r, sz) ((sz) == 8 ? (c)->s.gpr[r] : (uint32_t)(c)->s.gpr[r])
+#define IMM(i, sz) ((sz) == 8 ? (i)->imm : (uint32_t)(i)->imm)
+
+#define MOV_FORMS(sz)                                                        \
+	static int mov_rr##sz(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		SETR(c, i->o[0].reg, sz, GETR(c, i->o[1].reg, sz));          \
+		return OP_OK;                                                \
+	}                                                                    \
+	static int mov_ri##sz(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		SETR(c, i->o[0].reg, sz, IMM(i, sz));                        \
+		return OP_OK;                                                \
+	}                                                                    \
+	static int mov_rm##sz(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		uint64_t v;                                                  \
+		int rc = mem_read(c, op_ea(c, i), sz, &v);                   \
+		if (!rc)                                                     \
+			SETR(c, i->o[0].reg, sz, v);                         \
+		return rc;                                                   \
+	}                                                                    \
+	static int mov_mr##sz(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		return mem_write(c, op_ea(c, i), sz, GETR(c, i->o[1].reg, sz)); \
+	}                                                                    \
+	static int mov_mi##sz(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		return mem_write(c, op_ea(c, i), sz, IMM(i, sz));            \
+	}
+MOV_FORMS(4)
+MOV_FORMS(8)
+
+/* MOVZX r32/r64, m8/m16 and r, r8 (not AH..BH) */
+static int movzx_rm(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	int rc = mem_read(c, op_ea(c, i), i->o[1].size, &v);
+
+	if (!rc)
+		c->s.gpr[i->o[0].reg] = v;	/* zero-extends to 64 */
+	return rc;
+}
+
+static int movzx_rr(struct cpu *c, const struct insn *i)
+{
+	c->s.gpr[i->o[0].reg] = c->s.gpr[i->o[1].reg] & size_mask(i->o[1].size);
+	return OP_OK;
+}
+
+#define ALU_OP(name, lf, expr, write)                                        \
+	static inline int name##_do(struct cpu *c, const struct insn *i,     \
+				    unsigned sz, uint64_t b)                 \
+	{                                                                    \
+		uint64_t a = GETR(c, i->o[0].reg, sz), r = (expr);            \
+		if (sz == 4)                                                 \
+			r = (uint32_t)r;                                     \
+		if (write)                                                   \
+			SETR(c, i->o[0].reg, sz, r);                         \
+		flags_set(c, lf, sz, a, b, r);                               \
+		return OP_OK;                                                \
+	}                                                                    \
+	static int name##_rr4(struct cpu *c, const struct insn *i)           \
+	{ return name##_do(c, i, 4, GETR(c, i->o[1].reg, 4)); }              \
+	static int name##_rr8(struct cpu *c, const struct insn *i)           \
+	{ return name##_do(c, i, 8, c->s.gpr[i->o[1].reg]); }                \
+	static int name##_ri4(struct cpu *c, const struct insn *i)           \
+	{ return name##_do(c, i, 4, (uint32_t)i->imm); }                     \
+	static int name##_ri8(struct cpu *c, const struct insn *i)           \
+	{ return name##_do(c, i, 8, i->imm); }                               \
+	static int name##_rm4(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		uint64_t b;                                                  \
+		int rc = mem_read(c, op_ea(c, i), 4, &b);                    \
+		return rc ? rc : name##_do(c, i, 4, b);                      \
+	}                                                                    \
+	static int name##_rm8(struct cpu *c, const struct insn *i)           \
+	{                                                                    \
+		uint64_t b;                                                  \
+		int rc = mem_read(c, op_ea(c, i), 8, &b);                    \
+		return rc ? rc : name##_do(c, i, 8, b);                      \
+	}                                                                    \
+	/* 8/16-bit register forms (AH..BH included) */                      \
+	static int name##_small(struct cpu *c, const struct insn *i,         \
+				uint64_t b)                                  \
+	{                                                                    \
+		unsigned sz = i->o[0].size;                                  \
+		uint64_t a = reg_get(c, i->o[0].reg, sz);                    \
+		uint64_t r = (expr) & size_mask(sz);                         \
+		if (write)                                                   \
+			reg_set(c, i->o[0].reg, sz, r);                      \
+		flags_set(c, lf, sz, a, b, r);                               \
+		return OP_OK;                                                \
+	}                                                                    \
+	/* memory destination, register or immediate source, any size */   \
+	static int name##_mx(struct cpu *c, const struct insn *i)            \
+	{                                                                    \
+		unsigned sz = i->o[0].size;                                  \
+		uint64_t va = op_ea(c, i), a, r, b = i->o[1].kind == OPK_IMM \
+			? i->imm & size_mask(sz)                             \
+			: reg_get(c, i->o[1].reg, sz);                       \
+		int rc = mem_read(c, va, sz, &a);                            \
+		if (rc)                                                      \
+			return rc;                                           \
+		r = (expr) & size_mask(sz);                                  \
+		if (write && (rc = mem_write(c, va, sz, r)))                 \
+			return rc;                                           \
+		flags_set(c, lf, sz, a, b, r);                               \
+		return OP_OK;                                                \
+	}                                                                    \
+	static int name##_rrs(struct cpu *c, const struct insn *i)           \
+	{ return name##_small(c, i, reg_get(c, i->o[1].reg, i->o[0].size)); }\
+	static int name##_ris(struct cpu *c, const struct insn *i)           \
+	{ return name##_small(c, i, i->imm & size_mask(i->o[0].size)); }
+
+ALU_OP(add, LF_ADD, a + b, 1)
+ALU_OP(sub, LF_SUB, a - b, 1)
+ALU_OP(cmp, LF_SUB, a - b, 0)
+ALU_OP(and, LF_LOGIC, a & b, 1)
+ALU_OP(or, LF_LOGIC, a | b, 1)
+ALU_OP(xor, LF_LOGIC, a ^ b, 1)
+ALU_OP(test, LF_LOGIC, a & b, 0)
+
+static int push_r(struct cpu *c, const struct insn *i)
+{
+	return stack_push(c, 8, c->s.gpr[i->o[0].reg]);
+}
+
+static int pop_r(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	int rc = mem_read(c, c->s.gpr[X86_RSP], 8, &v);
+
+	if (rc)
+		return rc;
+	c->s.gpr[X86_RSP] += 8;
+	c->s.gpr[i->o[0].reg] = v;
+	return OP_OK;
+}
+
+/* IMUL r64, r/m64 (2 operands) */
+static int imul_r8(struct cpu *c, const struct insn *i, uint64_t b)
+{
+	__int128 p = (__int128)(int64_t)c->s.gpr[i->o[0].reg] * (int64_t)b;
+	uint64_t lo = (uint64_t)p;
+
+	c->s.gpr[i->o[0].reg] = lo;
+	flags_set(c, LF_MUL, 8, 0, 0, lo);
+	c->lf.cin = p != (__int128)(int64_t)lo;
+	return OP_OK;
+}
+
+static int imul_rr8(struct cpu *c, const struct insn *i)
+{
+	return imul_r8(c, i, c->s.gpr[i->o[1].reg]);
+}
+
+static int imul_rm8(struct cpu *c, const struct insn *i)
+{
+	uint64_t b;
+	int rc = mem_read(c, op_ea(c, i), 8, &b);
+
+	return rc ? rc : imul_r8(c, i, b);
+}
+
+/* IMUL r32, r/m32 (2 operands) */
+static int imul_r4(struct cpu *c, const struct insn *i, uint64_t b)
+{
+	int64_t p = (int64_t)(int32_t)c->s.gpr[i->o[0].reg] * (int32_t)b;
+	uint64_t lo = (uint32_t)p;
+
+	c->s.gpr[i->o[0].reg] = lo;
+	flags_set(c, LF_MUL, 4, 0, 0, lo);
+	c->lf.cin = p != (int64_t)(int32_t)lo;
+	return OP_OK;
+}
+
+static int imul_rr4(struct cpu *c, const struct insn *i)
+{
+	return imul_r4(c, i, c->s.gpr[i->o[1].reg]);
+}
+
+static int imul_rm4(struct cpu *c, const struct insn *i)
+{
+	uint64_t b;
+	int rc = mem_read(c, op_ea(c, i), 4, &b);
+
+	return rc ? rc : imul_r4(c, i, b);
+}
+
+/* SHL/SHR/SAR r32/r64, imm8 with lazy flags */
+#define SHIFT_RI(name, lf, expr)                                             	static int name(struct cpu *c, const struct insn *i)                 	{                                                                    		unsigned sz = i->o[0].size;                                  		unsigned n = (unsigned)(i->imm & (sz == 8 ? 63 : 31));       		uint64_t a = GETR(c, i->o[0].reg, sz), r;                     		if (n == 0) {                                                			SETR(c, i->o[0].reg, sz, a);                         			return OP_OK;                                        		}                                                            		r = (expr) & size_mask(sz);                                  		SETR(c, i->o[0].reg, sz, r);                                 		flags_set(c, lf, sz, a, n, r);                               		return OP_OK;                                                	}
+SHIFT_RI(shl_ri, LF_SHL, a << n)
+SHIFT_RI(shr_ri, LF_SHR, a >> n)
+SHIFT_RI(sar_ri, LF_SAR, (uint64_t)(sz == 8 ? (int64_t)a >> n
+					    : (int64_t)(int32_t)a >> n))
+
+/* Jcc with the condition fixed at decode time (the switch folds away) */
+#define JCC(n)                                                               \
+	static int jcc_##n(struct cpu *c, const struct insn *i)              \
+	{                                                                    \
+		if (flags_cond(c, n))                                        \
+			c->next_rip += i->imm;                               \
+		return OP_OK;                                                \
+	}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+
+static const op_fn kJcc[16] = {
+	jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+	jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
+};
+
+op_fn decode_jcc_handler(unsigned cc)
+{
+	return kJcc[cc & 15];
+}
+
+struct form {
+	op_fn generic;
+	/* [0] 32-bit, [1] 64-bit, [2] 8/16-bit */
+	op_fn rr[3], ri[3], rm[3], mr[3], mi[3];
+};
+
+#define F(g, n) { g, { n##_rr4, n##_rr8, n##_rrs },                          \
+		  { n##_ri4, n##_ri8, n##_ris }, { n##_rm4, n##_rm8, NULL },  \
+		  { n##_mx, n##_mx, n##_mx }, { n##_mx, n##_mx, n##_mx } }
+
+static const struct form kForms[] = {
+	{ op_mov, { mov_rr4, mov_rr8 }, { mov_ri4, mov_ri8 },
+	  { mov_rm4, mov_rm8 }, { mov_mr4, mov_mr8 }, { mov_mi4, mov_mi8 } },
+	F(op_add, add), F(op_sub, sub), F(op_cmp, cmp), F(op_and, and),
+	F(op_or, or), F(op_xor, xor), F(op_test, test),
+};
+
+void decode_specialize(struct insn *in)
+{
+	const struct opnd *a = &in->o[0], *b = &in->o[1];
+	unsigned k, w;
+
+	if (in->fn == op_push && in->nops == 1 && a->kind == OPK_REG &&
+	    a->size == 8 && in->osz == 8) {
+		in->fn = push_r;
+		return;
+	}
+	if (in->fn == op_pop && in->nops == 1 && a->kind == OPK_REG &&
+	    a->size == 8) {
+		in->fn = pop_r;
+		return;
+	}
+	if ((in->fn == op_shl || in->fn == op_shr || in->fn == op_sar) &&
+	    in->nops == 2 && a->kind == OPK_REG && b->kind == OPK_IMM &&
+	    (a->size == 4 || a->size == 8)) {
+		in->fn = in->fn == op_shl ? shl_ri
+		       : in->fn == op_shr ? shr_ri : sar_ri;
+		return;
+	}
+	if (in->fn == op_imul && in->nops == 2 && a->kind == OPK_REG &&
+	    (a->size == 8 || a->size == 4)) {
+		bool w = a->size == 8;
+		if (b->kind == OPK_REG)
+			in->fn = w ? imul_rr8 : imul_rr4;
+		else if (b->kind == OPK_MEM)
+			in->fn = w ? imul_rm8 : imul_rm4;
+		return;
+	}
+	if (in->fn == op_movzx && a->kind == OPK_REG && a->size >= 4 &&
+	    b->size < 4) {
+		if (b->kind == OPK_MEM)
+			in->fn = movzx_rm;
+		else if (b->kind == OPK_REG && b->reg < GPR_HIGH8)
+			in->fn = movzx_rr;
+		return;
+	}
+	if (in->nops != 2 || (b->kind != OPK_IMM && b->size != a->size))
+		return;
+	w = a->size == 8 ? 1 : a->size == 4 ? 0 : 2;
+	for (k = 0; k < sizeof(kForms) / sizeof(kForms[0]); k++) {
+		const struct form *f = &kForms[k];
+		op_fn fn = NULL;
+
+		if (f->generic != in->fn)
+			continue;
+		if (a->kind == OPK_REG && b->kind == OPK_REG)
+			fn = f->rr[w];
+		else if (a->kind == OPK_REG && b->kind == OPK_IMM)
+			fn = f->ri[w];
+		else if (a->kind == OPK_REG && b->kind == OPK_MEM)
+			fn = f->rm[w];
+		else if (a->kind == OPK_MEM && b->kind == OPK_REG)
+			fn = f->mr[w];
+		else if (a->kind == OPK_MEM && b->kind == OPK_IMM)
+			fn = f->mi[w];
+		if (fn)
+			in->fn = fn;
+		return;
+	}
+}
