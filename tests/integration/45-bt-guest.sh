@@ -49,6 +49,7 @@ done
 [ "$fail" -eq 0 ] || exit 1
 echo "bt: $n runs (vtlb and trace) match $golden"
 
+nf=0
 for pol in vtlb trace; do
 	for t in "fault_ud:vector 6" "fault_user:vector 14"; do
 		w=${t%%:*} want=${t#*:}
@@ -61,6 +62,11 @@ for pol in vtlb trace; do
 		grep -q "$want" "$tmp/f.out" "$tmp/out/report.txt" 2>/dev/null || {
 			echo "FAIL: bt shadow=$pol $w should report $want"
 			cat "$tmp/f.out"; exit 1; }
+		nf=$((nf + 1))
 	done
 done
-echo "bt: fault tests report their exceptions under both policies"
+if [ "$nf" -gt 0 ]; then
+	echo "bt: $nf fault-test runs report their exceptions"
+else
+	echo "note: the harness lists no fault_ud/fault_user: not run"
+fi
