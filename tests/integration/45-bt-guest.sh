@@ -49,24 +49,24 @@ done
 [ "$fail" -eq 0 ] || exit 1
 echo "bt: $n runs (vtlb and trace) match $golden"
 
+# The guest's fault tests are not listed by the harness: boot them with
+# a small driver (45-bt-run.c) and look for the kernel's fault report.
+drv="$build/tests/45-bt-run"
+mkdir -p "$build/tests"
+make -C "$top" -s "$build/rel/libvmb.a" >/dev/null || exit 1
+gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$top/engines" -I"$top/workloads/include" \
+	-o "$drv" "$top/tests/integration/45-bt-run.c" "$build/rel/libvmb.a" \
+	-lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread || exit 1
 nf=0
 for pol in vtlb trace; do
-	for t in "fault_ud:vector 6" "fault_user:vector 14"; do
+	for t in 'fault_ud:"vector":6' 'fault_user:"vector":14'; do
 		w=${t%%:*} want=${t#*:}
-		grep -q "^$w " "$build/guest/workloads.txt" 2>/dev/null || continue
-		rm -rf "$tmp/out" "$tmp/db"
-		"$vmb" run --engine bt --engine-opt "bt:shadow=$pol" \
-			--workload "$w" --reps 1 --warmup 0 --quiet \
-			--out "$tmp/out" --db "$tmp/db" --time-limit 60 \
-			>"$tmp/f.out" 2>&1
-		grep -q "$want" "$tmp/f.out" "$tmp/out/report.txt" 2>/dev/null || {
+		"$drv" "$build/guest/vmbench-guest.elf" "bench=$w" \
+			"shadow=$pol" >"$tmp/f.out" 2>&1
+		grep -q "\"ev\":\"fault\",$want" "$tmp/f.out" || {
 			echo "FAIL: bt shadow=$pol $w should report $want"
-			cat "$tmp/f.out"; exit 1; }
+			tail -5 "$tmp/f.out"; exit 1; }
 		nf=$((nf + 1))
 	done
 done
-if [ "$nf" -gt 0 ]; then
-	echo "bt: $nf fault-test runs report their exceptions"
-else
-	echo "note: the harness lists no fault_ud/fault_user: not run"
-fi
+echo "bt: $nf fault-test runs report their exceptions"
