@@ -65,7 +65,7 @@ static void run_usage(FILE *f)
 		"         [--reps N] [--warmup K] [--params iters=N,size=S,"
 		"seed=X] [--out DIR]\n"
 		"         [--db PATH] [--cpu N] [--time-limit S] "
-		"[--insn-limit N] [--ram MB]\n"
+		"[--insn-limit N] [--ram MB (1024)]\n"
 		"         [--engine-opt E:k=v] [--wparams W:k=v,k=v] "
 		"[--golden DIR]\n         [--echo] [--quiet]\n"
 		"  --params apply to every workload, --wparams to one (later "
@@ -379,7 +379,11 @@ static int run_outputs_write(sqlite3 *db, int64_t run_id, const char *out)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = { .cpu = -1, .time_limit = 300, .out = NULL };
+	/* 1 GiB of guest RAM by default: the largest default working set
+	 * (tlb_reach, 256 MiB plus its page tables and the kernel) must fit,
+	 * and RAM is only backed where the guest touches it. */
+	struct run_args a = { .cpu = -1, .time_limit = 300, .out = NULL,
+			      .ram_mb = 1024 };
 	int prc = args_parse(argc, argv, &a);
 	if (prc)
 		return prc > 0 ? CLI_OK : CLI_ERROR;

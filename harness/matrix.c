@@ -11,6 +11,7 @@
 #include "analyze.h"
 #include "cell.h"
 #include "db.h"
+#include "hostinfo.h"
 #include "progress.h"
 #include "strutil.h"
 
@@ -99,6 +100,19 @@ static const char *cell_skip_reason(const struct target *t,
 			 "native runs only the compute kernels; %s is not one",
 			 w->name);
 		return buf;
+	}
+	if (t->kind == TARGET_QEMU_KVM && !strcmp(w->name, "hypercall")) {
+		/* The kvm engine refuses this itself (engines/kvm/pvm.c);
+		 * QEMU would spin until the time limit. */
+		char backend[32], detail[256];
+		hostinfo_kvm_backend(backend, sizeof(backend), detail,
+				     sizeof(detail));
+		if (!strcmp(backend, "PVM")) {
+			snprintf(buf, len, "unsupported on this backend: "
+				 "VMCALL livelocks in PVM's instruction "
+				 "emulator (RIP never advances)");
+			return buf;
+		}
 	}
 	return NULL;
 }

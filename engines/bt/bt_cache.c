@@ -11,14 +11,17 @@
 
 #define META_PER_CODE 2	/* metadata bytes reserved per code byte */
 
-int bt_cache_create(struct bt_cache *c, size_t code_bytes, char *err,
-		    size_t errlen)
+int bt_cache_create(struct bt_cache *c, size_t code_bytes, uint64_t ram_bytes,
+		    char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	c->code = mmap(NULL, code_bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
+	/* one mapping: a data page, then the code (RIP-relative reach) */
+	c->data = mmap(NULL, BT_CACHE_DATA + code_bytes,
+		       PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->code == MAP_FAILED) {
-		c->code = NULL;
+	c->code = c->data + BT_CACHE_DATA;
+	if (c->data == MAP_FAILED) {
+		c->code = c->data = NULL;
 		snprintf(err, errlen, "bt: code cache (%zu bytes): %s",
 			 code_bytes, strerror(errno));
 		return -1;
@@ -30,7 +33,9 @@ int bt_cache_create(struct bt_cache *c, size_t code_bytes, char *err,
 	c->hash = calloc(BT_CACHE_HASH, sizeof(*c->hash));
 	c->order_cap = code_bytes / 16;
 	c->order = calloc(c->order_cap, sizeof(*c->order));
-	if (c->meta == MAP_FAILED || !c->hash || !c->order) {
+	c->npages = ram_bytes >> 12;
+	c->page_head = calloc(c->npages ? c->npages : 1, sizeof(*c->page_head));
+	if (c->meta == MAP_FAILED || !c->hash || !c->order || !c->page_head) {
 		if (c->meta == MAP_FAILED)
 			c->meta = NULL;
 		snprintf(err, errlen, "bt: cache metadata: out of memory");
@@ -43,11 +48,12 @@ int bt_cache_create(struct bt_cache *c, size_t code_bytes, char *err,
 void bt_cache_destroy(struct bt_cache *c)
 {
 	if (c->code)
-		munmap(c->code, c->code_cap);
+		munmap(c->data, BT_CACHE_DATA + c->code_cap);
 	if (c->meta)
 		munmap(c->meta, c->meta_cap);
 	free(c->hash);
 	free(c->order);
+	free(c->page_head);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -79,6 +85,14 @@ void bt_cache_insert(struct bt_cache *c, struct bt_block *b)
 	b->hash_next = c->hash[h];
 	c->hash[h] = b;
 	c->st.blocks++;
+	for (int i = 0; i < 2; i++) {
+		uint64_t g = i ? b->gpa2 : b->gpa;
+
+		if (g == BT_NO_PAGE || (g >> 12) >= c->npages)
+			continue;
+		b->page_next[i] = c->page_head[g >> 12];
+		c->page_head[g >> 12] = b;
+	}
 	if (c->norder < c->order_cap)
 		c->order[c->norder++] = b;
 }
@@ -122,9 +136,62 @@ void bt_cache_code_commit(struct bt_cache *c, size_t len)
 		c->code_used = c->code_cap;
 }
 
+static void hash_remove(struct bt_cache *c, struct bt_block *b)
+{
+	struct bt_block **pp = &c->hash[hash_key(b->rip, b->gpa, b->cpl)];
+
+	for (; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == b) {
+			*pp = b->hash_next;
+			return;
+		}
+	}
+}
+
+/* Unlink (b) from the list of page (g) (b's page slot (i)). */
+static void page_remove(struct bt_cache *c, struct bt_block *b, uint64_t g)
+{
+	struct bt_block **pp = &c->page_head[g >> 12];
+
+	while (*pp) {
+		struct bt_block *x = *pp;
+		int slot = (x->gpa2 != BT_NO_PAGE &&
+			    (x->gpa2 >> 12) == (g >> 12) &&
+			    (x->gpa >> 12) != (g >> 12)) ? 1 : 0;
+
+		if (x == b) {
+			*pp = x->page_next[slot];
+			return;
+		}
+		pp = &x->page_next[slot];
+	}
+}
+
+unsigned bt_cache_invalidate_page(struct bt_cache *c, uint64_t gpa)
+{
+	uint64_t frame = gpa >> 12;
+	unsigned n = 0;
+
+	if (frame >= c->npages)
+		return 0;
+	while (c->page_head[frame]) {
+		struct bt_block *b = c->page_head[frame];
+
+		hash_remove(c, b);
+		page_remove(c, b, b->gpa);
+		if (b->gpa2 != BT_NO_PAGE)
+			page_remove(c, b, b->gpa2);
+		b->invalid = true;
+		n++;
+	}
+	c->st.invalidated += n;
+	return n;
+}
+
 void bt_cache_flush(struct bt_cache *c)
 {
 	memset(c->hash, 0, BT_CACHE_HASH * sizeof(*c->hash));
+	memset(c->page_head, 0, c->npages * sizeof(*c->page_head));
 	c->code_used = 0;
 	c->meta_used = 0;
 	c->norder = 0;

@@ -27,6 +27,8 @@ enum bt_exit_kind {
 	BT_EXIT_INDIRECT,	/* continue at ctx->target */
 	BT_EXIT_MONITOR,	/* instruction at rec->target needs the monitor */
 	BT_EXIT_FAULT,		/* the fault handler took over (not emitted) */
+	BT_EXIT_RET_FILL,	/* a RET site's first return: ctx->target, and
+				 * rec->site to fill (see struct bt_ret_site) */
 };
 
 /* One exit of a block; emitted stubs point at it. */
@@ -35,6 +37,30 @@ struct bt_exit_rec {
 	uint32_t ninsn;		/* guest instructions retired before it */
 	uint64_t target;	/* guest RIP (BRANCH, MONITOR) */
 	struct bt_block *block;
+	uint8_t *stub;		/* its exit stub: patched to chain */
+	bool chained;		/* stub now jumps straight to a block */
+	uint8_t orig[5];	/* stub bytes a cross-page chain replaced */
+	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
+};
+
+/*
+ * The inline return cache of one RET site. The RET loads its target into
+ * RCX (guest RCX parked in slot) and adds d1 = -(cached target) with LEA,
+ * so JRCXZ (no flags touched) takes the hit path: RCX back, then a direct
+ * JMP (rel32 at host) to the cached block. Otherwise d2 = +(cached
+ * target) restores the target and the miss path goes through (miss): the
+ * site's fill stub until the dispatcher fills the cache with the first
+ * target, the indirect-branch lookup afterwards. An empty cache has
+ * d1 = d2 = 0 and its hit jump at hitmiss (only a target of 0 "hits",
+ * and hitmiss sends that to the miss path). miss is read by the code
+ * (RIP-relative, never written by it); the rest are patch locations.
+ */
+struct bt_ret_site {
+	uint64_t miss;		/* fill stub, later the lookup routine */
+	uint64_t fill;		/* the fill stub, for resets */
+	uint8_t *d1, *d2;	/* disp32 fields: -target, +target */
+	uint8_t *host;		/* rel32 field of the hit jump */
+	uint8_t *hitmiss;	/* the empty cache's hit target */
 };
 
 /* Host code offset -> guest instruction, for precise faults. */
@@ -48,30 +74,58 @@ struct bt_insn_map {
  * instruction's first host byte on (indirect branches load RAX). */
 #define BT_MAP_RAX_IN_CTX 0x1
 
+/*
+ * Every block starts with a store of AL to the vCPU's kick page
+ * (A2 moffs64, 9 bytes, flags untouched). Making the page PROT_NONE
+ * stops the guest at the next block entry, chained or not: the precise
+ * point where interrupts are delivered.
+ */
+#define BT_BLOCK_PROLOGUE 9
+
 struct bt_block {
 	uint64_t rip, gpa;
 	unsigned cpl;
-	uint8_t *code;
+	uint8_t *code;		/* entry: the kick check, then the body */
 	uint32_t code_len;
 	uint32_t ninsn;		/* guest instructions translated */
 	uint32_t nmap;
 	struct bt_insn_map *map;
 	struct bt_block *hash_next;
+	/* Code pages: gpa's page, and gpa2's when the first instruction runs
+	 * into the next page (BT_NO_PAGE otherwise); page_next[i] links the
+	 * blocks of page i of this block. */
+	uint64_t gpa2;
+	struct bt_block *page_next[2];
+	bool invalid;		/* dropped by bt_cache_invalidate_page() */
+	bool step;		/* one-instruction block outside the cache */
 	bool monitor_only;	/* first instruction needs the monitor */
 	uint64_t monitor_rip;	/* then: its RIP */
 };
 
+#define BT_NO_PAGE UINT64_MAX
+
 struct bt_cache_stats {
-	uint64_t blocks, flushes, lookups, hits;
+	uint64_t blocks, flushes, lookups, hits, invalidated;
 	size_t code_bytes, code_cap, meta_bytes, meta_cap;
 };
 
+/*
+ * Variables the translated code writes live in a data page right before
+ * the code (RIP-relative reach) but never on a code page: a store to a
+ * cache line holding instructions costs the host a pipeline flush.
+ */
+#define BT_CACHE_DATA 4096u
+#define BT_CACHE_SLOT_RCX 0	/* offset: RET sites park guest RCX here */
+
 struct bt_cache {
+	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */
 	uint8_t *code;		/* RWX arena */
 	size_t code_cap, code_used;
 	uint8_t *meta;		/* blocks, maps, exit records */
 	size_t meta_cap, meta_used;
 	struct bt_block **hash;	/* BT_CACHE_HASH buckets */
+	struct bt_block **page_head; /* per RAM page: its blocks */
+	uint64_t npages;
 	struct bt_block **order; /* blocks in code-address order */
 	size_t norder, order_cap;
 	struct bt_cache_stats st;
@@ -79,9 +133,10 @@ struct bt_cache {
 
 #define BT_CACHE_HASH 65536u
 
-/* Create a cache with (code_bytes) of host code. Returns 0 or -1. */
-int bt_cache_create(struct bt_cache *c, size_t code_bytes, char *err,
-		    size_t errlen);
+/* Create a cache with (code_bytes) of host code, for guest RAM of
+ * (ram_bytes). Returns 0 or -1. */
+int bt_cache_create(struct bt_cache *c, size_t code_bytes, uint64_t ram_bytes,
+		    char *err, size_t errlen);
 void bt_cache_destroy(struct bt_cache *c);
 
 /* The block for (rip, gpa, cpl), or NULL. */
@@ -109,6 +164,15 @@ static inline size_t bt_cache_code_room(const struct bt_cache *c)
 	return c->code_cap - c->code_used;
 }
 void bt_cache_code_commit(struct bt_cache *c, size_t len);
+
+/*
+ * Drop every block with code on the RAM page at (gpa): they leave the
+ * lookup table (their host code stays allocated until the next flush, so
+ * a fault report in them still resolves). Chained jumps only connect
+ * blocks of the same page, never into a block spanning two pages, so no
+ * surviving block jumps into a dropped one. Returns how many were dropped.
+ */
+unsigned bt_cache_invalidate_page(struct bt_cache *c, uint64_t gpa);
 
 /* Drop every block. */
 void bt_cache_flush(struct bt_cache *c);

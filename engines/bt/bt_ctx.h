@@ -61,4 +61,23 @@ extern const char bt_exit_common[];
  */
 extern const char bt_exit_resume_host[];
 
+/*
+ * Indirect-branch lookup (bt_entry.S): per privilege level, a
+ * direct-mapped table from guest RIP to block code, consulted by every
+ * indirect exit before it leaves translated code. The globals are the
+ * running vCPU's (set before entering guest code).
+ */
+#define BT_IBL_ENTRIES 4096	/* indexed by rip & (BT_IBL_ENTRIES - 1) */
+
+struct bt_ibl_entry {
+	uint64_t rip;		/* ~0 when empty */
+	uint64_t code;		/* block entry, or bt_ibl_empty<lvl> */
+};
+
+extern const char bt_ibl_lookup0[], bt_ibl_lookup3[];
+extern const char bt_ibl_empty0[], bt_ibl_empty3[];
+extern struct bt_ibl_entry *bt_ibl_table0, *bt_ibl_table3;
+extern struct bt_ctx *bt_ibl_ctx;
+extern uint64_t bt_ibl_hits;	/* lookups that found their block */
+
 #endif /* VMB_BT_CTX_H */

@@ -82,9 +82,92 @@ bt_exit_resume_host:
 	ret
 	.size bt_exit_resume_host, .-bt_exit_resume_host
 
+/*
+ * Indirect-branch lookup (one copy per privilege level). Entered from an
+ * indirect exit with RAX = guest target and guest RAX in ctx->gpr[0].
+ * The table (struct bt_ibl_entry[BT_IBL_ENTRIES], see bt_ibl.h) is
+ * direct-mapped on the target's low bits. Guest flags are parked with
+ * LAHF/SETO and put back with ADD $0x7f,%al (OF) + SAHF, and RCX in a
+ * slot, so a hit jumps to the block with every guest register intact;
+ * a miss leaves through bt_exit_common with ctx->target set and exit_rec
+ * = the level's miss record. Empty entries point at the miss tail.
+ */
+	.macro IBL lvl
+	.text
+	.globl bt_ibl_lookup\lvl
+	.type bt_ibl_lookup\lvl, @function
+bt_ibl_lookup\lvl:
+	mov %rcx, bt_ibl_rcx(%rip)
+	mov %rax, bt_ibl_target(%rip)
+	lahf
+	seto %al
+	mov %ax, bt_ibl_flags(%rip)
+	mov bt_ibl_target(%rip), %rax
+	mov %eax, %ecx
+	and $0xfff, %ecx
+	shl $4, %ecx
+	add bt_ibl_table\lvl(%rip), %rcx
+	cmp (%rcx), %rax
+	jne 1f
+	incq bt_ibl_hits(%rip)
+	mov 8(%rcx), %rcx
+	mov %rcx, bt_ibl_jump(%rip)
+	mov bt_ibl_flags(%rip), %ax
+	add $0x7f, %al
+	sahf
+	mov bt_ibl_rcx(%rip), %rcx
+	mov bt_ibl_ctx(%rip), %rax
+	mov (%rax), %rax
+	jmp *bt_ibl_jump(%rip)
+1:	mov bt_ibl_flags(%rip), %ax
+	add $0x7f, %al
+	sahf
+	jmp 2f
+	/* an empty entry "hits" here with the guest state restored */
+	.globl bt_ibl_empty\lvl
+bt_ibl_empty\lvl:
+	mov %rcx, bt_ibl_rcx(%rip)
+2:	mov bt_ibl_ctx(%rip), %rax
+	mov bt_ibl_target(%rip), %rcx
+	mov %rcx, 152(%rax)
+	lea bt_ibl_miss\lvl(%rip), %rcx
+	mov %rcx, 144(%rax)
+	mov bt_ibl_rcx(%rip), %rcx
+	jmp bt_exit_common
+	.size bt_ibl_lookup\lvl, .-bt_ibl_lookup\lvl
+
+	.data
+	.balign 8
+	.globl bt_ibl_table\lvl
+bt_ibl_table\lvl:
+	.quad 0
+	.globl bt_ibl_miss\lvl
+bt_ibl_miss\lvl:		/* struct bt_exit_rec, filled by C */
+	.skip 64
+	.endm
+
+	IBL 0
+	IBL 3
+
+
 	.data
 	.balign 8
 bt_entry_slot:
+	.quad 0
+	.globl bt_ibl_ctx
+bt_ibl_ctx:
+	.quad 0
+bt_ibl_rcx:
+	.quad 0
+	.globl bt_ibl_target
+bt_ibl_target:
+	.quad 0
+bt_ibl_jump:
+	.quad 0
+bt_ibl_flags:
+	.quad 0
+	.globl bt_ibl_hits
+bt_ibl_hits:
 	.quad 0
 
 	.section .note.GNU-stack,"",@progbits

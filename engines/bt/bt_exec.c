@@ -1,17 +1,17 @@
 /*
- * bt_exec.c - dispatcher and precise faults for translated code
- * (bt_exec.h).
- *
- * The fault handler runs in signal context: it may only look at the cache
- * tables (never modified while guest code runs), do shadow fills, and
- * rewrite the interrupted context so that bt_enter() returns as if an exit
- * stub had been taken (bt_exit_resume_host with RDI = ctx).
+ * bt_exec.c - the vCPU: dispatcher, chaining, indirect-branch tables, SMC
+ * and PT-write handling, state in and out (bt_exec.h). The fault side is
+ * in bt_exec_fault.c.
  */
 #include "bt/bt_exec.h"
+#include "bt/bt_exec_fault.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bt/bt_fault.h"
 #include "bt/bt_gs.h"
@@ -20,122 +20,102 @@
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
 
-/* The vCPU whose code is running, for the escape hook (one at a time). */
-static struct bt_vcpu *running;
 
-/* ucontext register index of each guest GPR (x86_gpr order). */
-static const int greg_of[16] = {
-	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-};
+/* Miss records of the lookup routines (bt_entry.S reserves 64 bytes). */
+extern struct bt_exit_rec bt_ibl_miss0, bt_ibl_miss3;
+_Static_assert(sizeof(struct bt_exit_rec) <= 64, "bt_ibl_miss size");
 
-/* Guest instruction for host (pc) in (b): the last map entry at or
- * before it. */
-static const struct bt_insn_map *map_find(const struct bt_block *b,
-					  uintptr_t pc)
+static void ibl_reset(struct bt_vcpu *v, int lvl)
 {
-	uint32_t off = (uint32_t)(pc - (uintptr_t)b->code);
-	const struct bt_insn_map *m = NULL;
+	const char *empty = lvl ? bt_ibl_empty3 : bt_ibl_empty0;
 
-	for (uint32_t i = 0; i < b->nmap && b->map[i].host_off <= off; i++)
-		m = &b->map[i];
-	return m;
-}
-
-/*
- * Take over a fault at host (uc) in translated code: copy the guest state
- * of the faulting guest instruction into the ctx and make bt_enter()
- * return. Returns false when (uc) is not in translated code.
- */
-static bool take_over(struct bt_vcpu *v, ucontext_t *uc)
-{
-	greg_t *g = uc->uc_mcontext.gregs;
-	struct bt_block *b = bt_cache_block_at(&v->cache, (uintptr_t)g[REG_RIP]);
-	const struct bt_insn_map *m = b ? map_find(b, (uintptr_t)g[REG_RIP])
-					: NULL;
-
-	if (!m)
-		return false;
-	for (int r = 0; r < 16; r++)
-		if (r != X86_RAX || !(m->flags & BT_MAP_RAX_IN_CTX))
-			v->ctx.gpr[r] = (uint64_t)g[greg_of[r]];
-	v->ctx.rflags = (uint64_t)g[REG_EFL];
-	v->fault_stop.rip = b->rip + m->guest_off;
-	v->fault_rec.kind = BT_EXIT_FAULT;
-	v->fault_rec.ninsn = (uint32_t)(m - b->map);
-	v->fault_rec.block = b;
-	v->ctx.exit_rec = (uint64_t)(uintptr_t)&v->fault_rec;
-	v->cnt.faults_in_code++;
-	g[REG_RDI] = (greg_t)(uintptr_t)&v->ctx;
-	g[REG_RIP] = (greg_t)(uintptr_t)bt_exit_resume_host;
-	return true;
-}
-
-static void stop_exception(struct bt_stop *s, uint8_t vector, bool has_error,
-			   uint32_t error, uint64_t cr2)
-{
-	s->kind = BT_STOP_EXCEPTION;
-	s->vector = vector;
-	s->has_error = has_error;
-	s->error = error;
-	s->cr2 = cr2;
-}
-
-static enum bt_fault_action window_fault(void *opaque, struct bt_fault *f)
-{
-	struct bt_vcpu *v = opaque;
-	enum bt_space space = f->w == &v->sh->win[BT_SPACE_USER]
-				      ? BT_SPACE_USER : BT_SPACE_KERNEL;
-	struct bt_shadow_fill fill;
-	struct bt_stop *s = &v->fault_stop;
-	enum bt_shadow_result r;
-
-	r = bt_shadow_fault(v->sh, space, f->off, f->write, &fill);
-	if (r == BT_SHADOW_FILLED)
-		return BT_FAULT_RESUME;
-	memset(s, 0, sizeof(*s));
-	switch (r) {
-	case BT_SHADOW_GUEST_PF:
-		stop_exception(s, X86_VEC_PF, true, fill.pf_error, fill.gva);
-		break;
-	case BT_SHADOW_MMIO:
-		s->kind = BT_STOP_MMIO;
-		s->gpa = fill.gpa;
-		s->cr2 = fill.gva;
-		break;
-	default:
-		s->kind = BT_STOP_ERROR;
-		snprintf(s->message, sizeof(s->message),
-			 "bt: %s fault at window offset 0x%llx (%s)",
-			 r == BT_SHADOW_OUTSIDE ? "out-of-window" : "unfillable",
-			 (unsigned long long)f->off, f->w->name);
-		break;
+	for (unsigned i = 0; i < BT_IBL_ENTRIES; i++) {
+		v->ibl[lvl][i].rip = ~0ull;
+		v->ibl[lvl][i].code = (uint64_t)(uintptr_t)empty;
 	}
-	return take_over(v, f->uc) ? BT_FAULT_REDIRECTED : BT_FAULT_UNHANDLED;
+	v->ibl_dirty[lvl] = false;
 }
 
-/* Faults outside the windows: #DE from a divide, or a host fault no
- * window explains (internal error if it is in translated code). */
-static enum bt_fault_action escape_fault(void *opaque, struct bt_fault *f)
-{
-	struct bt_vcpu *v = running;
-	struct bt_stop *s;
+#define XCHAIN_MAX 16384u
 
-	(void)opaque;
-	if (!v)
-		return BT_FAULT_UNHANDLED;
-	s = &v->fault_stop;
-	memset(s, 0, sizeof(*s));
-	if (f->signo == SIGFPE) {
-		stop_exception(s, X86_VEC_DE, false, 0, 0);
-	} else {
-		s->kind = BT_STOP_ERROR;
-		snprintf(s->message, sizeof(s->message),
-			 "bt: host fault (signal %d) at host address 0x%llx "
-			 "outside every window, in translated code",
-			 f->signo, (unsigned long long)f->addr);
+/* Point the RET-site cache (site) at guest (rip) / host (code), misses to
+ * (miss). rip 0 with code = site->hitmiss is the empty cache. */
+static void ret_site_set(struct bt_ret_site *site, uint64_t rip,
+			 const uint8_t *code, uint64_t miss)
+{
+	int32_t d2 = (int32_t)rip, d1 = (int32_t)(0u - (uint32_t)rip);
+	int32_t rel = (int32_t)(code - (site->host + 4));
+
+	memcpy(site->d1, &d1, 4);
+	memcpy(site->d2, &d2, 4);
+	memcpy(site->host, &rel, 4);
+	site->miss = miss;
+}
+
+/* Undo every cross-page chain (their stubs exit to the dispatcher
+ * again). */
+static void xchain_drop(struct bt_vcpu *v)
+{
+	for (uint32_t i = 0; i < v->nxchain; i++) {
+		memcpy(v->xchain[i]->stub, v->xchain[i]->orig, 5);
+		v->xchain[i]->chained = false;
 	}
-	return take_over(v, f->uc) ? BT_FAULT_REDIRECTED : BT_FAULT_UNHANDLED;
+	v->cnt.unchained += v->nxchain;
+	v->nxchain = 0;
+	for (uint32_t i = 0; i < v->nrsite; i++)
+		ret_site_set(v->rsite[i], 0, v->rsite[i]->hitmiss,
+			     v->rsite[i]->fill);
+	v->nrsite = 0;
+}
+
+/* The RET site (site) returned to (b) for the first time: cache it. */
+static void ret_site_fill(struct bt_vcpu *v, struct bt_ret_site *site,
+			  const struct bt_block *b)
+{
+	uint64_t ibl = (uint64_t)(uintptr_t)(b->cpl == 3 ? bt_ibl_lookup3
+							 : bt_ibl_lookup0);
+
+	if (v->nrsite == XCHAIN_MAX)
+		return;	/* stays with its fill stub: correct, slower */
+	v->rsite[v->nrsite++] = site;
+	/* -rip must fit the disp32: every layout address but 2^64 - 2^31 */
+	if (b->step || b->monitor_only || b->rip == 0xffffffff80000000ull ||
+	    b->rip == 0) {
+		site->miss = ibl;
+		return;
+	}
+	ret_site_set(site, b->rip, b->code, ibl);
+	v->cnt.ret_fills++;
+}
+
+/* Empty the lookup tables and undo cross-page chains if blocks or
+ * translations changed since they were made. */
+static void ibl_check(struct bt_vcpu *v, bool blocks_changed)
+{
+	if (!blocks_changed && v->ibl_gen == v->sh->gen)
+		return;
+	v->ibl_gen = v->sh->gen;
+	xchain_drop(v);
+	for (int lvl = 0; lvl < 2; lvl++) {
+		if (v->ibl_dirty[lvl]) {
+			ibl_reset(v, lvl);
+			v->cnt.ibl_resets++;
+		}
+	}
+}
+
+static void ibl_fill(struct bt_vcpu *v, const struct bt_block *b)
+{
+	int lvl = b->cpl == 3;
+	struct bt_ibl_entry *e;
+
+	if (b->step || b->monitor_only)
+		return;
+	e = &v->ibl[lvl][b->rip & (BT_IBL_ENTRIES - 1)];
+	e->rip = b->rip;
+	e->code = (uint64_t)(uintptr_t)b->code;
+	v->ibl_dirty[lvl] = true;
+	v->cnt.ibl_fills++;
 }
 
 int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
@@ -145,20 +125,69 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	v->sh = sh;
 	v->mem = sh->mem;
 	v->ctx.rflags = X86_RFLAGS_FIXED;
-	if (bt_cache_create(&v->cache, code_bytes, err, errlen))
-		return -1;
-	if (bt_fault_install(err, errlen)) {
-		bt_cache_destroy(&v->cache);
+	v->kick_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v->kick_page == MAP_FAILED) {
+		snprintf(err, errlen, "bt: kick page: %s", strerror(errno));
+		v->kick_page = NULL;
 		return -1;
 	}
-	for (int s = 0; s < BT_SPACE_NR; s++) {
-		if (bt_fault_window_add(&sh->win[s], window_fault, v)) {
-			snprintf(err, errlen, "bt: fault registry full");
-			bt_vcpu_destroy(v);
+	if (bt_cache_create(&v->cache, code_bytes, v->mem->size, err, errlen)) {
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
+	if (bt_cache_create(&v->step, 64 << 10, 0, err, errlen)) {
+		bt_cache_destroy(&v->cache);
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
+	for (int lvl = 0; lvl < 2; lvl++) {
+		v->ibl[lvl] = calloc(BT_IBL_ENTRIES, sizeof(*v->ibl[lvl]));
+		if (!v->ibl[lvl]) {
+			snprintf(err, errlen, "bt: lookup table: out of memory");
+			free(v->ibl[0]);
+			bt_cache_destroy(&v->cache);
+			bt_cache_destroy(&v->step);
+			munmap(v->kick_page, 4096);
 			return -1;
 		}
+		ibl_reset(v, lvl);
 	}
-	bt_fault_escape_set(escape_fault, NULL);
+	v->ibl_gen = sh->gen;
+	v->xchain = calloc(XCHAIN_MAX, sizeof(*v->xchain));
+	v->rsite = calloc(XCHAIN_MAX, sizeof(*v->rsite));
+	if (!v->xchain || !v->rsite) {
+		free(v->xchain);
+		free(v->rsite);
+		snprintf(err, errlen, "bt: chain list: out of memory");
+		free(v->ibl[0]);
+		free(v->ibl[1]);
+		bt_cache_destroy(&v->cache);
+		bt_cache_destroy(&v->step);
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
+	if (bt_fault_install(err, errlen)) {
+		free(v->xchain);
+		free(v->rsite);
+		free(v->ibl[0]);
+		free(v->ibl[1]);
+		bt_cache_destroy(&v->cache);
+		bt_cache_destroy(&v->step);
+		munmap(v->kick_page, 4096);
+		return -1;
+	}
+	for (unsigned a = 0; a < sh->nas; a++) {
+		for (int s = 0; s < BT_SPACE_NR; s++) {
+			if (bt_fault_window_add(&sh->as[a].win[s],
+						bt_exec_window_fault,
+						v)) {
+				snprintf(err, errlen, "bt: fault registry full");
+				bt_vcpu_destroy(v);
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -166,11 +195,54 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 {
 	if (!v->cache.code)
 		return;
-	for (int s = 0; s < BT_SPACE_NR; s++)
-		bt_fault_window_remove(&v->sh->win[s]);
-	bt_fault_escape_set(NULL, NULL);
+	for (unsigned a = 0; a < v->sh->nas; a++)
+		for (int s = 0; s < BT_SPACE_NR; s++)
+			bt_fault_window_remove(&v->sh->as[a].win[s]);
 	bt_fault_uninstall();
 	bt_cache_destroy(&v->cache);
+	bt_cache_destroy(&v->step);
+	free(v->ibl[0]);
+	free(v->ibl[1]);
+	free(v->xchain);
+	free(v->rsite);
+	v->rsite = NULL;
+	v->xchain = NULL;
+	v->ibl[0] = v->ibl[1] = NULL;
+	munmap(v->kick_page, 4096);
+	v->kick_page = NULL;
+}
+
+void bt_vcpu_kick(struct bt_vcpu *v)
+{
+	v->kicked = 1;
+	mprotect(v->kick_page, 4096, PROT_NONE);
+}
+
+/* Patch the stub of (rec) into a jump to (to) when both blocks are on the
+ * same guest page and privilege level (see bt_exec.h). */
+static void chain_try(struct bt_vcpu *v, struct bt_exit_rec *rec,
+		      struct bt_block *to)
+{
+	struct bt_block *from = rec->block;
+	bool cross = ((from->rip ^ to->rip) & ~0xfffull) ||
+		     ((from->gpa ^ to->gpa) & ~0xfffull);
+	int32_t rel;
+
+	if (rec->chained || to->monitor_only || from->step || to->step ||
+	    to->gpa2 != BT_NO_PAGE || from->cpl != to->cpl)
+		return;
+	if (cross) {
+		if (v->nxchain == XCHAIN_MAX)
+			return;
+		memcpy(rec->orig, rec->stub, 5);
+		v->xchain[v->nxchain++] = rec;
+		v->cnt.chained_cross++;
+	}
+	rel = (int32_t)(to->code - (rec->stub + 5));
+	rec->stub[0] = 0xe9;
+	memcpy(rec->stub + 1, &rel, 4);
+	rec->chained = true;
+	v->cnt.chained++;
 }
 
 /* Find or make the block at v->rip; false with (stop) set when the guest
@@ -179,12 +251,14 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 		      struct bt_stop *stop)
 {
 	struct bt_xlate_env env = { .mem = v->mem, .wctx = v->sh->ctx,
-				    .ctx = &v->ctx };
+				    .ctx = &v->ctx, .kick_page = v->kick_page };
 	struct walk_result res;
 	uint32_t pf_error;
 	uint64_t cr2;
 
 	env.wctx.cpl = v->cpl;
+	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
+			      : (const void *)bt_ibl_lookup0;
 	if (!bt_window_gva_ok(v->rip)) {
 		stop->kind = BT_STOP_ERROR;
 		snprintf(stop->message, sizeof(stop->message),
@@ -194,7 +268,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 		return false;
 	}
 	if (page_walk(v->mem, &env.wctx, v->rip, WALK_EXEC, &res, &pf_error)) {
-		stop_exception(stop, X86_VEC_PF, true, pf_error, v->rip);
+		bt_stop_exception(stop, X86_VEC_PF, true, pf_error, v->rip);
 		return false;
 	}
 	if (!guest_mem_contains(v->mem, res.gpa, 1)) {
@@ -205,6 +279,28 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			 (unsigned long long)res.gpa);
 		return false;
 	}
+	if (v->step_next) {
+		/* the store that hit its own code page, alone, unprotected */
+		v->step_next = false;
+		bt_cache_flush(&v->step);
+		env.max_insn = 1;
+		switch (bt_translate(&v->step, &env, v->rip, res.gpa, out, &cr2,
+				     &pf_error)) {
+		case BT_XLATE_OK:
+			(*out)->step = true;
+			v->cnt.steps++;
+			return true;
+		case BT_XLATE_FETCH_FAULT:
+			bt_stop_exception(stop, X86_VEC_PF, true, pf_error, cr2);
+			return false;
+		case BT_XLATE_FULL:
+			break;
+		}
+		stop->kind = BT_STOP_ERROR;
+		snprintf(stop->message, sizeof(stop->message),
+			 "bt: step cache too small for one instruction");
+		return false;
+	}
 	*out = bt_cache_lookup(&v->cache, v->rip, res.gpa, v->cpl);
 	if (*out)
 		return true;
@@ -213,12 +309,25 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 				     &cr2, &pf_error)) {
 		case BT_XLATE_OK:
 			v->cnt.translations++;
+			if (bt_shadow_code_protect(v->sh, (*out)->gpa) ||
+			    ((*out)->gpa2 != BT_NO_PAGE &&
+			     bt_shadow_code_protect(v->sh, (*out)->gpa2))) {
+				stop->kind = BT_STOP_ERROR;
+				snprintf(stop->message, sizeof(stop->message),
+					 "bt: write-protecting code page 0x%llx "
+					 "failed", (unsigned long long)res.gpa);
+				return false;
+			}
 			return true;
 		case BT_XLATE_FETCH_FAULT:
-			stop_exception(stop, X86_VEC_PF, true, pf_error, cr2);
+			bt_stop_exception(stop, X86_VEC_PF, true, pf_error, cr2);
 			return false;
 		case BT_XLATE_FULL:
 			bt_cache_flush(&v->cache);
+			/* their stubs and sites are gone with the code */
+			v->nxchain = 0;
+			v->nrsite = 0;
+			ibl_check(v, true);
 			break;
 		}
 	}
@@ -228,21 +337,109 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	return false;
 }
 
+/* Drop the translations on the page of (gpa) and let writes through. */
+static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
+{
+	v->cnt.blocks_invalidated += bt_cache_invalidate_page(&v->cache, gpa);
+	bt_shadow_code_release(v->sh, gpa);
+	ibl_check(v, true);
+}
+
+void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out)
+{
+	*out = v->st;
+	memcpy(out->gpr, v->ctx.gpr, sizeof(out->gpr));
+	out->rip = v->rip;
+	out->rflags = (v->st.rflags & ~BT_HOST_FLAGS) |
+		      (v->ctx.rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;
+}
+
+int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in)
+{
+	const struct walk_ctx *w = &v->sh->ctx;
+	int rc = 0;
+
+	if (in->cr0 != w->cr0 || in->cr4 != w->cr4 || in->efer != w->efer)
+		rc |= bt_shadow_control_write(v->sh, in->cr0, in->cr4,
+					      in->efer);
+	if (in->cr3 != w->cr3)
+		rc |= bt_shadow_cr3_write(v->sh, in->cr3);
+	v->st = *in;
+	memcpy(v->ctx.gpr, in->gpr, sizeof(v->ctx.gpr));
+	v->rip = in->rip;
+	v->ctx.rflags = (in->rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;
+	/* CPL 1 and 2 access memory as supervisor: the kernel window and the
+	 * CPL0 blocks serve them (privilege checks use st's CS.DPL) */
+	v->cpl = x86_cpl(in) == 3 ? 3 : 0;
+	return rc ? -1 : 0;
+}
+
+int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
+{
+	v->st.cr3 = cr3;
+	return bt_shadow_cr3_write(v->sh, cr3);
+}
+
+void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len)
+{
+	for (uint64_t p = gpa & ~0xfffull; len && p < gpa + len; p += 4096)
+		if (p < v->mem->size && bt_shadow_is_code(v->sh, p))
+			code_page_drop(v, p);
+}
+
+/* Consume a kick: the page is writable again before we report it, so a
+ * kick racing with this one is either seen next time or lost harmlessly
+ * (both mean "stop soon", and we are stopping). */
+static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
+{
+	v->kicked = 0;
+	mprotect(v->kick_page, 4096, PROT_READ | PROT_WRITE);
+	v->cnt.kicks++;
+	stop->kind = BT_STOP_KICK;
+}
+
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
-	uint64_t old_gs = bt_gs_get();
+	uint64_t old_gs = bt_gs_get(), gs_now = old_gs, gs_want;
+	struct bt_exit_rec *from = NULL;
+	struct bt_ret_site *site = NULL;
+	uint64_t flushes = v->cache.st.flushes;
+	bool looked_up = false;
 
 	memset(stop, 0, sizeof(*stop));
+	bt_ibl_miss0.kind = bt_ibl_miss3.kind = BT_EXIT_INDIRECT;
+	bt_ibl_ctx = &v->ctx;
+	bt_ibl_table0 = v->ibl[0];
+	bt_ibl_table3 = v->ibl[1];
+	/* the hook is process-wide: claim it for this vCPU's run (with no
+	 * vCPU running it passes everything on) */
+	bt_fault_escape_set(bt_exec_escape_fault, NULL);
+	ibl_check(v, false);
 	for (uint64_t n = 0;; n++) {
 		struct bt_block *b;
 		struct bt_exit_rec *rec;
 
+		if (v->kicked) {
+			kick_ack(v, stop);
+			break;
+		}
 		if (max_blocks && n == max_blocks) {
 			stop->kind = BT_STOP_LIMIT;
 			break;
 		}
 		if (!block_get(v, &b, stop))
 			break;
+		/* a flush during block_get freed (from) */
+		if (from && v->cache.st.flushes == flushes)
+			chain_try(v, from, b);
+		if (looked_up)
+			ibl_fill(v, b);
+		if (site && v->cache.st.flushes == flushes)
+			ret_site_fill(v, site, b);
+		flushes = v->cache.st.flushes;
+		from = NULL;
+		site = NULL;
+		looked_up = false;
 		if (b->monitor_only) {
 			stop->kind = BT_STOP_MONITOR;
 			v->cnt.monitor_exits++;
@@ -251,22 +448,62 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		v->ctx.rflags = (v->ctx.rflags & BT_HOST_FLAGS) |
 				X86_RFLAGS_FIXED;
 		v->ctx.entry = (uint64_t)(uintptr_t)b->code;
-		bt_gs_set(bt_shadow_gs_base(v->sh, v->cpl == 3 ? BT_SPACE_USER
-							       : BT_SPACE_KERNEL));
-		running = v;
+		gs_want = bt_shadow_gs_base(v->sh, v->cpl == 3 ? BT_SPACE_USER
+							       : BT_SPACE_KERNEL);
+		if (gs_want != gs_now) {	/* WRGSBASE, or a syscall */
+			bt_gs_set(gs_want);
+			gs_now = gs_want;
+		}
+		bt_exec_running = v;
 		bt_enter(&v->ctx);
-		running = NULL;
+		bt_exec_running = NULL;
 		v->cnt.blocks_run++;
 		rec = (struct bt_exit_rec *)(uintptr_t)v->ctx.exit_rec;
 		v->cnt.insns += rec->ninsn;
 		if (rec->kind == BT_EXIT_FAULT) {
 			*stop = v->fault_stop;
 			v->rip = stop->rip;
+			if (stop->kind == BT_STOP_CODE_WRITE) {
+				v->cnt.code_writes++;
+				code_page_drop(v, stop->gpa);
+				looked_up = false;
+				v->step_next = true;
+				from = NULL;
+				memset(stop, 0, sizeof(*stop));
+				continue;
+			}
+			if (stop->kind == BT_STOP_PT_WRITE) {
+				v->cnt.pt_writes++;
+				if (bt_shadow_pt_write(v->sh, stop->gpa)) {
+					stop->kind = BT_STOP_ERROR;
+					snprintf(stop->message,
+						 sizeof(stop->message),
+						 "bt: dropping shadows of page "
+						 "table 0x%llx failed",
+						 (unsigned long long)stop->gpa);
+					break;
+				}
+				from = NULL;
+				looked_up = false;
+				ibl_check(v, false);
+				memset(stop, 0, sizeof(*stop));
+				continue;
+			}
+			if (stop->kind == BT_STOP_KICK)
+				kick_ack(v, stop);
 			break;
+		}
+		if (rec->kind == BT_EXIT_RET_FILL) {
+			v->cnt.indirect_exits++;
+			v->rip = v->ctx.target;
+			site = rec->site;
+			continue;
 		}
 		if (rec->kind == BT_EXIT_INDIRECT) {
 			v->cnt.indirect_exits++;
 			v->rip = v->ctx.target;
+			looked_up = rec == &bt_ibl_miss0 || rec == &bt_ibl_miss3;
+			v->cnt.ibl_misses += looked_up;
 			continue;
 		}
 		v->rip = rec->target;
@@ -276,7 +513,12 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			break;
 		}
 		v->cnt.branch_exits++;
+		from = rec;
 	}
 	bt_gs_set(old_gs);
 	stop->rip = v->rip;
+	if (stop->kind == BT_STOP_EXCEPTION && stop->vector < 32)
+		v->cnt.exceptions[stop->vector]++;
+	if (stop->kind == BT_STOP_MMIO)
+		v->cnt.mmio_stops++;
 }

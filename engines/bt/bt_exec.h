@@ -28,13 +28,17 @@
 #include "bt/bt_cache.h"
 #include "bt/bt_ctx.h"
 #include "bt/bt_shadow.h"
+#include "machine/x86_state.h"
 
 enum bt_stop_kind {
 	BT_STOP_MONITOR,	/* instruction at rip needs the monitor */
 	BT_STOP_EXCEPTION,	/* deliver (vector, error, cr2) at rip */
 	BT_STOP_MMIO,		/* instruction at rip touches device gpa */
 	BT_STOP_LIMIT,		/* block budget used up (rip = next block) */
+	BT_STOP_KICK,		/* bt_vcpu_kick() was called: rip = next block */
 	BT_STOP_ERROR,		/* internal error: message */
+	BT_STOP_CODE_WRITE,	/* internal (never returned): SMC at rip */
+	BT_STOP_PT_WRITE,	/* internal (never returned): traced PT write */
 };
 
 struct bt_stop {
@@ -51,16 +55,38 @@ struct bt_stop {
 struct bt_exec_counters {
 	uint64_t blocks_run, translations, insns, monitor_exits;
 	uint64_t branch_exits, indirect_exits, faults_in_code;
+	uint64_t chained, kicks;
+	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
+	uint64_t ibl_misses, ibl_fills, ibl_resets;
+	uint64_t chained_cross, unchained;
+	uint64_t ret_fills;	/* RET-site caches filled */
+	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
+	uint64_t mmio_stops;
 };
 
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
 	uint64_t rip;
-	unsigned cpl;		/* 0 or 3: picks window and blocks */
+	unsigned cpl;		/* 3 = user window and blocks, else kernel */
+	/* The rest of the architectural state (segments, control registers,
+	 * MSRs, RFLAGS bits other than BT_HOST_FLAGS); its gpr[], rip and
+	 * arithmetic flags are stale: use bt_vcpu_state_get(). */
+	struct x86_state st;
 	struct bt_shadow *sh;
 	struct guest_mem *mem;
 	struct bt_cache cache;
+	struct bt_cache step;	/* one-instruction blocks after an SMC stop */
+	bool step_next;
 	struct bt_exec_counters cnt;
+	uint8_t *kick_page;	/* see BT_BLOCK_PROLOGUE */
+	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
+	bool ibl_dirty[2];
+	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
+	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
+	uint32_t nxchain;
+	struct bt_ret_site **rsite; /* filled RET-site caches, reset together */
+	uint32_t nrsite;
+	volatile int kicked;
 
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;
@@ -70,7 +96,8 @@ struct bt_vcpu {
 /*
  * Set up (v) over (sh) (which must outlive it) with a code cache of
  * (code_bytes), install the fault handler and register the windows.
- * Registers start zeroed. Returns 0, or -1 with (err).
+ * Registers start zeroed. Call it on the thread that will run the vCPU:
+ * the alternate signal stack is that thread's. Returns 0, or -1 with (err).
  */
 int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		   size_t code_bytes, char *err, size_t errlen);
@@ -86,8 +113,63 @@ static inline uint64_t bt_vcpu_flags(const struct bt_vcpu *v)
 }
 
 /*
- * Run from v->rip at v->cpl for at most (max_blocks) block entries
- * (0 = unlimited). Returns with (stop) filled and v->rip = stop->rip.
+ * The complete guest state (out): registers from the context, RIP, the
+ * flags merged from the context (arithmetic, DF) and st (the others).
+ */
+void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out);
+
+/*
+ * Make (in) the guest state, as the monitor does after carrying out an
+ * instruction: registers, RIP and flags go to the context, the rest to st,
+ * the CPL follows CS.DPL (1 and 2 run as 0), and a changed CR3 / CR0 /
+ * CR4 / EFER is passed
+ * to the shadow (bt_shadow_cr3_write / _control_write). A CR3 write of
+ * the same value (a TLB flush) must use bt_vcpu_cr3_write(). Returns 0, or
+ * -1 when the shadow could not follow (host mmap failure).
+ */
+int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in);
+
+/* MOV to CR3 (cr3), same value or not. Returns 0 or -1. */
+int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3);
+
+/*
+ * Guest RAM [gpa, gpa+len) was written by someone other than translated
+ * code (the monitor, a device): drop translations of those pages.
+ */
+void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len);
+
+/*
+ * Make the running (or next) bt_exec_run() of (v) stop with BT_STOP_KICK
+ * at the next block boundary. Async-signal-safe and callable from another
+ * thread (a timer): one mprotect().
+ */
+void bt_vcpu_kick(struct bt_vcpu *v);
+
+/*
+ * Run from v->rip at v->cpl for at most (max_blocks) dispatches
+ * (0 = unlimited; chained blocks do not come back to the dispatcher, so
+ * only a kick stops a chained loop).
+ * Direct branches are chained: the exit stub is patched into a jump to
+ * the target block. A same-page chain stays valid as long as the source
+ * block is entered at all (its page is re-translated through the guest
+ * tables at every dispatch). A cross-page chain assumes the target page's
+ * translation, so all of them are undone whenever guest translations may
+ * have changed (the shadow's generation: CR3, INVLPG, PT writes) or
+ * blocks were dropped.
+ *
+ * Indirect branches (RET, JMP/CALL through a register or memory) first
+ * try a per-level lookup table from guest RIP to block (bt_ctx.h); a miss
+ * comes back here and fills the entry. Each RET site also has its own
+ * one-entry cache, filled with its first target (struct bt_ret_site),
+ * checked inline before the table. Tables and site caches are emptied
+ * whenever blocks or guest translations may have changed.
+ *
+ * Self-modifying code: translating a block write-protects its RAM
+ * page(s). A guest store to such a page stops translated code at the
+ * store; the page's blocks are dropped, and the store runs alone from a
+ * one-instruction block that protects nothing, so it cannot fault on its
+ * own page again; translation then resumes normally (and re-protects).
+ * Returns with (stop) filled and v->rip = stop->rip.
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define FAULT_MAX_WINDOWS 16
+#define FAULT_MAX_WINDOWS 32
 #define ALTSTACK_SIZE (256u << 10)
 
 struct fault_slot {
@@ -32,7 +32,7 @@ static bt_fault_fn escape_fn;
 static void *escape_opaque;
 
 static unsigned install_count;
-static struct sigaction old_segv, old_bus, old_fpe;
+static struct sigaction old_segv, old_bus, old_fpe, old_ill;
 static stack_t old_stack;
 static void *altstack;
 static struct bt_fault_stats stats;
@@ -40,7 +40,8 @@ static struct bt_fault_stats stats;
 static void signal_pass_on(int signo, siginfo_t *si, void *ucv)
 {
 	struct sigaction *old = signo == SIGSEGV ? &old_segv
-				: signo == SIGBUS ? &old_bus : &old_fpe;
+				: signo == SIGBUS ? &old_bus
+				: signo == SIGFPE ? &old_fpe : &old_ill;
 
 	stats.passed_on++;
 	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
@@ -76,7 +77,8 @@ static void fault_handler(int signo, siginfo_t *si, void *ucv)
 	enum bt_fault_action act = BT_FAULT_UNHANDLED;
 
 	fault_decode(&f, signo, si, ucv);
-	for (int i = 0; signo != SIGFPE && i < nslots; i++) {
+	for (int i = 0; (signo == SIGSEGV || signo == SIGBUS) && i < nslots;
+	     i++) {
 		if (!slots[i].w ||
 		    !bt_window_lookup(slots[i].w, f.addr, &f.off, &f.in_guard))
 			continue;
@@ -98,6 +100,30 @@ static void fault_handler(int signo, siginfo_t *si, void *ucv)
 		break;
 	}
 	errno = saved_errno;
+}
+
+/*
+ * While guest code runs, the host RSP holds the guest's RSP: a signal
+ * delivered on the normal stack would have its frame written at whatever
+ * address the guest put there. Give every handler installed so far
+ * SA_ONSTACK (handlers set up later must ask for it themselves).
+ */
+static void handlers_onstack(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &sa))
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (sa.sa_flags & SA_ONSTACK)
+			continue;
+		sa.sa_flags |= SA_ONSTACK;
+		sigaction(sig, &sa, NULL);
+	}
 }
 
 int bt_fault_install(char *err, size_t errlen)
@@ -126,13 +152,15 @@ int bt_fault_install(char *err, size_t errlen)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSEGV, &sa, &old_segv) ||
 	    sigaction(SIGBUS, &sa, &old_bus) ||
-	    sigaction(SIGFPE, &sa, &old_fpe)) {
+	    sigaction(SIGFPE, &sa, &old_fpe) ||
+	    sigaction(SIGILL, &sa, &old_ill)) {
 		snprintf(err, errlen, "bt: sigaction: %s", strerror(errno));
 		sigaction(SIGSEGV, &old_segv, NULL);
 		sigaction(SIGBUS, &old_bus, NULL);
 		sigaltstack(&old_stack, NULL);
 		goto fail_unmap;
 	}
+	handlers_onstack();
 	return 0;
 fail_unmap:
 	munmap(altstack, ALTSTACK_SIZE);
@@ -149,6 +177,7 @@ void bt_fault_uninstall(void)
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGFPE, &old_fpe, NULL);
+	sigaction(SIGILL, &old_ill, NULL);
 	/* The old stack may have been "none": restore it as it was. */
 	if (old_stack.ss_flags & SS_DISABLE) {
 		stack_t off = { .ss_flags = SS_DISABLE };

@@ -11,8 +11,9 @@
  * run again (RESUME), or rewrites the interrupted context itself, e.g. to
  * leave translated code and deliver a guest #PF (REDIRECTED).
  *
- * SIGFPE (a guest divide error in translated code) never belongs to a
- * window. A fault outside every window goes to the escape hook when one is set
+ * SIGFPE (a guest divide error in translated code) and SIGILL (an
+ * instruction the host CPU refuses) never belong to a window. A fault
+ * outside every window goes to the escape hook when one is set
  * (the engine uses it while guest code runs: a fault in the code cache that
  * no window explains ends the run with an internal error); otherwise, and
  * when a callback gives up, the handler passes the signal on to whoever
@@ -43,7 +44,7 @@ struct bt_fault {
 	uint64_t off;		/* window offset (>= 4 GiB in the upper guard) */
 	bool in_guard;
 	bool write, fetch, present; /* decoded from the error code */
-	int signo;		/* SIGSEGV, SIGBUS or SIGFPE */
+	int signo;		/* SIGSEGV, SIGBUS, SIGFPE or SIGILL */
 	ucontext_t *uc;		/* interrupted context: may be rewritten */
 };
 
@@ -56,8 +57,12 @@ enum bt_fault_action {
 typedef enum bt_fault_action (*bt_fault_fn)(void *opaque, struct bt_fault *f);
 
 /*
- * Install the SIGSEGV/SIGBUS/SIGFPE handler and an alternate signal stack for the
- * calling thread. Nested calls are counted. Returns 0, or -1 with (err).
+ * Install the SIGSEGV/SIGBUS/SIGFPE/SIGILL handler and an alternate signal
+ * stack for the calling thread. Every other signal handler already
+ * installed gets SA_ONSTACK (the host RSP holds the guest's RSP while
+ * guest code runs, so a frame on the normal stack would land wherever the
+ * guest points it); handlers installed later must use SA_ONSTACK. Nested
+ * calls are counted. Returns 0, or -1 with (err).
  */
 int bt_fault_install(char *err, size_t errlen);
 
@@ -67,7 +72,7 @@ void bt_fault_uninstall(void);
 
 /*
  * Route faults in (w) (its window and guards) to (fn)(opaque, ...).
- * Returns 0, or -1 when the registry (16 windows) is full.
+ * Returns 0, or -1 when the registry (32 windows) is full.
  */
 int bt_fault_window_add(struct bt_window *w, bt_fault_fn fn, void *opaque);
 

@@ -1,24 +1,56 @@
 /*
- * bt_shadow.c - lazy shadow fills and vtlb invalidation (bt_shadow.h).
+ * bt_shadow.c - lazy shadow fills, vtlb invalidation and traced page
+ * tables (bt_shadow.h).
  */
 #include "bt/bt_shadow.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
 
 #define PAGE_MASK (~(BT_WINDOW_PAGE - 1))
+#define PTE_ADDR 0x000ffffffffff000ull
+#define CR3_ADDR 0x000ffffffffff000ull
 
 /* Control bits whose change alters translations. */
 #define CR0_PAGING_BITS (X86_CR0_PG | X86_CR0_WP)
 #define CR4_PAGING_BITS (X86_CR4_PGE | X86_CR4_PSE | X86_CR4_PAE | \
 			 X86_CR4_SMEP | X86_CR4_SMAP)
 
+/* Every window of every address space (a statement follows). */
+#define for_each_window(sh, w)                                              \
+	for (unsigned w##_a = 0; w##_a < (sh)->nas; w##_a++)               \
+		for (int w##_s = 0; w##_s < BT_SPACE_NR; w##_s++)          \
+			for (struct bt_window *w = &(sh)->as[w##_a].win[w##_s]; \
+			     w; w = NULL)
+
 const char *bt_shadow_policy_name(enum bt_shadow_policy policy)
 {
 	return policy == BT_SHADOW_TRACE ? "trace" : "vtlb";
+}
+
+int bt_shadow_policy_parse(const char *name, enum bt_shadow_policy *out)
+{
+	if (!strcmp(name, "vtlb"))
+		*out = BT_SHADOW_VTLB;
+	else if (!strcmp(name, "trace"))
+		*out = BT_SHADOW_TRACE;
+	else
+		return -1;
+	return 0;
+}
+
+static void as_use(struct bt_shadow *sh, struct bt_shadow_as *as,
+		   uint64_t cr3)
+{
+	as->cr3 = cr3 & CR3_ADDR;
+	as->used = true;
+	as->stamp = ++sh->stamp;
+	sh->cur = as;
+	sh->win = as->win;
 }
 
 int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
@@ -28,49 +60,94 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	static const char *const names[BT_SPACE_NR] = { "kernel", "user" };
 
 	memset(sh, 0, sizeof(*sh));
-	if (policy != BT_SHADOW_VTLB) {
-		snprintf(err, errlen,
-			 "bt: shadow policy %s is not implemented yet "
-			 "(use shadow=vtlb)", bt_shadow_policy_name(policy));
-		return -1;
-	}
 	sh->mem = mem;
 	sh->policy = policy;
 	sh->ctx = *ctx;
 	sh->ctx.cpl = 0;
 	sh->ctx.ac = false;
 	sh->ctx.implicit_supervisor = false;
-	for (int s = 0; s < BT_SPACE_NR; s++) {
-		if (bt_window_create(&sh->win[s], mem->fd, mem->size, names[s],
-				     err, errlen)) {
-			bt_shadow_destroy(sh);
-			return -1;
+	sh->nas = policy == BT_SHADOW_TRACE ? BT_SHADOW_MAX_AS : 1;
+	sh->around = true;
+	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
+	sh->code = calloc(mem->size >> 12, 1);
+	sh->pt_use = calloc(mem->size >> 12, 1);
+	if (!sh->code || !sh->pt_use) {
+		snprintf(err, errlen, "bt: shadow: out of memory");
+		bt_shadow_destroy(sh);
+		return -1;
+	}
+	for (unsigned a = 0; a < sh->nas; a++) {
+		for (int s = 0; s < BT_SPACE_NR; s++) {
+			if (bt_window_create(&sh->as[a].win[s], mem->fd,
+					     mem->size, names[s], err, errlen)) {
+				bt_shadow_destroy(sh);
+				return -1;
+			}
 		}
 	}
+	as_use(sh, &sh->as[0], ctx->cr3);
 	return 0;
 }
 
 void bt_shadow_destroy(struct bt_shadow *sh)
 {
-	for (int s = 0; s < BT_SPACE_NR; s++)
-		bt_window_destroy(&sh->win[s]);
+	for (unsigned a = 0; a < BT_SHADOW_MAX_AS; a++)
+		for (int s = 0; s < BT_SPACE_NR; s++)
+			bt_window_destroy(&sh->as[a].win[s]);
+	free(sh->code);
+	free(sh->pt_use);
+	sh->code = sh->pt_use = NULL;
 }
 
+bool bt_shadow_window_find(const struct bt_shadow *sh,
+			   const struct bt_window *w, unsigned *as,
+			   enum bt_space *space)
+{
+	for (unsigned a = 0; a < sh->nas; a++) {
+		for (int s = 0; s < BT_SPACE_NR; s++) {
+			if (&sh->as[a].win[s] == w) {
+				*as = a;
+				*space = (enum bt_space)s;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Mapped runs over every window (~ host VMAs / 2; see bt_shadow.h). */
 static uint32_t mapped_total(const struct bt_shadow *sh)
 {
-	return sh->win[BT_SPACE_KERNEL].nmapped + sh->win[BT_SPACE_USER].nmapped;
+	uint32_t n = 0;
+
+	for (unsigned a = 0; a < sh->nas; a++)
+		for (int s = 0; s < BT_SPACE_NR; s++)
+			n += sh->as[a].win[s].runs;
+	return n;
 }
 
-/* Drop shadows in both windows (globals kept when keep_global). */
-static int shadow_drop(struct bt_shadow *sh, bool keep_global)
+/* Drop the shadows of (as) (globals kept when keep_global). */
+static int as_drop(struct bt_shadow *sh, struct bt_shadow_as *as,
+		   bool keep_global)
 {
 	for (int s = 0; s < BT_SPACE_NR; s++) {
-		long n = bt_window_flush(&sh->win[s], keep_global);
+		long n = bt_window_flush(&as->win[s], keep_global);
 
 		if (n < 0)
 			return -1;
 		sh->cnt.invalidations += (uint64_t)n;
 	}
+	return 0;
+}
+
+/* Drop every shadow; nothing depends on any guest table afterwards. */
+static int drop_all(struct bt_shadow *sh)
+{
+	sh->gen++;
+	for (unsigned a = 0; a < sh->nas; a++)
+		if (as_drop(sh, &sh->as[a], false))
+			return -1;
+	memset(sh->pt_use, 0, sh->mem->size >> 12);
 	return 0;
 }
 
@@ -84,6 +161,153 @@ static bool space_writable(const struct bt_shadow *sh, enum bt_space space,
 	return res->writable || !(sh->ctx.cr0 & X86_CR0_WP);
 }
 
+/* Write-protect the RAM page at (gpa) in every window. */
+static int frame_protect(struct bt_shadow *sh, uint64_t gpa)
+{
+	for_each_window(sh, w)
+		if (bt_window_protect_frame(w, gpa & PAGE_MASK) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * trace: mark the tables the walk of (va) went through (all present, the
+ * walk succeeded) and protect the ones not yet traced.
+ */
+static int tables_trace(struct bt_shadow *sh, uint64_t va, uint64_t page_size)
+{
+	uint64_t table = sh->ctx.cr3 & CR3_ADDR;
+	int last = page_size == (1ull << 30) ? 3 : page_size == (2ull << 20) ? 2
+									    : 1;
+
+	for (int level = 4; level >= last; level--) {
+		uint64_t *e = guest_mem_ptr(sh->mem, table +
+					    ((va >> (12 + 9 * (level - 1))) & 511) * 8, 8);
+		uint8_t bit = level == 1 ? BT_PT_LEAF : BT_PT_UPPER;
+		uint8_t *use;
+
+		if (!e)
+			return 0;
+		use = &sh->pt_use[table >> 12];
+		if (!*use) {
+			sh->cnt.pt_protects++;
+			if (frame_protect(sh, table))
+				return -1;
+		}
+		*use |= bit;
+		table = *e & PTE_ADDR;
+	}
+	return 0;
+}
+
+/* May a neighbour page at RAM (gpa) be mapped writable? Not when it holds
+ * code or a traced table (those writes must be seen). */
+static bool frame_writable(const struct bt_shadow *sh, uint64_t gpa)
+{
+	return !sh->code[gpa >> 12] &&
+	       !(sh->policy == BT_SHADOW_TRACE && sh->pt_use[gpa >> 12]);
+}
+
+/* A run of neighbour pages being collected by fault_around(). */
+struct around_run {
+	uint32_t off;		/* window offset of its first page */
+	uint64_t gpa;		/* RAM of its first page */
+	unsigned j, n;		/* first leaf index, pages */
+	bool write;
+	uint8_t flags;
+};
+
+static int around_map(struct bt_shadow *sh, struct bt_window *w,
+		      const struct around_run *r, const uint64_t *leaf,
+		      const struct walk_result *res, unsigned idx)
+{
+	uint64_t table = res->pte_gpa & PAGE_MASK;
+	bool has_fault = idx >= r->j && idx < r->j + r->n;
+
+	if (!r->n)
+		return 0;
+	if (bt_window_map_range(w, r->off, r->gpa, r->n, r->write, r->flags))
+		return has_fault ? -1 : 0; /* neighbours are best effort */
+	sh->cnt.around_pages += r->n - has_fault;
+	for (unsigned k = 0; k < r->n; k++)
+		bt_window_pte_set(w, r->off + k * 4096u,
+				  leaf ? table + 8ull * (r->j + k) : res->pte_gpa);
+	return 0;
+}
+
+/*
+ * Fault-around: map the faulting page (gva) together with the other pages
+ * of its aligned BT_SHADOW_AROUND group that the guest could reach without the
+ * walk changing anything it can see, i.e. whose leaf entry already has A
+ * (and D, to be writable) -- typically a refill after a vtlb flush -- or
+ * that lie in the same large page (whose A the walk just set). Runs of
+ * contiguous RAM with the same rights are mapped with one mmap().
+ * Best effort for neighbours (one that does not qualify is left to
+ * fault); returns -1 only when the faulting page could not be mapped.
+ */
+static int fault_around(struct bt_shadow *sh, enum bt_space space,
+			uint64_t gva, const struct walk_result *res, bool w_fault)
+{
+	struct bt_window *w = &sh->win[space];
+	const uint64_t *leaf = NULL;
+	unsigned idx = (unsigned)(gva >> 12) & 511;
+	unsigned first = idx & ~(BT_SHADOW_AROUND - 1u);
+	uint64_t base_gva = gva & ~0x1fffffull;
+	struct around_run run = { 0 };
+	bool nxe = sh->ctx.efer & X86_EFER_NXE;
+	bool wp = sh->ctx.cr0 & X86_CR0_WP;
+
+	if (res->page_size == BT_WINDOW_PAGE)
+		leaf = guest_mem_ptr(sh->mem, res->pte_gpa & PAGE_MASK, 4096);
+	for (unsigned j = first; j <= first + BT_SHADOW_AROUND; j++) {
+		uint64_t gpa = 0, pte = 0;
+		uint32_t off = bt_window_off(base_gva + ((uint64_t)j << 12));
+		bool ok = false, wr = false, user = res->user, global = res->global;
+
+		if (j == idx) {
+			/* the faulting page itself, as the walk decided */
+			ok = true;
+			gpa = res->gpa & PAGE_MASK;
+			wr = w_fault;
+		} else if (j < first + BT_SHADOW_AROUND &&
+		    !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
+			if (leaf) {
+				pte = leaf[j];
+				gpa = pte & PTE_ADDR;
+				user = res->user && (pte & 0x4);
+				global = pte & 0x100;
+				ok = (pte & 0x21) == 0x21 && /* P, A */
+				     !(pte & 0x7ff0000000000000ull) &&
+				     (nxe || !(pte >> 63)) &&
+				     (space == BT_SPACE_KERNEL || user);
+				wr = ((res->writable && (pte & 0x2)) ||
+				      (space == BT_SPACE_KERNEL && !wp)) &&
+				     (pte & 0x40); /* D */
+			} else {
+				gpa = (res->gpa & PAGE_MASK) +
+				      ((uint64_t)j - idx) * 4096;
+				ok = true;
+				wr = space_writable(sh, space, res) && res->dirty;
+			}
+			ok = ok && guest_mem_contains(sh->mem, gpa, 4096);
+			wr = wr && ok && frame_writable(sh, gpa);
+		}
+		uint8_t flags = (uint8_t)((user ? BT_PAGE_USER : 0) |
+					  (global ? BT_PAGE_GLOBAL : 0));
+		if (ok && run.n && wr == run.write && flags == run.flags &&
+		    gpa == run.gpa + run.n * 4096ull) {
+			run.n++;
+			continue;
+		}
+		if (around_map(sh, w, &run, leaf, res, idx))
+			return -1;
+		run.n = 0;
+		if (ok)
+			run = (struct around_run){ off, gpa, j, 1, wr, flags };
+	}
+	return 0;
+}
+
 enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      enum bt_space space, uint64_t off,
 				      bool write, struct bt_shadow_fill *out)
@@ -91,13 +315,15 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	struct walk_ctx ctx = sh->ctx;
 	struct walk_result res;
 	uint64_t gpa_page;
-	bool w;
+	uint32_t woff;
+	bool trace = sh->policy == BT_SHADOW_TRACE, w;
 
 	memset(out, 0, sizeof(*out));
 	if (off >= BT_WINDOW_SIZE) {
 		sh->cnt.outside_faults++;
 		return BT_SHADOW_OUTSIDE;
 	}
+	woff = (uint32_t)off & (uint32_t)PAGE_MASK;
 	out->gva = bt_window_gva((uint32_t)off);
 	ctx.cpl = space == BT_SPACE_USER ? 3 : 0;
 	if (page_walk(sh->mem, &ctx, out->gva, write ? WALK_WRITE : WALK_READ,
@@ -112,19 +338,37 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 		sh->cnt.mmio_faults++;
 		return BT_SHADOW_MMIO;
 	}
-	if (mapped_total(sh) >= BT_SHADOW_MAX_MAPPED) {
+	if (write && sh->code[gpa_page >> 12]) {
+		sh->cnt.code_writes++;
+		return BT_SHADOW_CODE_WRITE;
+	}
+	if (write && trace && sh->pt_use[gpa_page >> 12])
+		return BT_SHADOW_PT_WRITE; /* counted by bt_shadow_pt_write */
+	if (mapped_total(sh) >= sh->max_mapped) {
 		sh->cnt.capacity_flushes++;
-		if (shadow_drop(sh, false))
+		if (drop_all(sh))
 			return BT_SHADOW_ERROR;
 	}
-	/* Writable only once D is set: the first write to a clean page must
-	 * come back here so the walk sets D. */
-	w = space_writable(sh, space, &res) && res.dirty;
-	if (bt_window_map(&sh->win[space], (uint32_t)off & (uint32_t)PAGE_MASK,
-			  gpa_page, w,
-			  (res.global ? BT_PAGE_GLOBAL : 0) |
-				  (res.user ? BT_PAGE_USER : 0)))
+	if (trace && tables_trace(sh, out->gva, res.page_size))
 		return BT_SHADOW_ERROR;
+	/* Writable only once D is set: the first write to a clean page must
+	 * come back here so the walk sets D. Code and traced tables stay
+	 * read-only so writes to them are seen. */
+	w = space_writable(sh, space, &res) && res.dirty &&
+	    !sh->code[gpa_page >> 12] && !(trace && sh->pt_use[gpa_page >> 12]);
+	if (sh->around &&
+	    mapped_total(sh) + 2 < sh->max_mapped) {
+		/* maps the faulting page with its neighbours, in runs */
+		if (fault_around(sh, space, out->gva, &res, w))
+			return BT_SHADOW_ERROR;
+	} else {
+		if (bt_window_map(&sh->win[space], woff, gpa_page, w,
+				  (res.global ? BT_PAGE_GLOBAL : 0) |
+					  (res.user ? BT_PAGE_USER : 0)))
+			return BT_SHADOW_ERROR;
+		/* a large page has no 4 KiB PTE: record the entry mapping it */
+		bt_window_pte_set(&sh->win[space], woff, res.pte_gpa);
+	}
 	sh->cnt.hidden_faults++;
 	if (write && w)
 		sh->cnt.hidden_dirty++;
@@ -133,9 +377,34 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 
 int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3)
 {
+	struct bt_shadow_as *pick = NULL;
+
 	sh->ctx.cr3 = cr3;
-	sh->cnt.cr3_flushes++;
-	return shadow_drop(sh, (sh->ctx.cr4 & X86_CR4_PGE) != 0);
+	sh->gen++;
+	if (sh->policy == BT_SHADOW_VTLB) {
+		sh->cnt.cr3_flushes++;
+		sh->cur->cr3 = cr3 & CR3_ADDR;
+		return as_drop(sh, sh->cur, (sh->ctx.cr4 & X86_CR4_PGE) != 0);
+	}
+	for (unsigned a = 0; a < sh->nas; a++) {
+		struct bt_shadow_as *as = &sh->as[a];
+
+		if (as->used && as->cr3 == (cr3 & CR3_ADDR)) {
+			sh->cnt.as_switches++;
+			as_use(sh, as, cr3);
+			return 0;
+		}
+		if (!pick || (!as->used && pick->used) ||
+		    (as->used == pick->used && as->stamp < pick->stamp))
+			pick = as;
+	}
+	if (pick->used) {
+		sh->cnt.as_recycled++;
+		if (as_drop(sh, pick, false))
+			return -1;
+	}
+	as_use(sh, pick, cr3);
+	return 0;
 }
 
 int bt_shadow_control_write(struct bt_shadow *sh, uint64_t cr0, uint64_t cr4,
@@ -148,7 +417,7 @@ int bt_shadow_control_write(struct bt_shadow *sh, uint64_t cr0, uint64_t cr4,
 	sh->ctx.cr0 = cr0;
 	sh->ctx.cr4 = cr4;
 	sh->ctx.efer = efer;
-	return changed ? shadow_drop(sh, false) : 0;
+	return changed ? drop_all(sh) : 0;
 }
 
 int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
@@ -156,6 +425,7 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
 	uint32_t off = bt_window_off(gva) & (uint32_t)PAGE_MASK;
 
 	sh->cnt.invlpg++;
+	sh->gen++;
 	if (!bt_window_gva_ok(gva))
 		return 0; /* never filled: nothing to drop */
 	for (int s = 0; s < BT_SPACE_NR; s++) {
@@ -172,5 +442,40 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
 
 int bt_shadow_flush(struct bt_shadow *sh)
 {
-	return shadow_drop(sh, false);
+	return drop_all(sh);
+}
+
+int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
+{
+	uint8_t *use = &sh->pt_use[(gpa & PAGE_MASK) >> 12];
+
+	sh->gen++;
+	sh->cnt.pt_writes++;
+	if (*use & BT_PT_UPPER)
+		return drop_all(sh);
+	for_each_window(sh, w) {
+		long n = bt_window_unmap_table(w, gpa);
+
+		if (n < 0)
+			return -1;
+		sh->cnt.invalidations += (uint64_t)n;
+	}
+	*use = 0;
+	return 0;
+}
+
+int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa)
+{
+	uint8_t *c = &sh->code[gpa >> 12];
+
+	if (*c)
+		return 0;
+	*c = 1;
+	sh->cnt.code_protects++;
+	return frame_protect(sh, gpa);
+}
+
+void bt_shadow_code_release(struct bt_shadow *sh, uint64_t gpa)
+{
+	sh->code[gpa >> 12] = 0;
 }

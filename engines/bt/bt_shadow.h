@@ -13,13 +13,23 @@
  * again and sets D, exactly like hardware.
  *
  * Policies (chosen per run):
- *  - vtlb: the windows behave like a TLB: a CR3 write drops every
- *    non-global shadow mapping (all of them without CR4.PGE), INVLPG drops
- *    one page in both windows. Guest page-table writes are not traced; the
+ *  - vtlb: one address space; the windows behave like a TLB: a CR3 write
+ *    drops every non-global shadow mapping (all of them without CR4.PGE),
+ *    INVLPG drops one page. Guest page-table writes are not traced; the
  *    guest's own TLB discipline keeps the shadows right.
- *  - trace: keeps per-address-space shadows across CR3 switches and
- *    write-protects guest page-table pages (not implemented yet:
- *    bt_shadow_create() refuses it with a message).
+ *  - trace: up to BT_SHADOW_MAX_AS address spaces, each with its own pair
+ *    of windows, kept across CR3 switches (a switch changes the GS base;
+ *    the least recently used space is recycled when a new CR3 needs one).
+ *    Every guest page-table page a fill walked through is write-protected
+ *    in every window; a guest write to one (BT_SHADOW_PT_WRITE) drops the
+ *    shadows derived from it (bt_shadow_pt_write) and unprotects it until
+ *    a fill walks through it again. Writes to upper-level tables drop all
+ *    shadows. INVLPG drops the page in the current space.
+ *
+ * Self-modifying code: RAM pages holding translated code are mapped
+ * read-only in every window (bt_shadow_code_protect), so a guest store to
+ * one is reported (BT_SHADOW_CODE_WRITE), not filled, and the translator's
+ * owner drops the page's translations before letting the store through.
  *
  * Kernel-window mappings of user pages assume CR4.SMAP is off (the guest
  * image never enables it); with SMAP on, faults are still decided by the
@@ -50,12 +60,21 @@ enum bt_space {
 };
 
 /*
- * Upper bound on shadow-mapped pages over both windows. Every isolated
- * mapped page costs the host one or two VMAs and Linux allows 65530 per
- * process (vm.max_map_count); past this bound the shadows are dropped
- * (a capacity flush) and refilled on demand.
+ * Upper bound on mapped runs over all windows. A run (consecutive pages
+ * over consecutive RAM with the same rights) is one host VMA and splits
+ * the reservation around it into one more; Linux allows 65530 VMAs per
+ * process (vm.max_map_count) and the process needs its own, so past this
+ * bound the shadows are dropped (a capacity flush) and refilled on
+ * demand. Guest memory that is physically contiguous costs one run for
+ * any size.
  */
-#define BT_SHADOW_MAX_MAPPED 24576u
+#define BT_SHADOW_MAX_MAPPED 16384u
+
+/* Fault-around group: pages (aligned) considered around a hidden fault. */
+#define BT_SHADOW_AROUND 16u
+
+/* Address spaces the trace policy keeps shadows for. */
+#define BT_SHADOW_MAX_AS 6
 
 struct bt_shadow_counters {
 	uint64_t hidden_faults;	/* fills the guest never sees */
@@ -64,19 +83,48 @@ struct bt_shadow_counters {
 	uint64_t mmio_faults;	/* the page is not RAM: device access */
 	uint64_t outside_faults; /* guard / out-of-layout: no fill possible */
 	uint64_t invalidations;	/* shadow pages dropped (INVLPG, CR3, flush) */
-	uint64_t cr3_flushes;	/* CR3 writes that dropped shadows */
+	uint64_t cr3_flushes;	/* CR3 writes that dropped shadows (vtlb) */
 	uint64_t invlpg;	/* INVLPG requests */
-	uint64_t capacity_flushes; /* BT_SHADOW_MAX_MAPPED reached */
+	uint64_t capacity_flushes; /* max_mapped reached */
 	uint64_t walk_refs;	/* guest PTEs read by fill walks */
+	uint64_t code_protects;	/* RAM pages write-protected for holding code */
+	uint64_t code_writes;	/* guest writes to such pages (SMC) */
+	uint64_t as_switches;	/* trace: CR3 writes served by a kept space */
+	uint64_t as_recycled;	/* trace: spaces dropped for a new CR3 */
+	uint64_t pt_protects;	/* trace: page-table pages write-protected */
+	uint64_t pt_writes;	/* trace: guest writes to them (traps) */
+	uint64_t around_pages;	/* neighbours mapped by fault-around */
+};
+
+/* One guest address space: its CR3 and its windows. */
+struct bt_shadow_as {
+	uint64_t cr3;		/* page-table root (address bits only) */
+	bool used;
+	uint64_t stamp;		/* last use, for recycling */
+	struct bt_window win[BT_SPACE_NR];
 };
 
 struct bt_shadow {
 	struct guest_mem *mem;
 	enum bt_shadow_policy policy;
-	struct bt_window win[BT_SPACE_NR];
 	struct walk_ctx ctx;	/* current CR0/CR3/CR4/EFER (cpl unused) */
 	struct bt_shadow_counters cnt;
+	uint8_t *code;		/* per RAM page: 1 = holds translated code */
+	uint8_t *pt_use;	/* per RAM page: BT_PT_* (trace) */
+	struct bt_shadow_as as[BT_SHADOW_MAX_AS];
+	unsigned nas;		/* 1 (vtlb) or BT_SHADOW_MAX_AS (trace) */
+	struct bt_shadow_as *cur; /* the space of ctx.cr3 */
+	struct bt_window *win;	/* cur->win: the windows in use */
+	uint64_t stamp;
+	bool around;		/* fault-around on (default; see .c) */
+	uint32_t max_mapped;	/* run bound: BT_SHADOW_MAX_MAPPED (tests
+				 * lower it) */
+	uint64_t gen;		/* bumped whenever guest translations may
+				 * have changed (CR3, INVLPG, PT write...) */
 };
+
+#define BT_PT_LEAF 0x1		/* walked as a level-1 table */
+#define BT_PT_UPPER 0x2		/* walked as a level-2..4 table */
 
 /* What bt_shadow_fault() found. */
 enum bt_shadow_result {
@@ -84,19 +132,23 @@ enum bt_shadow_result {
 	BT_SHADOW_GUEST_PF,	/* deliver #PF: fill.gva is CR2, fill.pf_error */
 	BT_SHADOW_MMIO,		/* translates to fill.gpa outside RAM */
 	BT_SHADOW_OUTSIDE,	/* guard region: no guest VA to fill */
+	BT_SHADOW_CODE_WRITE,	/* allowed write to a page holding code:
+				 * fill.gpa; the caller invalidates first */
+	BT_SHADOW_PT_WRITE,	/* trace: allowed write to a traced page
+				 * table at fill.gpa: bt_shadow_pt_write() */
 	BT_SHADOW_ERROR,	/* host mmap failed: internal error */
 };
 
 struct bt_shadow_fill {
 	uint64_t gva;		/* guest VA of the faulting access */
-	uint64_t gpa;		/* its translation (FILLED, MMIO) */
+	uint64_t gpa;		/* its translation (FILLED, MMIO, *_WRITE) */
 	uint32_t pf_error;	/* #PF error code (GUEST_PF) */
 };
 
 /*
  * Reserve the windows over (mem) for (policy) with paging state (ctx)
  * (cr0, cr3, cr4, efer; cpl and ac are ignored). Returns 0, or -1 with
- * (err) set (trace is refused for now, naming the reason).
+ * (err) set.
  */
 int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 		     enum bt_shadow_policy policy, const struct walk_ctx *ctx,
@@ -105,7 +157,7 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 /* Release the windows. Safe on a zeroed struct. */
 void bt_shadow_destroy(struct bt_shadow *sh);
 
-/* Host GS base for accesses from (space). */
+/* Host GS base for accesses from (space) in the current address space. */
 static inline uint64_t bt_shadow_gs_base(const struct bt_shadow *sh,
 					 enum bt_space space)
 {
@@ -113,16 +165,26 @@ static inline uint64_t bt_shadow_gs_base(const struct bt_shadow *sh,
 }
 
 /*
- * Handle a host fault at window offset (off) of window (space), a write if
- * (write). Async-signal-safe. Fills (out) as described for each result.
+ * Handle a host fault at window offset (off) of window (space) of the
+ * current address space, a write if (write). Async-signal-safe. Fills
+ * (out) as described for each result.
  */
 enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      enum bt_space space, uint64_t off,
 				      bool write, struct bt_shadow_fill *out);
 
 /*
- * The guest wrote CR3 (cr3): vtlb drops the non-global shadows (all of
- * them when CR4.PGE is clear). Returns 0 or -1 (host mmap failure).
+ * Which address space and privilege window (w) is; false when (w) is not
+ * one of (sh)'s windows.
+ */
+bool bt_shadow_window_find(const struct bt_shadow *sh,
+			   const struct bt_window *w, unsigned *as,
+			   enum bt_space *space);
+
+/*
+ * The guest wrote CR3 (cr3). vtlb drops the non-global shadows (all of
+ * them when CR4.PGE is clear); trace switches to the space of (cr3),
+ * recycling one if needed. Returns 0 or -1 (host mmap failure).
  */
 int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3);
 
@@ -134,13 +196,41 @@ int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3);
 int bt_shadow_control_write(struct bt_shadow *sh, uint64_t cr0, uint64_t cr4,
 			    uint64_t efer);
 
-/* INVLPG (gva): drop its page from both windows. Returns 0 or -1. */
+/* INVLPG (gva): drop its page from the current space. Returns 0 or -1. */
 int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva);
 
-/* Drop every shadow mapping (globals too). Returns 0 or -1. */
+/* Drop every shadow mapping of every space (globals too). 0 or -1. */
 int bt_shadow_flush(struct bt_shadow *sh);
+
+/*
+ * trace: the guest is about to write the page table at (gpa)
+ * (BT_SHADOW_PT_WRITE): drop the shadows derived from it (from every
+ * table, for an upper-level one) and stop tracing it, so the write and
+ * the ones after it go through. Returns 0 or -1.
+ */
+int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa);
+
+/*
+ * The RAM page at (gpa) now holds translated code: every window mapping
+ * of it becomes read-only and later fills map it read-only, so a guest
+ * write to it comes back as BT_SHADOW_CODE_WRITE. Returns 0 or -1.
+ */
+int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa);
+
+/* The translations of page (gpa) are gone: writes may go through again
+ * (they refault once to get a writable mapping). */
+void bt_shadow_code_release(struct bt_shadow *sh, uint64_t gpa);
+
+/* Does the RAM page at (gpa) hold translated code? */
+static inline bool bt_shadow_is_code(const struct bt_shadow *sh, uint64_t gpa)
+{
+	return sh->code[gpa >> 12] != 0;
+}
 
 /* Name of (policy): "vtlb", "trace". */
 const char *bt_shadow_policy_name(enum bt_shadow_policy policy);
+
+/* Parse "vtlb" / "trace" into (*out). Returns 0, or -1 when unknown. */
+int bt_shadow_policy_parse(const char *name, enum bt_shadow_policy *out);
 
 #endif /* VMB_BT_SHADOW_H */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_window.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -25,15 +26,6 @@
 #define BLOCK_META_MAX (sizeof(struct bt_block) + \
 			(BT_BLOCK_MAX_INSN + 1) * sizeof(struct bt_insn_map) + \
 			4 * sizeof(struct bt_exit_rec) + 64)
-
-enum insn_kind {
-	K_MONITOR,	/* not translated: ends the block with a monitor exit */
-	K_COPY,		/* copied verbatim */
-	K_MEM,		/* copied with GS + addr32 (and RIP-relative fixed) */
-	K_LEA_RIP,	/* lea rel(%rip) -> mov $abs */
-	K_PUSH_REG, K_PUSH_IMM, K_POP_REG, K_LEAVE,
-	K_JMP, K_JCC, K_CALL, K_RET, K_JMP_IND, K_CALL_IND,
-};
 
 struct xl {
 	struct bt_cache *c;
@@ -103,6 +95,7 @@ static struct bt_exit_rec *rec_new(struct xl *x, enum bt_exit_kind kind,
 	r->target = target;
 	r->ninsn = ninsn;
 	r->block = x->b;
+	r->stub = x->p;	/* every caller emits the stub right after */
 	return r;
 }
 
@@ -127,210 +120,22 @@ static void stub_exit(struct xl *x, struct bt_exit_rec *r)
 	stub_tail(x, r);
 }
 
-/* Indirect exit: guest RAX already in ctx, RAX holds the guest target. */
+/* Indirect exit: guest RAX already in ctx, RAX holds the guest target.
+ * With a lookup routine, go there (it exits itself on a miss). */
 static void stub_indirect(struct xl *x, struct bt_exit_rec *r)
 {
+	if (x->env->ibl) {
+		b1(x, 0xff);
+		b1(x, 0x25);
+		b4(x, 0);
+		b8(x, (uint64_t)(uintptr_t)x->env->ibl);
+		return;
+	}
 	movabs_store_rax(x, &x->env->ctx->target);
 	stub_tail(x, r);
 }
 
-/* ---- classification ------------------------------------------------------ */
-
-static bool mnemonic_copyable(ZydisMnemonic m)
-{
-	switch (m) {
-	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
-	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
-	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
-	case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
-	case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC:
-	case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
-	case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_SHL:
-	case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
-	case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
-	case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR:
-	case ZYDIS_MNEMONIC_SHLD: case ZYDIS_MNEMONIC_SHRD:
-	case ZYDIS_MNEMONIC_IMUL: case ZYDIS_MNEMONIC_MUL:
-	case ZYDIS_MNEMONIC_DIV: case ZYDIS_MNEMONIC_IDIV:
-	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX:
-	case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_MOVSXD:
-	case ZYDIS_MNEMONIC_XCHG: case ZYDIS_MNEMONIC_CMPXCHG:
-	case ZYDIS_MNEMONIC_XADD: case ZYDIS_MNEMONIC_BSWAP:
-	case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS:
-	case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
-	case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
-	case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE:
-	case ZYDIS_MNEMONIC_CDQE: case ZYDIS_MNEMONIC_CWD:
-	case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_CQO:
-	case ZYDIS_MNEMONIC_CLC: case ZYDIS_MNEMONIC_STC:
-	case ZYDIS_MNEMONIC_CMC: case ZYDIS_MNEMONIC_CLD:
-	case ZYDIS_MNEMONIC_STD: case ZYDIS_MNEMONIC_LAHF:
-	case ZYDIS_MNEMONIC_SAHF: case ZYDIS_MNEMONIC_PAUSE:
-	case ZYDIS_MNEMONIC_LFENCE: case ZYDIS_MNEMONIC_MFENCE:
-	case ZYDIS_MNEMONIC_SFENCE: case ZYDIS_MNEMONIC_NOP:
-	case ZYDIS_MNEMONIC_ENDBR64: case ZYDIS_MNEMONIC_LEA:
-	case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETBE:
-	case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_SETLE:
-	case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_SETNBE:
-	case ZYDIS_MNEMONIC_SETNL: case ZYDIS_MNEMONIC_SETNLE:
-	case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETNP:
-	case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_SETNZ:
-	case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETP:
-	case ZYDIS_MNEMONIC_SETS: case ZYDIS_MNEMONIC_SETZ:
-	case ZYDIS_MNEMONIC_CMOVB: case ZYDIS_MNEMONIC_CMOVBE:
-	case ZYDIS_MNEMONIC_CMOVL: case ZYDIS_MNEMONIC_CMOVLE:
-	case ZYDIS_MNEMONIC_CMOVNB: case ZYDIS_MNEMONIC_CMOVNBE:
-	case ZYDIS_MNEMONIC_CMOVNL: case ZYDIS_MNEMONIC_CMOVNLE:
-	case ZYDIS_MNEMONIC_CMOVNO: case ZYDIS_MNEMONIC_CMOVNP:
-	case ZYDIS_MNEMONIC_CMOVNS: case ZYDIS_MNEMONIC_CMOVNZ:
-	case ZYDIS_MNEMONIC_CMOVO: case ZYDIS_MNEMONIC_CMOVP:
-	case ZYDIS_MNEMONIC_CMOVS: case ZYDIS_MNEMONIC_CMOVZ:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool mnemonic_jcc(ZydisMnemonic m)
-{
-	switch (m) {
-	case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE:
-	case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
-	case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE:
-	case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE:
-	case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP:
-	case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
-	case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP:
-	case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Only general registers (and the implicit flags/RIP) may be named. */
-static bool operands_plain(const ZydisDecodedInstruction *in,
-			   const ZydisDecodedOperand *ops, unsigned *nmem)
-{
-	*nmem = 0;
-	for (unsigned i = 0; i < in->operand_count; i++) {
-		const ZydisDecodedOperand *o = &ops[i];
-
-		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-			switch (ZydisRegisterGetClass(o->reg.value)) {
-			case ZYDIS_REGCLASS_GPR8: case ZYDIS_REGCLASS_GPR16:
-			case ZYDIS_REGCLASS_GPR32: case ZYDIS_REGCLASS_GPR64:
-			case ZYDIS_REGCLASS_FLAGS: case ZYDIS_REGCLASS_IP:
-				break;
-			default:
-				return false;
-			}
-		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
-			   o->mem.type == ZYDIS_MEMOP_TYPE_MEM) {
-			if (o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
-				return false; /* implicit memory: not copyable */
-			(*nmem)++;
-		} else if (o->type == ZYDIS_OPERAND_TYPE_POINTER) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool prefixes_plain(const ZydisDecodedInstruction *in)
-{
-	if (in->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY)
-		return false;
-	if (in->attributes & (ZYDIS_ATTRIB_HAS_ADDRESSSIZE |
-			      ZYDIS_ATTRIB_HAS_SEGMENT_FS |
-			      ZYDIS_ATTRIB_HAS_SEGMENT_GS))
-		return false;
-	/* a REX not right before the opcode is ignored by the CPU; dropping
-	 * prefixes around it would revive it */
-	if ((in->attributes & ZYDIS_ATTRIB_HAS_REX) &&
-	    in->raw.rex.offset + 1u != in->raw.prefix_count)
-		return false;
-	return true;
-}
-
-static bool is_riprel(const ZydisDecodedInstruction *in)
-{
-	return (in->attributes & ZYDIS_ATTRIB_HAS_MODRM) &&
-	       in->raw.modrm.mod == 0 && in->raw.modrm.rm == 5;
-}
-
-static bool fits_simm32(uint64_t v)
-{
-	return (uint64_t)(int64_t)(int32_t)v == v;
-}
-
-static enum insn_kind classify(const ZydisDecodedInstruction *in,
-			       const ZydisDecodedOperand *ops, uint64_t next)
-{
-	unsigned nmem;
-	uint8_t op = in->opcode;
-	bool legacy_map = in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT;
-
-	if (!prefixes_plain(in))
-		return K_MONITOR;
-	if (mnemonic_jcc(in->mnemonic))
-		return K_JCC;
-	switch (in->mnemonic) {
-	case ZYDIS_MNEMONIC_JMP:
-		if (in->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
-			return K_MONITOR;
-		return (in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) ? K_JMP
-								   : K_JMP_IND;
-	case ZYDIS_MNEMONIC_CALL:
-		if (in->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR ||
-		    !fits_simm32(next))
-			return K_MONITOR;
-		return (in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) ? K_CALL
-								   : K_CALL_IND;
-	case ZYDIS_MNEMONIC_RET:
-		return legacy_map && (op == 0xc3 || op == 0xc2) ? K_RET
-								: K_MONITOR;
-	case ZYDIS_MNEMONIC_PUSH:
-		if (in->operand_width != 64 || !legacy_map)
-			return K_MONITOR;
-		if (op >= 0x50 && op <= 0x57)
-			return K_PUSH_REG;
-		return op == 0x6a || op == 0x68 ? K_PUSH_IMM : K_MONITOR;
-	case ZYDIS_MNEMONIC_POP:
-		return in->operand_width == 64 && legacy_map && op >= 0x58 &&
-		       op <= 0x5f ? K_POP_REG : K_MONITOR;
-	case ZYDIS_MNEMONIC_LEAVE:
-		return in->operand_width == 64 ? K_LEAVE : K_MONITOR;
-	default:
-		break;
-	}
-	if (!mnemonic_copyable(in->mnemonic) ||
-	    !operands_plain(in, ops, &nmem))
-		return K_MONITOR;
-	if (in->mnemonic == ZYDIS_MNEMONIC_LEA) {
-		if (!is_riprel(in))
-			return K_COPY;
-		return in->operand_width >= 32 ? K_LEA_RIP : K_MONITOR;
-	}
-	if (in->mnemonic == ZYDIS_MNEMONIC_NOP)
-		return K_COPY; /* a NOP's memory operand is never accessed */
-	if (!nmem)
-		return K_COPY;
-	if (!(in->attributes & ZYDIS_ATTRIB_HAS_MODRM))
-		return K_MONITOR; /* moffs forms: 64-bit absolute address */
-	/* BTx mem, reg addresses up to 2^60 bytes past the operand */
-	if ((in->mnemonic == ZYDIS_MNEMONIC_BT ||
-	     in->mnemonic == ZYDIS_MNEMONIC_BTS ||
-	     in->mnemonic == ZYDIS_MNEMONIC_BTR ||
-	     in->mnemonic == ZYDIS_MNEMONIC_BTC) &&
-	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
-		return K_MONITOR;
-	if (is_riprel(in) && !fits_simm32(next))
-		return K_MONITOR;
-	return K_MEM;
-}
-
-/* ---- emission -------------------------------------------------------------- */
+/* ---- emission ---------------------------------------------------------- */
 
 static bool prefix_segment(uint8_t v)
 {
@@ -358,7 +163,7 @@ static void emit_mem(struct xl *x, const uint8_t *ib,
 		     const ZydisDecodedInstruction *in, uint64_t next)
 {
 	unsigned pc = in->raw.prefix_count, mo = in->raw.modrm.offset;
-	bool rip = is_riprel(in);
+	bool rip = bt_insn_riprel(in);
 
 	b1(x, 0x65);
 	b1(x, 0x67);
@@ -429,7 +234,7 @@ static void emit_load_target(struct xl *x, const uint8_t *ib,
 		b1(x, 0x65);
 		b1(x, 0x67);
 	}
-	if (is_riprel(in)) {
+	if (bt_insn_riprel(in)) {
 		b1(x, 0x48);
 		b1(x, 0x8b);
 		b1(x, 0x04);
@@ -504,14 +309,78 @@ static void emit_ret(struct xl *x, const ZydisDecodedInstruction *in)
 	lea_rsp(x, 8 + n);
 }
 
-/* ---- the block loop ---------------------------------------------------------- */
+/* rip-relative disp32 from the end of a 4-byte field at (x->p) to (to). */
+static void rel32_to(struct xl *x, const void *to)
+{
+	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
+}
+
+/*
+ * RET with its inline site cache (bt_cache.h, struct bt_ret_site). Only
+ * the load of the target can fault, before anything is changed.
+ */
+static void emit_ret_cached(struct xl *x, const ZydisDecodedInstruction *in,
+			    struct bt_exit_rec *fill_rec)
+{
+	static const uint8_t load_rcx[] = { 0x65, 0x67, 0x48, 0x8b, 0x0c, 0x24 };
+	int32_t n = in->opcode == 0xc2 ? (int32_t)in->raw.imm[0].value.u : 0;
+	/* the site data goes after the code (at most 96 bytes), 8-aligned */
+	struct bt_ret_site *site = (struct bt_ret_site *)
+		(((uintptr_t)x->p + 96 + 7) & ~(uintptr_t)7);
+	_Static_assert(7 + 6 + 8 + 7 + 2 + 7 + 26 + 12 + 21 <= 96, "RET site size");
+	uint8_t *jrcxz, *slot = x->c->data + BT_CACHE_SLOT_RCX;
+
+	b1(x, 0x48), b1(x, 0x89), b1(x, 0x0d), rel32_to(x, slot);
+	bn(x, load_rcx, sizeof(load_rcx));
+	lea_rsp(x, 8 + n);
+	b1(x, 0x48), b1(x, 0x8d), b1(x, 0x89);		/* lea d1(%rcx),%rcx */
+	site->d1 = x->p;
+	b4(x, 0);
+	b1(x, 0xe3);					/* jrcxz hit */
+	jrcxz = x->p;
+	b1(x, 0);
+	b1(x, 0x48), b1(x, 0x8d), b1(x, 0x89);		/* lea d2(%rcx),%rcx */
+	site->d2 = x->p;
+	b4(x, 0);
+	/* miss: RCX = target */
+	movabs_store_rax(x, &x->env->ctx->gpr[X86_RAX]);
+	b1(x, 0x48), b1(x, 0x89), b1(x, 0xc8);		/* mov %rcx,%rax */
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, slot);
+	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->miss);
+	*jrcxz = (uint8_t)(x->p - (jrcxz + 1));
+	/* hit */
+	b1(x, 0x48), b1(x, 0x8b), b1(x, 0x0d), rel32_to(x, slot);
+	b1(x, 0xe9);
+	site->host = x->p;
+	b4(x, 0);
+	/* hit with an empty cache: the target was 0 */
+	site->hitmiss = x->p;
+	movabs_store_rax(x, &x->env->ctx->gpr[X86_RAX]);
+	b1(x, 0xb8), b4(x, 0);				/* mov $0,%eax */
+	b1(x, 0xff), b1(x, 0x25), rel32_to(x, &site->miss);
+	{
+		int32_t rel = (int32_t)(site->hitmiss - (site->host + 4));
+
+		memcpy(site->host, &rel, 4);
+	}
+	while (x->p < (uint8_t *)site)
+		b1(x, 0xcc);	/* never executed */
+	x->p = (uint8_t *)(site + 1);
+	site->miss = site->fill = (uint64_t)(uintptr_t)x->p;
+	fill_rec->site = site;
+	fill_rec->stub = x->p;
+	movabs_store_rax(x, &x->env->ctx->target);
+	stub_tail(x, fill_rec);
+}
+
+/* ---- the block loop ---------------------------------------------------- */
 
 /* Up to 15 bytes of guest code at (rip), whose page is at (page_gpa).
  * Returns how many were readable; (*xfault) says whether the next page
  * could not be fetched (its #PF in *cr2, *pf_error). */
 static unsigned fetch(struct xl *x, uint64_t rip, uint64_t page_gpa,
 		      uint8_t *buf, bool *xfault, uint64_t *cr2,
-		      uint32_t *pf_error)
+		      uint32_t *pf_error, uint64_t *next_gpa)
 {
 	unsigned off = (unsigned)(rip & (PAGE - 1));
 	unsigned n = (unsigned)(PAGE - off) < 15 ? (unsigned)(PAGE - off) : 15;
@@ -529,6 +398,7 @@ static unsigned fetch(struct xl *x, uint64_t rip, uint64_t page_gpa,
 		return n;
 	}
 	memcpy(buf + n, x->env->mem->host + res.gpa, 15 - n);
+	*next_gpa = res.gpa;
 	return 15;
 }
 
@@ -560,7 +430,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 {
 	struct xl x = { .c = c, .env = env };
 	uint64_t page_gpa = gpa & ~(PAGE - 1), cur = rip;
-	uint32_t n = 0;
+	uint32_t n = 0, max = env->max_insn ? env->max_insn : BT_BLOCK_MAX_INSN;
 	bool done = false;
 
 	if (bt_cache_code_room(c) < BLOCK_CODE_MAX ||
@@ -573,30 +443,34 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->rip = rip;
 	x.b->gpa = gpa;
 	x.b->cpl = env->wctx.cpl;
+	x.b->gpa2 = BT_NO_PAGE;
 	x.b->code = x.p = bt_cache_code_ptr(c);
+	b1(&x, 0xa2);	/* movabs %al, kick_page */
+	b8(&x, (uint64_t)(uintptr_t)env->kick_page);
 
 	while (!done) {
 		uint8_t ib[15];
 		ZydisDecodedInstruction in;
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 		bool xfault;
+		uint64_t next_gpa = BT_NO_PAGE;
 		unsigned avail = fetch(&x, cur, page_gpa, ib, &xfault, cr2,
-				       pf_error);
-		enum insn_kind k = K_MONITOR;
+				       pf_error, &next_gpa);
+		enum bt_insn_kind k = BT_INSN_MONITOR;
 		uint64_t next = cur, target = 0;
 
 		if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&x.dec, ib, avail, &in,
 							ops))) {
 			next = cur + in.length;
-			k = classify(&in, ops, next);
+			k = bt_insn_classify(&in, ops, next);
 			xfault = false;
 		}
 		if (xfault && n == 0)
 			return BT_XLATE_FETCH_FAULT;
-		if ((k == K_JMP || k == K_JCC || k == K_CALL) &&
+		if ((k == BT_INSN_JMP || k == BT_INSN_JCC || k == BT_INSN_CALL) &&
 		    !branch_target(&in, ops, cur, &target))
-			k = K_MONITOR;
-		if (k == K_MONITOR) {
+			k = BT_INSN_MONITOR;
+		if (k == BT_INSN_MONITOR) {
 			if (n == 0) {
 				x.b->monitor_only = true;
 				x.b->monitor_rip = cur;
@@ -604,29 +478,33 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			stub_exit(&x, rec_new(&x, BT_EXIT_MONITOR, cur, n));
 			break;
 		}
-		map_add(&x, cur, (k == K_RET || k == K_JMP_IND ||
-				  k == K_CALL_IND) ? BT_MAP_RAX_IN_CTX : 0);
+		/* bytes from the next page: writes there must drop us too */
+		if ((cur & (PAGE - 1)) + in.length > PAGE)
+			x.b->gpa2 = next_gpa & ~(PAGE - 1);
+		map_add(&x, cur, ((k == BT_INSN_RET && !env->ibl) ||
+				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND)
+					 ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
 		switch (k) {
-		case K_COPY: emit_copy(&x, ib, &in); break;
-		case K_MEM: emit_mem(&x, ib, &in, next); break;
-		case K_LEA_RIP: emit_lea_rip(&x, ib, &in, next); break;
-		case K_PUSH_REG: emit_push_reg(&x, &in); break;
-		case K_PUSH_IMM:
+		case BT_INSN_COPY: emit_copy(&x, ib, &in); break;
+		case BT_INSN_MEM: emit_mem(&x, ib, &in, next); break;
+		case BT_INSN_LEA_RIP: emit_lea_rip(&x, ib, &in, next); break;
+		case BT_INSN_PUSH_REG: emit_push_reg(&x, &in); break;
+		case BT_INSN_PUSH_IMM:
 			emit_push_imm(&x, (uint32_t)in.raw.imm[0].value.s);
 			break;
-		case K_POP_REG: emit_pop_reg(&x, &in); break;
-		case K_LEAVE: emit_leave(&x); break;
-		case K_JMP:
+		case BT_INSN_POP_REG: emit_pop_reg(&x, &in); break;
+		case BT_INSN_LEAVE: emit_leave(&x); break;
+		case BT_INSN_JMP:
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, target, n));
 			done = true;
 			break;
-		case K_CALL:
+		case BT_INSN_CALL:
 			emit_push_imm(&x, (uint32_t)next);
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, target, n));
 			done = true;
 			break;
-		case K_JCC: {
+		case BT_INSN_JCC: {
 			uint8_t *rel;
 
 			b1(&x, 0x0f);
@@ -642,16 +520,22 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			done = true;
 			break;
 		}
-		case K_RET:
-			emit_ret(&x, &in);
-			stub_indirect(&x, rec_new(&x, BT_EXIT_INDIRECT, 0, n));
+		case BT_INSN_RET:
+			if (env->ibl) {
+				emit_ret_cached(&x, &in,
+						rec_new(&x, BT_EXIT_RET_FILL, 0, n));
+			} else {
+				emit_ret(&x, &in);
+				stub_indirect(&x, rec_new(&x, BT_EXIT_INDIRECT,
+							  0, n));
+			}
 			done = true;
 			break;
-		case K_JMP_IND:
-		case K_CALL_IND:
+		case BT_INSN_JMP_IND:
+		case BT_INSN_CALL_IND:
 			movabs_store_rax(&x, &env->ctx->gpr[X86_RAX]);
 			emit_load_target(&x, ib, &in, next);
-			if (k == K_CALL_IND)
+			if (k == BT_INSN_CALL_IND)
 				emit_push_imm(&x, (uint32_t)next);
 			stub_indirect(&x, rec_new(&x, BT_EXIT_INDIRECT, 0, n));
 			done = true;
@@ -660,7 +544,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			break;
 		}
 		cur = next;
-		if (!done && (n == BT_BLOCK_MAX_INSN ||
+		if (!done && (n == max ||
 			      (cur & ~(PAGE - 1)) != (rip & ~(PAGE - 1)))) {
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, cur, n));
 			done = true;

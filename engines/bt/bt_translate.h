@@ -32,6 +32,10 @@ struct bt_xlate_env {
 	struct guest_mem *mem;
 	struct walk_ctx wctx;	/* paging state; cpl = the block's */
 	struct bt_ctx *ctx;	/* embedded in exit stubs */
+	void *kick_page;	/* stored to by every block prologue */
+	unsigned max_insn;	/* 0 = BT_BLOCK_MAX_INSN */
+	const void *ibl;	/* indirect-branch lookup to jump to, or NULL
+				 * for a plain indirect exit */
 };
 
 enum bt_xlate_status {

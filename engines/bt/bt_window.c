@@ -40,8 +40,11 @@ int bt_window_create(struct bt_window *w, int ram_fd, uint64_t ram_size,
 	w->page_state = calloc(BT_WINDOW_PAGES, 1);
 	w->mapped = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped));
 	w->mapped_pos = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped_pos));
+	w->page_frame = calloc(BT_WINDOW_PAGES, sizeof(*w->page_frame));
+	w->page_pte = calloc(BT_WINDOW_PAGES, sizeof(*w->page_pte));
 	w->cap = BT_WINDOW_PAGES;
-	if (!w->page_state || !w->mapped || !w->mapped_pos) {
+	if (!w->page_state || !w->mapped || !w->mapped_pos || !w->page_frame ||
+	    !w->page_pte) {
 		snprintf(err, errlen, "bt window %s: out of memory for page state",
 			 name);
 		bt_window_destroy(w);
@@ -57,6 +60,8 @@ void bt_window_destroy(struct bt_window *w)
 	free(w->page_state);
 	free(w->mapped);
 	free(w->mapped_pos);
+	free(w->page_frame);
+	free(w->page_pte);
 	memset(w, 0, sizeof(*w));
 	w->ram_fd = -1;
 }
@@ -89,28 +94,116 @@ static void mapped_remove(struct bt_window *w, uint32_t page)
 	w->mapped_pos[last] = pos;
 }
 
-int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
-		  uint8_t flags)
+/*
+ * Run accounting: a run is a maximal stretch of mapped pages with
+ * consecutive RAM frames and the same rights, which the kernel keeps as
+ * one VMA. Called with (page)'s state as it is now: run_join() is how
+ * many runs (page) links up (0 with no neighbour, 2 between two).
+ */
+static bool run_same(const struct bt_window *w, uint32_t a, uint32_t b)
+{
+	uint8_t sa = w->page_state[a], sb = w->page_state[b];
+
+	return (sa & sb & BT_PAGE_MAPPED) &&
+	       !((sa ^ sb) & BT_PAGE_WRITE) &&
+	       w->page_frame[b] == w->page_frame[a] + 1;
+}
+
+static int run_join(const struct bt_window *w, uint32_t page)
+{
+	return (page > 0 && run_same(w, page - 1, page)) +
+	       (page + 1 < BT_WINDOW_PAGES && run_same(w, page, page + 1));
+}
+
+/* (page) is about to change: take its contribution out of w->runs. */
+static void run_leave(struct bt_window *w, uint32_t page)
+{
+	if (w->page_state[page] & BT_PAGE_MAPPED)
+		w->runs -= 1 - run_join(w, page);
+}
+
+/* (page) has changed: put its contribution back. */
+static void run_enter(struct bt_window *w, uint32_t page)
+{
+	if (w->page_state[page] & BT_PAGE_MAPPED)
+		w->runs += 1 - run_join(w, page);
+}
+
+int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
+			uint32_t n, bool write, uint8_t flags)
 {
 	uint32_t page = off / BT_WINDOW_PAGE;
+	uint64_t len = (uint64_t)n * BT_WINDOW_PAGE;
 	int prot = PROT_READ | (write ? PROT_WRITE : 0);
 	void *p;
 
-	if ((off | gpa) & (BT_WINDOW_PAGE - 1) || gpa >= w->ram_size ||
-	    w->ram_size - gpa < BT_WINDOW_PAGE) {
+	if ((off | gpa) & (BT_WINDOW_PAGE - 1) || n == 0 ||
+	    gpa >= w->ram_size || w->ram_size - gpa < len ||
+	    (uint64_t)off + len > BT_WINDOW_SIZE) {
 		errno = EINVAL;
 		return -1;
 	}
-	p = mmap(w->base + off, BT_WINDOW_PAGE, prot, MAP_SHARED | MAP_FIXED,
-		 w->ram_fd, (off_t)gpa);
+	p = mmap(w->base + off, len, prot, MAP_SHARED | MAP_FIXED, w->ram_fd,
+		 (off_t)gpa);
 	if (p == MAP_FAILED)
 		return -1;
-	if (!(w->page_state[page] & BT_PAGE_MAPPED))
-		mapped_add(w, page);
-	w->page_state[page] = BT_PAGE_MAPPED | (write ? BT_PAGE_WRITE : 0) |
-			      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
+	for (uint32_t i = 0; i < n; i++, page++) {
+		run_leave(w, page);
+		if (!(w->page_state[page] & BT_PAGE_MAPPED))
+			mapped_add(w, page);
+		w->page_state[page] = BT_PAGE_MAPPED |
+				      (write ? BT_PAGE_WRITE : 0) |
+				      (flags & (BT_PAGE_GLOBAL | BT_PAGE_USER));
+		w->page_frame[page] = (uint32_t)((gpa >> 12) + i);
+		w->page_pte[page] = 0;
+		run_enter(w, page);
+	}
 	w->maps++;
 	return 0;
+}
+
+int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
+		  uint8_t flags)
+{
+	return bt_window_map_range(w, off, gpa, 1, write, flags);
+}
+
+long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
+{
+	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
+	long n = 0;
+
+	for (uint32_t i = 0; i < w->nmapped;) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_pte[page] - first >= BT_WINDOW_PAGE / 8) {
+			i++;
+			continue;
+		}
+		/* unmap moves the last entry into slot i: do not advance */
+		if (bt_window_unmap(w, page * (uint32_t)BT_WINDOW_PAGE))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)
+{
+	uint32_t frame = (uint32_t)(gpa >> 12);
+	long n = 0;
+
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_frame[page] != frame ||
+		    !(w->page_state[page] & BT_PAGE_WRITE))
+			continue;
+		if (bt_window_protect(w, page * (uint32_t)BT_WINDOW_PAGE, false))
+			return -1;
+		n++;
+	}
+	return n;
 }
 
 int bt_window_protect(struct bt_window *w, uint32_t off, bool write)
@@ -125,7 +218,9 @@ int bt_window_protect(struct bt_window *w, uint32_t off, bool write)
 	if (mprotect(w->base + (uint64_t)page * BT_WINDOW_PAGE, BT_WINDOW_PAGE,
 		     PROT_READ | (write ? PROT_WRITE : 0)))
 		return -1;
+	run_leave(w, page);
 	*st = (uint8_t)((*st & ~BT_PAGE_WRITE) | (write ? BT_PAGE_WRITE : 0));
+	run_enter(w, page);
 	return 0;
 }
 
@@ -140,6 +235,7 @@ int bt_window_unmap(struct bt_window *w, uint32_t off)
 		 PROT_NONE, RESERVE_FLAGS | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	run_leave(w, page);
 	w->page_state[page] = 0;
 	mapped_remove(w, page);
 	w->unmaps++;
@@ -159,6 +255,7 @@ static long flush_all(struct bt_window *w)
 	for (uint32_t i = 0; i < w->nmapped; i++)
 		w->page_state[w->mapped[i]] = 0;
 	w->nmapped = 0;
+	w->runs = 0;
 	w->unmaps += (uint64_t)n;
 	return n;
 }

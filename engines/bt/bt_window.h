@@ -51,7 +51,10 @@ struct bt_window {
 	uint8_t *page_state;	/* BT_WINDOW_PAGES bytes */
 	uint32_t *mapped;	/* indices of pages with BT_PAGE_MAPPED */
 	uint32_t *mapped_pos;	/* page index -> slot in mapped[] (valid when mapped) */
+	uint32_t *page_frame;	/* page index -> gpa >> 12 (valid when mapped) */
+	uint32_t *page_pte;	/* page index -> guest PTE gpa >> 3, 0 = none */
 	uint32_t nmapped, cap;
+	uint32_t runs;		/* mapped runs (one host VMA each; see .c) */
 
 	uint64_t maps, unmaps, flushes; /* counters */
 };
@@ -106,9 +109,36 @@ bool bt_window_lookup(const struct bt_window *w, uintptr_t addr,
 int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 		  uint8_t flags);
 
+/*
+ * Map (n) consecutive RAM pages from (gpa) at (off) with one mmap(), like
+ * (n) calls of bt_window_map(). Returns 0 or -1.
+ */
+int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
+			uint32_t n, bool write, uint8_t flags);
+
 /* Make the mapped page at (off) read-only (write=false) or writable.
  * Returns 0, -1 on failure or when nothing is mapped there. */
 int bt_window_protect(struct bt_window *w, uint32_t off, bool write);
+
+/*
+ * Make every writable mapping of the RAM page at (gpa) read-only (it now
+ * holds translated code). Returns how many pages were changed, or -1.
+ * Cost: one pass over the mapped pages.
+ */
+long bt_window_protect_frame(struct bt_window *w, uint64_t gpa);
+
+/* Record that the mapping at (off) came from the guest PTE at (pte_gpa). */
+static inline void bt_window_pte_set(struct bt_window *w, uint32_t off,
+				     uint64_t pte_gpa)
+{
+	w->page_pte[off / BT_WINDOW_PAGE] = (uint32_t)(pte_gpa >> 3);
+}
+
+/*
+ * Unmap every page whose recorded guest PTE lies in the page-table page
+ * at (pt_gpa). Returns how many, or -1.
+ */
+long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa);
 
 /* Unmap the page at (off) (no-op when unmapped). Returns 0 or -1. */
 int bt_window_unmap(struct bt_window *w, uint32_t off);

@@ -33,6 +33,11 @@ RAW_GUEST(raw_cpuid, "1: xor %eax, %eax\n"
 		     "dec %r8\n"
 		     "jnz 1b\n"
 		     "hlt\n");
+RAW_GUEST(raw_vmcall, "1: mov $0x564d4200, %eax\n"
+		      "vmcall\n"
+		      "dec %r8\n"
+		      "jnz 1b\n"
+		      "hlt\n");
 RAW_GUEST(raw_loop0, "1: dec %r8\n"
 		     "jnz 1b\n"
 		     "hlt\n");
@@ -57,6 +62,7 @@ static const struct {
 	[KVM_RAW_PIO] = { "pio", raw_pio_begin, raw_pio_end },
 	[KVM_RAW_MMIO] = { "mmio", raw_mmio_begin, raw_mmio_end },
 	[KVM_RAW_CPUID] = { "cpuid", raw_cpuid_begin, raw_cpuid_end },
+	[KVM_RAW_VMCALL] = { "vmcall", raw_vmcall_begin, raw_vmcall_end },
 	[KVM_RAW_LOOP_CPL0] = { "loop_cpl0", raw_loop0_begin, raw_loop0_end },
 	[KVM_RAW_LOOP_CPL3] = { "loop_cpl3", raw_loop3_begin, raw_loop3_end },
 	[KVM_RAW_LOOP_HOST] = { "loop_host", NULL, NULL },

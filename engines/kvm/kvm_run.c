@@ -6,7 +6,9 @@
  * the rest end the run with a described result). A POSIX timer sends
  * KVM_KICK_SIGNAL to this thread; its handler sets kvm_run->immediate_exit
  * so a kick that lands just before KVM_RUN is not lost, and KVM_RUN returns
- * -EINTR. A kick is the wall-time limit or, on PVM, the livelock watchdog.
+ * -EINTR. Kicks come every KVM_KICK_MS (PVM: PVM_WATCHDOG_MS) and at the
+ * wall-time limit; each one checks for HLT with IF=0 (never wakes), the
+ * deadline and, on PVM, the VMCALL livelock.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +23,8 @@
 #include "kvm/kvm_state.h"
 
 #define KVM_KICK_SIGNAL (SIGRTMIN + 4)
+/* Kick period off PVM: a halted-for-good vCPU is noticed this fast. */
+#define KVM_KICK_MS 250
 
 /* The kvm_run of the vCPU this thread is running (for the handler). */
 static __thread struct kvm_run *volatile tls_run;
@@ -253,25 +257,27 @@ static bool vcpu_halted_for_good(struct kvm_engine *k)
 	       !(r.rflags & X86_RFLAGS_IF);
 }
 
-/* A kick arrived: time limit, PVM livelock, or nothing to do (0). */
+/* A kick arrived: HLT with IF=0, time limit, PVM livelock, or nothing to
+ * do (0). */
 static int kick_handle(struct kvm_engine *k, double deadline, double limit,
 		       struct run_exit *x)
 {
 	int r;
 
+	if (vcpu_halted_for_good(k)) {
+		exit_regs_fill(k, x);
+		x->reason = RUN_EXIT_HALTED;
+		snprintf(x->message, sizeof(x->message), "HLT with IF=0 at "
+			 "rip 0x%llx: the vCPU never wakes",
+			 (unsigned long long)x->rip);
+		return 1;
+	}
 	if (deadline > 0 && mono_now() >= deadline) {
 		exit_regs_fill(k, x);
-		if (vcpu_halted_for_good(k)) {
-			x->reason = RUN_EXIT_HALTED;
-			snprintf(x->message, sizeof(x->message), "HLT with "
-				 "IF=0 at rip 0x%llx: the vCPU never wakes",
-				 (unsigned long long)x->rip);
-		} else {
-			x->reason = RUN_EXIT_TIME_LIMIT;
-			snprintf(x->message, sizeof(x->message), "wall-time "
-				 "limit %.3f s reached at rip 0x%llx",
-				 limit, (unsigned long long)x->rip);
-		}
+		x->reason = RUN_EXIT_TIME_LIMIT;
+		snprintf(x->message, sizeof(x->message), "wall-time limit "
+			 "%.3f s reached at rip 0x%llx", limit,
+			 (unsigned long long)x->rip);
 		return 1;
 	}
 	if (!k->pvm.active)
@@ -286,7 +292,7 @@ static int kick_handle(struct kvm_engine *k, double deadline, double limit,
 int kvm_engine_run(struct engine *e, struct run_exit *x)
 {
 	struct kvm_engine *k = e->priv;
-	double limit = e->cfg.time_limit_s, period = 0, deadline = 0;
+	double limit = e->cfg.time_limit_s, period = 0, deadline = 0, watch;
 	int rc = 0, r;
 
 	memset(x, 0, sizeof(*x));
@@ -296,8 +302,11 @@ int kvm_engine_run(struct engine *e, struct run_exit *x)
 		deadline = mono_now() + limit;
 		period = limit;
 	}
-	if (k->pvm.active && (period == 0 || period > PVM_WATCHDOG_MS / 1e3))
-		period = PVM_WATCHDOG_MS / 1e3;
+	/* Kick at least every KVM_KICK_MS (PVM: PVM_WATCHDOG_MS) to notice
+	 * a vCPU halted for good; the deadline is checked at each kick. */
+	watch = (k->pvm.active ? PVM_WATCHDOG_MS : KVM_KICK_MS) / 1e3;
+	if (period == 0 || period > watch)
+		period = watch;
 	tls_run = k->vcpu.run;
 	if (period > 0 && kick_timer_arm(k, period) < 0) {
 		snprintf(x->message, sizeof(x->message), "kvm: timer_create/"

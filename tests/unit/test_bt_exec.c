@@ -15,10 +15,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 #include <string.h>
 
+#include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
+#include "bt/bt_gmem.h"
+#include "bt/bt_timer.h"
 #include "bt/bt_shadow.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -43,6 +49,11 @@ PROG(pf);
 PROG(div0);
 PROG(wild);
 PROG(indirect);
+PROG(spin);
+PROG(smc);
+PROG(ibl);
+PROG(xpage);
+PROG(load1);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -114,7 +125,64 @@ __asm__(
 	"  .balign 8\n"
 	"5: .quad 0, 4b - prog_indirect + 0x400000\n"
 	"prog_indirect_end:\n"
+	/* spins while CF stays set: a kick must not lose the flags */
+	"prog_spin:\n"
+	"  xor %eax, %eax\n"
+	"  stc\n"
+	"7: inc %rax\n"
+	"  jc 7b\n"
+	"  hlt\n"
+	"prog_spin_end:\n"
+	/* patches the immediate of an instruction ahead of it, each round */
+	"prog_smc:\n"
+	"  mov $3, %ecx\n"
+	"  xor %ebx, %ebx\n"
+	"8: movl %ecx, 9f+1(%rip)\n"
+	"9: mov $0, %eax\n"
+	"  add %rax, %rbx\n"
+	"  dec %ecx\n"
+	"  jnz 8b\n"
+	"  hlt\n"
+	"prog_smc_end:\n"
+	/* returns through the lookup table must keep CF and OF */
+	"prog_ibl:\n"
+	"  mov $1000, %esi\n"
+	"  xor %ebx, %ebx\n"
+	"  xor %r12d, %r12d\n"
+	"10: call 11f\n"
+	"  adc $0, %rbx\n"
+	"  call 12f\n"
+	"  seto %al\n"
+	"  movzbl %al, %eax\n"
+	"  add %rax, %r12\n"
+	"  dec %esi\n"
+	"  jnz 10b\n"
+	"  hlt\n"
+	"11: stc\n"
+	"  ret\n"
+	"12: mov $0x7f, %cl\n"
+	"  add $1, %cl\n"
+	"  ret\n"
+	"prog_ibl_end:\n"
+	/* loops through code on the next page (raw jumps: no relocations) */
+	"prog_xpage:\n"
+	"  mov $100, %ecx\n"
+	"  xor %eax, %eax\n"
+	"20: .byte 0xe9\n"
+	"  .long 0x1000 - (21f - prog_xpage)\n"
+	"21: dec %ecx\n"
+	"  jnz 20b\n"
+	"  hlt\n"
+	"prog_xpage_end:\n"
+	"prog_load1:\n"
+	"  mov $1, %eax\n"
+	"  mov (%rdi), %rbx\n"
+	"  hlt\n"
+	"prog_load1_end:\n"
 	".popsection\n");
+
+/* Every test runs under both shadow policies. */
+static enum bt_shadow_policy policy;
 
 struct fixture {
 	struct guest_mem mem;
@@ -158,8 +226,7 @@ static int setup(void **state)
 	*pte_slot(f, DATA_VA) = DATA_GPA | P | RW | US;
 	*pte_slot(f, STACK_VA) = STACK_GPA | P | RW | US;
 	*pte_slot(f, KVA) = 0x300000 | P | RW;
-	if (bt_shadow_create(&f->sh, &f->mem, BT_SHADOW_VTLB, &ctx, err,
-			     sizeof(err)))
+	if (bt_shadow_create(&f->sh, &f->mem, policy, &ctx, err, sizeof(err)))
 		return -1;
 	*state = f;
 	return 0;
@@ -236,7 +303,8 @@ static void test_arith_writable_code(void **state)
 	assert_true(g[X86_R10] == 7);
 	assert_true(g[X86_R11] == STACK_VA + 0x1000); /* balanced stack */
 	assert_true(g[X86_RBP] == 0);
-	assert_true(f->v.cnt.insns >= 40);
+	assert_true(f->v.cnt.chained >= 1); /* the loop back-edge */
+	assert_true(f->v.cnt.code_writes >= 1); /* addq to its own page */
 	bt_vcpu_destroy(&f->v);
 }
 
@@ -271,6 +339,22 @@ static void test_divide_error(void **state)
 	assert_int_equal(s.vector, X86_VEC_DE);
 	assert_true(s.rip == CODE_VA + 9);
 	assert_true(f->v.ctx.gpr[X86_RAX] == 7);
+	{
+		/* counters in the shared vocabulary */
+		struct engine_counters c = { 0 };
+		const struct engine_stat *st;
+
+		bt_counters_add(&f->v, &c);
+		assert_true(c.traps.count[TRAP_GUEST_EXCEPTION] == 1);
+		assert_true(c.traps.exception_by_vector[X86_VEC_DE] == 1);
+		assert_true(c.traps.count[TRAP_HIDDEN_PAGE_FAULT] ==
+			    f->sh.cnt.hidden_faults);
+		st = engine_stat_find(&c, "bt_translations");
+		assert_non_null(st);
+		assert_true(st->value == f->v.cnt.translations &&
+			    st->value >= 1);
+		assert_non_null(engine_stat_find(&c, "bt_pt_write_traps"));
+	}
 	bt_vcpu_destroy(&f->v);
 }
 
@@ -313,6 +397,265 @@ static void test_indirect(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+static void *kick_later(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	bt_vcpu_kick(arg);
+	return NULL;
+}
+
+/* A kick from another thread stops a chained loop at a block boundary
+ * with its flags intact, and the loop resumes where it was. */
+static void test_kick(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+	pthread_t t;
+	uint64_t first;
+
+	load(f, prog_spin, prog_spin_end);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(pthread_create(&t, NULL, kick_later, &f->v), 0);
+		bt_exec_run(&f->v, 0, &s);
+		pthread_join(t, NULL);
+		assert_int_equal(s.kind, BT_STOP_KICK);
+		assert_true(s.rip == CODE_VA + 3); /* the loop head */
+		assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
+		first = f->v.ctx.gpr[X86_RAX];
+		assert_true(first > 0);
+	}
+	assert_true(f->v.cnt.kicks == 2 && f->v.cnt.chained >= 1);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* Self-modifying code: every patched immediate is the one executed. */
+static void test_smc(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+
+	*pte_slot(f, CODE_VA) |= RW;
+	load(f, prog_smc, prog_smc_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 3 + 2 + 1);
+	assert_true(f->v.cnt.code_writes == 3);
+	assert_true(f->v.cnt.steps == 3);
+	assert_true(f->v.cnt.blocks_invalidated >= 3);
+	assert_true(f->sh.cnt.code_writes == 3);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* Returns hit their site cache after the first return (the lookup table
+ * is not even consulted), with the flags the callee left. */
+static void test_ibl(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+	uint64_t hits = bt_ibl_hits;
+
+	load(f, prog_ibl, prog_ibl_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 1000);
+	assert_true(f->v.ctx.gpr[X86_R12] == 1000);
+	assert_true(f->v.cnt.ret_fills == 2);	/* two RET sites */
+	assert_true(f->v.cnt.indirect_exits <= 4);
+	assert_true(bt_ibl_hits - hits <= 4);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* State in and out: registers and flags split between the context and
+ * st, CPL from CS, CR3 changes reach the shadow. */
+static void test_state(void **state)
+{
+	struct fixture *f = *state;
+	struct x86_state in, out;
+	struct bt_stop s;
+
+	load(f, prog_arith, prog_arith_end);
+	bt_vcpu_state_get(&f->v, &in);
+	assert_true(in.cr3 == 0 || in.cr3 == CR3); /* st starts zeroed */
+	memset(&in, 0, sizeof(in));
+	for (int i = 0; i < 16; i++)
+		in.gpr[i] = 0x1000 + i;
+	in.gpr[X86_RSP] = STACK_VA + 0x1000;
+	in.rip = CODE_VA;
+	in.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_IF | X86_RFLAGS_CF |
+		    X86_RFLAGS_ZF;
+	in.seg[X86_CS].dpl = 3;
+	in.seg[X86_CS].selector = 0x2b;
+	in.cr0 = f->sh.ctx.cr0;
+	in.cr4 = f->sh.ctx.cr4;
+	in.efer = f->sh.ctx.efer;
+	in.cr3 = CR3;
+	in.lstar = 0xffffffff80001000ull;
+	assert_int_equal(bt_vcpu_state_set(&f->v, &in), 0);
+	assert_int_equal(f->v.cpl, 3);
+	bt_vcpu_state_get(&f->v, &out);
+	assert_memory_equal(&in, &out, sizeof(in));
+	/* IF stays in st while the arithmetic flags run in the host */
+	assert_false(f->v.ctx.rflags & X86_RFLAGS_IF);
+	assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
+	/* running changes the context; state_get sees it, IF kept */
+	*pte_slot(f, CODE_VA) |= RW;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	bt_vcpu_state_get(&f->v, &out);
+	assert_true(out.rip == s.rip && out.gpr[X86_RBX] == 55);
+	assert_true(out.rflags & X86_RFLAGS_IF);
+	/* a new CR3 goes to the shadow */
+	in = out;
+	in.cr3 = CR3 + 0x80000;
+	in.seg[X86_CS].dpl = 0;
+	assert_int_equal(bt_vcpu_state_set(&f->v, &in), 0);
+	assert_true(f->sh.ctx.cr3 == CR3 + 0x80000);
+	assert_int_equal(f->v.cpl, 0);
+	if (policy == BT_SHADOW_VTLB)
+		assert_true(f->sh.cnt.cr3_flushes == 1);
+	/* the same CR3 written again is still a TLB flush */
+	assert_int_equal(bt_vcpu_cr3_write(&f->v, CR3 + 0x80000), 0);
+	if (policy == BT_SHADOW_VTLB)
+		assert_true(f->sh.cnt.cr3_flushes == 2);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* Page-2 code: add $n, %rax; jmp back to (back). */
+static void xpage_code(uint8_t *p, uint8_t n, uint32_t back)
+{
+	int32_t rel = (int32_t)back - (0x1000 + 4 + 5);
+
+	p[0] = 0x48, p[1] = 0x83, p[2] = 0xc0, p[3] = n;
+	p[4] = 0xe9;
+	memcpy(p + 5, &rel, 4);
+}
+
+/* Branches across pages are chained too, and undone when the target
+ * page's translation changes. */
+static void test_cross_page_chain(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t back = 12; /* offset of 21: mov(5) xor(2) jmp(5) */
+	struct bt_stop s;
+
+	xpage_code(f->mem.host + CODE_GPA + 0x1000, 1, back);
+	xpage_code(f->mem.host + CODE_GPA + 0x2000, 2, back);
+	*pte_slot(f, CODE_VA + 0x1000) = (CODE_GPA + 0x1000) | P | US;
+	load(f, prog_xpage, prog_xpage_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 100);
+	assert_true(f->v.cnt.chained_cross >= 2);
+	assert_true(f->v.cnt.branch_exits < 20); /* not 200 dispatches */
+	/* the guest remaps page 2 and flushes it from its TLB */
+	*pte_slot(f, CODE_VA + 0x1000) = (CODE_GPA + 0x2000) | P | US;
+	assert_int_equal(bt_shadow_invlpg(&f->sh, CODE_VA + 0x1000), 0);
+	f->v.rip = CODE_VA;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 200);
+	assert_true(f->v.cnt.unchained >= 2);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* The timer thread stops a spinning guest no earlier than its deadline,
+ * at a block boundary with the flags intact; re-arming works. */
+static void test_timer(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_timer t;
+	struct bt_stop s;
+	char err[128];
+
+	load(f, prog_spin, prog_spin_end);
+	assert_int_equal(bt_timer_start(&t, &f->v, err, sizeof(err)), 0);
+	for (int round = 0; round < 3; round++) {
+		uint64_t start = bt_timer_now_ns();
+
+		bt_timer_arm(&t, start + 3000000);
+		bt_exec_run(&f->v, 0, &s);
+		assert_int_equal(s.kind, BT_STOP_KICK);
+		assert_true(bt_timer_now_ns() - start >= 3000000);
+		/* a block boundary: the loop head, or the very start when the
+		 * signal came before the first block ran (a slow host) */
+		assert_true(s.rip == CODE_VA + 3 || s.rip == CODE_VA);
+		if (s.rip == CODE_VA + 3)
+			assert_true(f->v.ctx.rflags & X86_RFLAGS_CF);
+	}
+	assert_true(t.fires == 3);
+	bt_timer_stop(&t);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* Monitor writes through bt_gmem keep translations and shadows right:
+ * patched code runs, a rewritten (traced or not) PTE is followed. */
+static void test_gmem(void **state)
+{
+	struct fixture *f = *state;
+	const struct bt_gmem_mode kernel = { 0, false };
+	uint64_t *pte = pte_slot(f, DATA_VA);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_pte = KVA + 0x2000 + ((uintptr_t)pte & 0xfff);
+	uint64_t new_pte = 0x230000 | P | RW | US, pf_addr, v8;
+	uint8_t two = 2;
+	uint32_t pf_error;
+	struct bt_stop s;
+
+	*pte_slot(f, CODE_VA) |= RW;
+	*pte_slot(f, KVA + 0x2000) = table | P | RW;
+	*(uint64_t *)(f->mem.host + DATA_GPA) = 0x1111;
+	*(uint64_t *)(f->mem.host + 0x230000) = 0x2222;
+	load(f, prog_load1, prog_load1_end);
+	f->v.ctx.gpr[X86_RDI] = DATA_VA;
+	bt_exec_run(&f->v, 0, &s);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 1);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 0x1111);
+	/* patch the immediate of the translated mov $1 */
+	assert_int_equal(bt_gmem_write(&f->v, kernel, CODE_VA + 1, &two, 1,
+				       &pf_addr, &pf_error), BT_GMEM_OK);
+	/* repoint DATA_VA through the kernel's view of the page table (the
+	 * guest flushes its TLB, as it must for vtlb) */
+	assert_int_equal(bt_gmem_write(&f->v, kernel, kva_pte, &new_pte, 8,
+				       &pf_addr, &pf_error), BT_GMEM_OK);
+	if (policy == BT_SHADOW_VTLB)
+		bt_shadow_invlpg(&f->sh, DATA_VA);
+	else
+		assert_true(f->sh.cnt.pt_writes == 1); /* traced: caught */
+	f->v.rip = CODE_VA;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 2);
+	assert_true(f->v.ctx.gpr[X86_RBX] == 0x2222);
+	/* the monitor fetches the HLT it was stopped at */
+	{
+		uint8_t ib[15];
+		unsigned n;
+
+		assert_int_equal(bt_gmem_fetch(&f->v, ib, &n, &pf_addr,
+					       &pf_error), BT_GMEM_OK);
+		assert_int_equal(n, 15);
+		assert_int_equal(ib[0], 0xf4);
+		f->v.rip = CODE_VA + 0xffe;	/* next page unmapped */
+		assert_int_equal(bt_gmem_fetch(&f->v, ib, &n, &pf_addr,
+					       &pf_error), BT_GMEM_OK);
+		assert_int_equal(n, 2);
+		assert_true(pf_addr == CODE_VA + 0x1000);
+		assert_int_equal(pf_error, X86_PF_U | X86_PF_I);
+		f->v.rip = 0x500000;
+		assert_int_equal(bt_gmem_fetch(&f->v, ib, &n, &pf_addr,
+					       &pf_error), BT_GMEM_PF);
+	}
+	/* reads fault like the CPU: user read of a supervisor page */
+	assert_int_equal(bt_gmem_read(&f->v, (struct bt_gmem_mode){ 3, false },
+				      KVA, &v8, 8, &pf_addr, &pf_error),
+			 BT_GMEM_PF);
+	assert_true(pf_addr == KVA);
+	assert_int_equal(pf_error, X86_PF_P | X86_PF_U);
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -344,7 +687,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wild_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_smc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
+						teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	policy = BT_SHADOW_VTLB;
+	failed = cmocka_run_group_tests_name("vtlb", tests, NULL, NULL);
+	policy = BT_SHADOW_TRACE;
+	failed += cmocka_run_group_tests_name("trace", tests, NULL, NULL);
+	return failed;
 }

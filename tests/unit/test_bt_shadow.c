@@ -6,7 +6,8 @@
  * the instruction and records the outcome. Checked: hidden fills, A/D
  * bits, read-only until dirty, guest #PF error codes and CR2, user vs
  * kernel windows, CR0.WP, MMIO pages, INVLPG, CR3 writes with and without
- * global pages, the counters.
+ * global pages, the counters; for trace: spaces kept across CR3 switches
+ * and guest PTE writes trapped, with the shadow following them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,7 +47,15 @@ struct fixture {
 	unsigned fills, others;
 	enum bt_shadow_result last;
 	struct bt_shadow_fill fill;
+	struct bt_shadow sh2;	/* a second shadow (trace tests) */
+	bool use2;		/* the callback and accessors use sh2 */
+	char err[256];
 };
+
+static struct bt_shadow *cur_sh(struct fixture *f)
+{
+	return f->use2 ? &f->sh2 : &f->sh;
+}
 
 static uint64_t *pte_slot(struct fixture *f, uint64_t cr3, uint64_t va)
 {
@@ -88,13 +97,22 @@ static void context_skip(ucontext_t *uc)
 static enum bt_fault_action shadow_cb(void *opaque, struct bt_fault *fa)
 {
 	struct fixture *f = opaque;
-	enum bt_space space = fa->w == &f->sh.win[BT_SPACE_USER]
-				      ? BT_SPACE_USER : BT_SPACE_KERNEL;
+	struct bt_shadow *sh = cur_sh(f);
+	enum bt_space space;
+	unsigned as;
 
-	f->last = bt_shadow_fault(&f->sh, space, fa->off, fa->write, &f->fill);
+	if (!bt_shadow_window_find(sh, fa->w, &as, &space) ||
+	    &sh->as[as] != sh->cur)
+		return BT_FAULT_UNHANDLED;
+	f->last = bt_shadow_fault(sh, space, fa->off, fa->write, &f->fill);
 	if (f->last == BT_SHADOW_FILLED) {
 		f->fills++;
 		return BT_FAULT_RESUME;
+	}
+	if (f->last == BT_SHADOW_PT_WRITE) {
+		/* what the engine does: drop, untrace, run the store again */
+		return bt_shadow_pt_write(sh, f->fill.gpa) ? BT_FAULT_UNHANDLED
+							   : BT_FAULT_RESUME;
 	}
 	if (f->last == BT_SHADOW_ERROR)
 		return BT_FAULT_UNHANDLED;
@@ -142,6 +160,8 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	bt_shadow_destroy(&f->sh);
+	if (f->use2)
+		bt_shadow_destroy(&f->sh2);
 	guest_mem_destroy(&f->mem);
 	free(f);
 	return 0;
@@ -159,11 +179,29 @@ static void arm(struct fixture *f)
 	f->old_gs = bt_gs_get();
 }
 
+static void windows_remove(struct bt_shadow *sh)
+{
+	for (unsigned a = 0; a < sh->nas; a++)
+		for (int s = 0; s < BT_SPACE_NR; s++)
+			bt_fault_window_remove(&sh->as[a].win[s]);
+}
+
+/* Route the faults of sh2's windows instead of sh's. */
+static void rearm(struct fixture *f)
+{
+	windows_remove(&f->sh);
+	for (unsigned a = 0; a < f->sh2.nas; a++)
+		for (int s = 0; s < BT_SPACE_NR; s++)
+			assert_int_equal(bt_fault_window_add(&f->sh2.as[a].win[s],
+							     shadow_cb, f), 0);
+}
+
 static void disarm(struct fixture *f)
 {
 	bt_gs_set(f->old_gs);
-	for (int s = 0; s < BT_SPACE_NR; s++)
-		bt_fault_window_remove(&f->sh.win[s]);
+	windows_remove(&f->sh);
+	if (f->use2)
+		windows_remove(&f->sh2);
 	bt_fault_uninstall();
 }
 
@@ -171,7 +209,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 {
 	uint64_t v;
 
-	bt_gs_set(bt_shadow_gs_base(&f->sh, s));
+	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%gs:(%k1), %0" : "=a"(v) : "r"(gva) : "memory");
 	return v;
 }
@@ -179,7 +217,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 static uint64_t store(struct fixture *f, enum bt_space s, uint64_t gva,
 		      uint64_t v)
 {
-	bt_gs_set(bt_shadow_gs_base(&f->sh, s));
+	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%rax, %%gs:(%k1)" : "+a"(v) : "r"(gva) : "memory");
 	return v;
 }
@@ -322,15 +360,147 @@ static void test_cr3_switch(void **state)
 	disarm(f);
 }
 
-static void test_trace_refused(void **state)
+/* Fault-around maps the neighbours whose A (and D, for writing) the
+ * guest has already set, and nothing else. */
+static void test_fault_around(void **state)
 {
 	struct fixture *f = *state;
-	struct bt_shadow sh;
-	char err[256] = "";
+	const uint64_t va = 0x800000, gpa = 0x400000;
 
-	assert_int_equal(bt_shadow_create(&sh, &f->mem, BT_SHADOW_TRACE,
-					  &f->sh.ctx, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "trace"));
+	for (unsigned i = 0; i < 16; i++)
+		map4k(f, CR3_A, va + i * 0x1000ull, gpa + i * 0x1000ull,
+		      P | RW | US | A | (i < 8 ? D : 0));
+	*pte_slot(f, CR3_A, va + 0x5000) &= ~A;	/* never accessed */
+	arm(f);
+	assert_true(load(f, BT_SPACE_USER, va) == 0);
+	assert_int_equal(f->fills, 1);
+	assert_true(f->sh.cnt.around_pages == 14);
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], 0x801000),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE | BT_PAGE_USER);
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], 0x809000),
+			 BT_PAGE_MAPPED | BT_PAGE_USER);	/* clean: read-only */
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], 0x805000), 0);
+	/* the guest-visible bits are untouched by the neighbours' mapping */
+	assert_false(*pte_slot(f, CR3_A, va + 0x5000) & A);
+	assert_false(*pte_slot(f, CR3_A, va + 0x9000) & D);
+	/* a neighbour is really there: no further fault */
+	*(uint64_t *)(f->mem.host + gpa + 0x3008) = 99;
+	assert_true(load(f, BT_SPACE_USER, va + 0x3008) == 99);
+	assert_int_equal(f->fills, 1);
+	disarm(f);
+}
+
+/* Past max_mapped runs every shadow is dropped and refilled on demand;
+ * contiguous guest memory is one run however large. */
+static void test_capacity(void **state)
+{
+	struct fixture *f = *state;
+
+	for (unsigned i = 0; i < 12; i++) {
+		/* scattered RAM: a run per page */
+		map4k(f, CR3_A, 0x900000 + i * 0x1000ull, 0x500000 + i * 0x2000ull,
+		      P | RW | US);
+		/* contiguous RAM: one run for all */
+		map4k(f, CR3_A, 0xa00000 + i * 0x1000ull, 0x600000 + i * 0x1000ull,
+		      P | RW | US);
+	}
+	f->sh.max_mapped = 8;
+	f->sh.around = false;
+	arm(f);
+	for (unsigned i = 0; i < 12; i++)
+		assert_true(load(f, BT_SPACE_USER, 0x900000 + i * 0x1000ull) == 0);
+	assert_true(f->sh.cnt.capacity_flushes == 1);
+	assert_true(f->sh.win[BT_SPACE_USER].nmapped == 4);
+	assert_int_equal(f->fills, 12);
+	bt_shadow_flush(&f->sh);
+	for (unsigned i = 0; i < 12; i++)
+		assert_true(load(f, BT_SPACE_USER, 0xa00000 + i * 0x1000ull) == 0);
+	assert_true(f->sh.cnt.capacity_flushes == 1);
+	assert_int_equal(f->sh.win[BT_SPACE_USER].runs, 1);
+	disarm(f);
+}
+
+/* trace: a seventh CR3 recycles the least recently used space. */
+static void test_trace_recycle(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	for (unsigned i = 1; i <= BT_SHADOW_MAX_AS; i++)
+		assert_int_equal(bt_shadow_cr3_write(&f->sh2,
+						     CR3_A + i * 0x1000000ull), 0);
+	/* CR3_A (used first) was the oldest: it went; the others are kept */
+	assert_true(f->sh2.cnt.as_recycled == 1);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh2, CR3_A + 0x2000000ull), 0);
+	assert_true(f->sh2.cnt.as_switches == 1);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh2, CR3_A), 0);
+	assert_true(f->sh2.cnt.as_recycled == 2);
+}
+
+/* trace: address spaces keep their shadows across CR3 switches. */
+static void test_trace_switch(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t gs_a;
+
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	rearm(f);
+	gs_a = bt_shadow_gs_base(&f->sh2, BT_SPACE_USER);
+	assert_true(load(f, BT_SPACE_USER, 0x400000) == 0x1111111111111111ull);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh2, CR3_B), 0);
+	assert_true(bt_shadow_gs_base(&f->sh2, BT_SPACE_USER) != gs_a);
+	assert_true(load(f, BT_SPACE_USER, 0x400000) == 0x3333333333333333ull);
+	assert_int_equal(f->fills, 2);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh2, CR3_A), 0);
+	assert_true(bt_shadow_gs_base(&f->sh2, BT_SPACE_USER) == gs_a);
+	assert_true(load(f, BT_SPACE_USER, 0x400000) == 0x1111111111111111ull);
+	assert_int_equal(f->fills, 2);	/* kept: no refill */
+	assert_true(f->sh2.cnt.as_switches == 1);
+	/* the walk's four tables are traced */
+	assert_true(f->sh2.cnt.pt_protects >= 4);
+	disarm(f);
+}
+
+/* trace: a kernel store to a traced PTE is caught; the shadow follows
+ * the new PTE without INVLPG. */
+static void test_trace_pt_write(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, CR3_A, 0x400000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_table = KVA + 0x1000;
+
+	map4k(f, CR3_A, kva_table, table, P | RW);
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	rearm(f);
+	assert_true(load(f, BT_SPACE_USER, 0x400000) == 0x1111111111111111ull);
+	/* the kernel reads the table (maps it read-only: traced) ... */
+	assert_true(load(f, BT_SPACE_KERNEL, kva_table + (((uint64_t)pte) & 0xfff))
+		    == *pte);
+	/* ... and rewrites the PTE: trapped, shadows from the table dropped */
+	assert_true(store(f, BT_SPACE_KERNEL, kva_table + (((uint64_t)pte) & 0xfff),
+			  0x201000 | P | US) == (0x201000 | P | US));
+	assert_true(f->sh2.cnt.pt_writes == 1);
+	assert_true(*pte == (0x201000 | P | US));
+	/* untraced now: the next write goes straight through */
+	assert_true(store(f, BT_SPACE_KERNEL, kva_table + (((uint64_t)pte) & 0xfff),
+			  0x202000 | P | US) == (0x202000 | P | US));
+	assert_true(f->sh2.cnt.pt_writes == 1);
+	/* the shadow follows the latest PTE, and the refill traces again */
+	assert_true(load(f, BT_SPACE_USER, 0x400000) == 0x3333333333333333ull);
+	assert_true(store(f, BT_SPACE_KERNEL, kva_table + (((uint64_t)pte) & 0xfff),
+			  0x200000 | P | US) == (0x200000 | P | US));
+	assert_true(f->sh2.cnt.pt_writes == 2);
+	assert_true(load(f, BT_SPACE_USER, 0x400000) == 0x1111111111111111ull);
+	disarm(f);
 }
 
 int main(void)
@@ -343,7 +513,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invlpg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr3_switch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trace_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_around, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_recycle, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trace_switch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_pt_write, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,6 +124,31 @@ static void test_unmap_and_flush(void **state)
 	assert_int_equal(f->mem.host[0x2000], 9);
 }
 
+/* Runs: consecutive pages over consecutive RAM with equal rights. */
+static void test_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_window *w = &f->w;
+
+	assert_int_equal(bt_window_map(w, 0x10000, 0x1000, true, 0), 0);
+	assert_int_equal(bt_window_map(w, 0x12000, 0x3000, true, 0), 0);
+	assert_int_equal(w->runs, 2);
+	assert_int_equal(bt_window_map(w, 0x11000, 0x2000, true, 0), 0);
+	assert_int_equal(w->runs, 1);			/* bridged */
+	assert_int_equal(bt_window_protect(w, 0x11000, false), 0);
+	assert_int_equal(w->runs, 3);			/* rights differ */
+	assert_int_equal(bt_window_protect(w, 0x11000, true), 0);
+	assert_int_equal(w->runs, 1);
+	assert_int_equal(bt_window_map(w, 0x13000, 0x9000, true, 0), 0);
+	assert_int_equal(w->runs, 2);			/* RAM not consecutive */
+	assert_int_equal(bt_window_unmap(w, 0x11000), 0);
+	assert_int_equal(w->runs, 3);			/* split */
+	assert_int_equal(bt_window_map_range(w, 0x20000, 0x10000, 8, false, 0), 0);
+	assert_int_equal(w->runs, 4);
+	assert_true(bt_window_flush(w, false) >= 0);
+	assert_int_equal(w->runs, 0);
+}
+
 static void test_lookup_guards(void **state)
 {
 	struct fixture *f = *state;
@@ -193,6 +218,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_aliases_ram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_rejects_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_and_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_guards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gs_arch_prctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gs_wrgsbase, setup, teardown),

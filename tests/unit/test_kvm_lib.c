@@ -93,7 +93,10 @@ static int setup_fetch(void **s)
 {
 	return tiny_setup(s, GUEST_BYTES(guest_fetch_mmio));
 }
-static int setup_spin(void **s) { return tiny_setup(s, GUEST_BYTES(guest_spin)); }
+static int setup_spin(void **s)
+{
+	return tiny_setup(s, GUEST_BYTES(guest_spin));
+}
 
 static void run_pio_mmio_hlt_exitsInOrder(void **state)
 {

@@ -28,6 +28,7 @@ struct pvh_memmap_entry {
 extern char _kernel_end[];
 
 static struct vmb_boot_info boot_info;
+static struct vmb_boot_info *host_boot_info; /* the loader's, in low RAM */
 
 static int readable(uint64_t pa, uint64_t len)
 {
@@ -71,6 +72,7 @@ static const char *from_vmbench(uint64_t pa)
 		return "boot_info version unsupported";
 	vmb_memcpy(&boot_info, bi, sizeof(boot_info));
 	boot_info.cmdline[VMB_CMDLINE_MAX - 1] = 0;
+	host_boot_info = P2V(pa);
 	return NULL;
 }
 
@@ -89,4 +91,9 @@ const struct vmb_boot_info *boot_info_get(uint64_t bootinfo_pa,
 		return NULL;
 	}
 	return &boot_info;
+}
+
+struct vmb_boot_info *boot_info_host(void)
+{
+	return host_boot_info;
 }

@@ -18,4 +18,11 @@
 const struct vmb_boot_info *boot_info_get(uint64_t bootinfo_pa,
 					  uint64_t pvh_pa, const char **why);
 
+/*
+ * The loader's own boot_info in guest RAM, which the host reads back (the
+ * PVM assist counts), or NULL on the PVH path, where there is none.
+ * Valid after boot_info_get() succeeded.
+ */
+struct vmb_boot_info *boot_info_host(void);
+
 #endif

@@ -7,6 +7,7 @@
  * SYSRETQ would have produced. A #UD on `int 0x80` (CD 80) is the gate the
  * CPU did not take: skip the two bytes and run the call.
  */
+#include "boot.h"
 #include "memlayout.h"
 #include "pvm.h"
 #include "syscall.h"
@@ -37,6 +38,8 @@ int pvm_trap_fixup(struct trapframe *tf)
 	if (tf->vector == T_PF && (tf->error & PF_FETCH) &&
 	    tf->rip == (uint64_t)syscall_entry) {
 		n_syscall++;
+		if (boot_info_host())
+			boot_info_host()->pvm_assist_syscall = n_syscall;
 		tf->rip = tf->rcx;
 		tf->rflags = (tf->r11 & SYSRET_RFLAGS_MASK) | 0x202; /* IF */
 		syscall_dispatch(tf);
@@ -46,6 +49,8 @@ int pvm_trap_fixup(struct trapframe *tf)
 	    *(const uint8_t *)tf->rip == 0xCD &&
 	    *(const uint8_t *)(tf->rip + 1) == T_SYSCALL) {
 		n_int80++;
+		if (boot_info_host())
+			boot_info_host()->pvm_assist_int80 = n_int80;
 		tf->rip += 2;
 		syscall_dispatch(tf);
 		return 1;

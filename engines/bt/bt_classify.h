@@ -1,0 +1,48 @@
+/*
+ * bt_classify.h - which guest instructions may run natively, and how.
+ *
+ * The copy list is a whitelist: integer instructions whose operands are
+ * general registers, immediates and explicit memory operands (with no
+ * FS/GS override, no guest address-size prefix, a ModRM form) are copied
+ * (memory operands get the window prefixes); PUSH/POP/CALL/RET/LEAVE and
+ * direct/indirect branches are rewritten; everything else -- privileged
+ * and sensitive instructions, string instructions, implicit memory
+ * operands, SSE/VEX/EVEX, far transfers, BTx mem,reg -- is BT_INSN_MONITOR, so
+ * nothing unknown ever runs on the host.
+ */
+#ifndef VMB_BT_CLASSIFY_H
+#define VMB_BT_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <Zydis/Zydis.h>
+
+enum bt_insn_kind {
+	BT_INSN_MONITOR,	/* not translated: the block ends before it */
+	BT_INSN_COPY,		/* copied verbatim */
+	BT_INSN_MEM,		/* copied with GS + addr32 (RIP-relative fixed) */
+	BT_INSN_LEA_RIP,	/* lea rel(%rip) -> mov $abs */
+	BT_INSN_PUSH_REG,	/* rewritten stack accesses */
+	BT_INSN_PUSH_IMM,
+	BT_INSN_POP_REG,
+	BT_INSN_LEAVE,
+	BT_INSN_JMP,		/* block ends: direct branches */
+	BT_INSN_JCC,
+	BT_INSN_CALL,
+	BT_INSN_RET,		/* block ends: indirect branches */
+	BT_INSN_JMP_IND,
+	BT_INSN_CALL_IND,
+};
+
+/*
+ * How to translate the decoded instruction (in) with operands (ops),
+ * which ends at guest address (next).
+ */
+enum bt_insn_kind bt_insn_classify(const ZydisDecodedInstruction *in,
+				   const ZydisDecodedOperand *ops,
+				   uint64_t next);
+
+/* Does (in) have a RIP-relative ModRM memory operand? */
+bool bt_insn_riprel(const ZydisDecodedInstruction *in);
+
+#endif /* VMB_BT_CLASSIFY_H */

@@ -1,0 +1,58 @@
+/*
+ * bt_counters.c - bt counters -> engine counters (bt_counters.h).
+ */
+#include "bt/bt_counters.h"
+
+#include "bt/bt_ctx.h"
+
+void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
+{
+	const struct bt_exec_counters *c = &v->cnt;
+	const struct bt_shadow_counters *s = &v->sh->cnt;
+	const struct bt_cache_stats *k = &v->cache.st;
+	struct trap_counters *t = &out->traps;
+	const struct {
+		const char *name;
+		uint64_t value;
+	} stats[] = {
+		{ "bt_translations", c->translations },
+		{ "bt_code_cache_bytes", v->cache.code_used },
+		{ "bt_code_cache_flushes", k->flushes },
+		{ "bt_blocks_invalidated", c->blocks_invalidated },
+		{ "bt_blocks_run", c->blocks_run },
+		{ "bt_chained", c->chained },
+		{ "bt_chained_cross_page", c->chained_cross },
+		{ "bt_unchained", c->unchained },
+		{ "bt_branch_exits", c->branch_exits },
+		{ "bt_indirect_lookup_hits", bt_ibl_hits },
+		{ "bt_indirect_lookup_misses", c->ibl_misses },
+		{ "bt_monitor_exits", c->monitor_exits },
+		{ "bt_hidden_faults", s->hidden_faults },
+		{ "bt_hidden_dirty_faults", s->hidden_dirty },
+		{ "bt_fault_around_pages", s->around_pages },
+		{ "bt_guest_pf_reflected", s->reflected_pf },
+		{ "bt_pt_write_traps", s->pt_writes },
+		{ "bt_pt_pages_traced", s->pt_protects },
+		{ "bt_shadow_invalidations", s->invalidations },
+		{ "bt_shadow_cr3_flushes", s->cr3_flushes },
+		{ "bt_shadow_capacity_flushes", s->capacity_flushes },
+		{ "bt_address_space_switches", s->as_switches },
+		{ "bt_address_spaces_recycled", s->as_recycled },
+		{ "bt_code_pages_protected", s->code_protects },
+		{ "bt_code_writes", c->code_writes },
+		{ "bt_single_steps", c->steps },
+		{ "bt_kicks", c->kicks },
+	};
+
+	t->count[TRAP_HIDDEN_PAGE_FAULT] += s->hidden_faults;
+	t->count[TRAP_PT_WRITE] += s->pt_writes;
+	t->count[TRAP_CODE_INVALIDATE] += c->code_writes;
+	t->count[TRAP_MMIO] += c->mmio_stops;
+	for (unsigned vec = 0; vec < 32; vec++) {
+		t->count[TRAP_GUEST_EXCEPTION] += c->exceptions[vec];
+		if (vec < TRAP_VECTORS)
+			t->exception_by_vector[vec] += c->exceptions[vec];
+	}
+	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+		engine_stat_add(out, stats[i].name, stats[i].value);
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# 45-bt-shadow.sh - bt costs next to their host references: GS base switch
+# (WRGSBASE vs arch_prctl), hidden shadow fault (first touch, and refill
+# after a flush with fault-around) vs host minor page fault (target: <= 2x), and one translated integer loop vs the same loop as host
+# code (target: <= 1.5x). Median, min and max of 7 repetitions (ns).
+# Usage: 45-bt-shadow.sh BUILD [pages] [loop_iters]
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$top/build}
+drv=$build/bench/45-bt-shadow
+make -C "$top" -s "$build/rel/libvmb.a" >/dev/null || exit 1
+mkdir -p "$build/bench"
+gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$top/engines" -I"$top/workloads/include" \
+	-o "$drv" "$top/tests/bench/45-bt-shadow.c" "$build/rel/libvmb.a" \
+	-lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread || exit 1
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$drv" "${2:-8192}" "${3:-100000000}" >"$out" || exit 1
+printf '%-24s %12s %12s %12s\n' "measure" "median ns" "min ns" "max ns"
+awk '$1 !~ /^#/ { printf "%-24s %12.2f %12.2f %12.2f\n", $1, $2, $3, $4 }' "$out"
+grep '^#' "$out"
+awk '{ m[$1] = $2; lo[$1] = $3 }
+     END {
+	if (m["host_minor_fault"] > 0)
+		printf "hidden fault vs host minor fault: first read %.2fx, first write %.2fx, refill read %.2fx (target <= 2x)\n",
+		       m["bt_fault_first_read"] / m["host_minor_fault"],
+		       m["bt_fault_first_write"] / m["host_minor_fault"],
+		       m["bt_fault_refill_read"] / m["host_minor_fault"]
+	if (m["bt_fault_first_read"] > 0)
+		printf "first-touch fault = SIGSEGV round trip + one mmap: %.0f%% of it\n",
+		       100 * (m["host_sigsegv"] + m["host_mmap_fixed"]) / m["bt_fault_first_read"]
+	if (m["host_loop"] > 0)
+		printf "translated loop vs host: %.2fx by median, %.2fx by min (target <= 1.5x)\n",
+		       m["bt_loop"] / m["host_loop"], lo["bt_loop"] / lo["host_loop"]
+	if (m["switch_trace"] > 0)
+		printf "CR3 switch + 256-page touch: vtlb %.0f ns, trace %.0f ns (%.0fx)\n",
+		       m["switch_vtlb"], m["switch_trace"], m["switch_vtlb"] / m["switch_trace"]
+	if (m["host_call"] > 0)
+		printf "translated call/ret vs host: %.2fx by median, %.2fx by min\n",
+		       m["bt_call"] / m["host_call"], lo["bt_call"] / lo["host_call"]
+	if (m["gs_arch_prctl"] > 0 && m["gs_wrgsbase"] > 0)
+		printf "GS switch: wrgsbase %.1f ns, arch_prctl %.1f ns (%.0fx)\n",
+		       m["gs_wrgsbase"], m["gs_arch_prctl"],
+		       m["gs_arch_prctl"] / m["gs_wrgsbase"]
+     }' "$out"
