@@ -75,10 +75,12 @@ struct bt_insn_map {
 #define BT_MAP_RAX_IN_CTX 0x1
 
 /*
- * Every block starts with a store of AL to the vCPU's kick page
- * (A2 moffs64, 9 bytes, flags untouched). Making the page PROT_NONE
- * stops the guest at the next block entry, chained or not: the precise
- * point where interrupts are delivered.
+ * Every block starts with a load from its cache's kick page into XMM15
+ * (movss kick(%rip),%xmm15: 9 bytes; no GPR, no flags; guest code never
+ * uses XMM registers, none are on the copy list). Making the page
+ * PROT_NONE stops the guest at the next block entry, chained or not: the
+ * precise point where interrupts are delivered. A load costs nothing in
+ * a tight loop; a store there (the first design) doubled its time.
  */
 #define BT_BLOCK_PROLOGUE 9
 
@@ -110,12 +112,14 @@ struct bt_cache_stats {
 };
 
 /*
- * Variables the translated code writes live in a data page right before
- * the code (RIP-relative reach) but never on a code page: a store to a
- * cache line holding instructions costs the host a pipeline flush.
+ * Data the translated code reaches RIP-relative lives in two pages right
+ * before the code: the kick page (read by every block prologue) and a
+ * page of variables it writes -- never on a code page, where a store to
+ * a cache line holding instructions costs the host a pipeline flush.
  */
-#define BT_CACHE_DATA 4096u
-#define BT_CACHE_SLOT_RCX 0	/* offset: RET sites park guest RCX here */
+#define BT_CACHE_DATA 8192u
+#define BT_CACHE_KICK 0		/* offset of the kick page */
+#define BT_CACHE_SLOT_RCX 4096	/* offset: RET sites park guest RCX here */
 
 struct bt_cache {
 	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */

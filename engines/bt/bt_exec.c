@@ -125,20 +125,10 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	v->sh = sh;
 	v->mem = sh->mem;
 	v->ctx.rflags = X86_RFLAGS_FIXED;
-	v->kick_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->kick_page == MAP_FAILED) {
-		snprintf(err, errlen, "bt: kick page: %s", strerror(errno));
-		v->kick_page = NULL;
+	if (bt_cache_create(&v->cache, code_bytes, v->mem->size, err, errlen))
 		return -1;
-	}
-	if (bt_cache_create(&v->cache, code_bytes, v->mem->size, err, errlen)) {
-		munmap(v->kick_page, 4096);
-		return -1;
-	}
 	if (bt_cache_create(&v->step, 64 << 10, 0, err, errlen)) {
 		bt_cache_destroy(&v->cache);
-		munmap(v->kick_page, 4096);
 		return -1;
 	}
 	for (int lvl = 0; lvl < 2; lvl++) {
@@ -148,7 +138,6 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 			free(v->ibl[0]);
 			bt_cache_destroy(&v->cache);
 			bt_cache_destroy(&v->step);
-			munmap(v->kick_page, 4096);
 			return -1;
 		}
 		ibl_reset(v, lvl);
@@ -164,7 +153,6 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		free(v->ibl[1]);
 		bt_cache_destroy(&v->cache);
 		bt_cache_destroy(&v->step);
-		munmap(v->kick_page, 4096);
 		return -1;
 	}
 	if (bt_fault_install(err, errlen)) {
@@ -174,7 +162,6 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		free(v->ibl[1]);
 		bt_cache_destroy(&v->cache);
 		bt_cache_destroy(&v->step);
-		munmap(v->kick_page, 4096);
 		return -1;
 	}
 	for (unsigned a = 0; a < sh->nas; a++) {
@@ -208,14 +195,13 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	v->rsite = NULL;
 	v->xchain = NULL;
 	v->ibl[0] = v->ibl[1] = NULL;
-	munmap(v->kick_page, 4096);
-	v->kick_page = NULL;
 }
 
 void bt_vcpu_kick(struct bt_vcpu *v)
 {
 	v->kicked = 1;
-	mprotect(v->kick_page, 4096, PROT_NONE);
+	mprotect(v->cache.data + BT_CACHE_KICK, 4096, PROT_NONE);
+	mprotect(v->step.data + BT_CACHE_KICK, 4096, PROT_NONE);
 }
 
 /* Patch the stub of (rec) into a jump to (to) when both blocks are on the
@@ -251,12 +237,14 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 		      struct bt_stop *stop)
 {
 	struct bt_xlate_env env = { .mem = v->mem, .wctx = v->sh->ctx,
-				    .ctx = &v->ctx, .kick_page = v->kick_page };
+				    .ctx = &v->ctx };
 	struct walk_result res;
 	uint32_t pf_error;
 	uint64_t cr2;
 
 	env.wctx.cpl = v->cpl;
+	env.native_rdtsc = v->st.tsc_offset == 0 &&
+			   !(v->sh->ctx.cr4 & X86_CR4_TSD);
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
 			      : (const void *)bt_ibl_lookup0;
 	if (!bt_window_gva_ok(v->rip)) {
@@ -393,7 +381,8 @@ void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len)
 static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 {
 	v->kicked = 0;
-	mprotect(v->kick_page, 4096, PROT_READ | PROT_WRITE);
+	mprotect(v->cache.data + BT_CACHE_KICK, 4096, PROT_READ);
+	mprotect(v->step.data + BT_CACHE_KICK, 4096, PROT_READ);
 	v->cnt.kicks++;
 	stop->kind = BT_STOP_KICK;
 }

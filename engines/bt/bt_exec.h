@@ -78,7 +78,6 @@ struct bt_vcpu {
 	struct bt_cache step;	/* one-instruction blocks after an SMC stop */
 	bool step_next;
 	struct bt_exec_counters cnt;
-	uint8_t *kick_page;	/* see BT_BLOCK_PROLOGUE */
 	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
 	bool ibl_dirty[2];
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
@@ -163,6 +162,11 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * one-entry cache, filled with its first target (struct bt_ret_site),
  * checked inline before the table. Tables and site caches are emptied
  * whenever blocks or guest translations may have changed.
+ *
+ * RDTSC runs natively while the guest's TSC offset is 0 and CR4.TSD is
+ * clear (the machine spec: guest TSC = host TSC + offset); a change of
+ * either must flush the cache (the monitor's job) since translations
+ * depend on it.
  *
  * Self-modifying code: translating a block write-protects its RAM
  * page(s). A guest store to such a page stops translated code at the

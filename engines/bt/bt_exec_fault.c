@@ -160,7 +160,9 @@ enum bt_fault_action bt_exec_escape_fault(void *opaque, struct bt_fault *f)
 	(void)opaque;
 	if (!v)
 		return BT_FAULT_UNHANDLED;
-	if (f->signo == SIGSEGV && f->addr - (uintptr_t)v->kick_page < 4096)
+	if (f->signo == SIGSEGV &&
+	    (f->addr - (uintptr_t)(v->cache.data + BT_CACHE_KICK) < 4096 ||
+	     f->addr - (uintptr_t)(v->step.data + BT_CACHE_KICK) < 4096))
 		return take_over_kick(v, f->uc) ? BT_FAULT_REDIRECTED
 						: BT_FAULT_UNHANDLED;
 	s = &v->fault_stop;

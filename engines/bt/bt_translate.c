@@ -445,8 +445,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->cpl = env->wctx.cpl;
 	x.b->gpa2 = BT_NO_PAGE;
 	x.b->code = x.p = bt_cache_code_ptr(c);
-	b1(&x, 0xa2);	/* movabs %al, kick_page */
-	b8(&x, (uint64_t)(uintptr_t)env->kick_page);
+	/* movss kick(%rip), %xmm15: a load, no GPR, no flags */
+	b1(&x, 0xf3), b1(&x, 0x44), b1(&x, 0x0f), b1(&x, 0x10), b1(&x, 0x3d);
+	rel32_to(&x, c->data + BT_CACHE_KICK);
 
 	while (!done) {
 		uint8_t ib[15];
@@ -463,6 +464,12 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 							ops))) {
 			next = cur + in.length;
 			k = bt_insn_classify(&in, ops, next);
+			/* guest TSC = host TSC: RDTSC may run as it is */
+			if (k == BT_INSN_MONITOR && env->native_rdtsc &&
+			    in.mnemonic == ZYDIS_MNEMONIC_RDTSC &&
+			    in.encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
+			    in.raw.prefix_count == 0)
+				k = BT_INSN_COPY;
 			xfault = false;
 		}
 		if (xfault && n == 0)
@@ -496,7 +503,15 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		case BT_INSN_POP_REG: emit_pop_reg(&x, &in); break;
 		case BT_INSN_LEAVE: emit_leave(&x); break;
 		case BT_INSN_JMP:
-			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, target, n));
+			if (target == rip && max > 1) {
+				/* a loop on itself: straight back to the
+				 * prologue (kicks still stop it there) */
+				b1(&x, 0xe9);
+				rel32_to(&x, x.b->code);
+			} else {
+				stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH,
+						      target, n));
+			}
 			done = true;
 			break;
 		case BT_INSN_CALL:
@@ -510,6 +525,14 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			b1(&x, 0x0f);
 			b1(&x, (uint8_t)(0x80 | (in.opcode & 0x0f)));
 			rel = x.p;
+			if (target == rip && max > 1) {
+				/* a loop on itself: one taken branch per
+				 * iteration, to the prologue */
+				rel32_to(&x, x.b->code);
+				stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, next, n));
+				done = true;
+				break;
+			}
 			b4(&x, 0);
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, next, n));
 			{

@@ -18,6 +18,7 @@
 #ifndef VMB_BT_TRANSLATE_H
 #define VMB_BT_TRANSLATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bt/bt_cache.h"
@@ -32,10 +33,11 @@ struct bt_xlate_env {
 	struct guest_mem *mem;
 	struct walk_ctx wctx;	/* paging state; cpl = the block's */
 	struct bt_ctx *ctx;	/* embedded in exit stubs */
-	void *kick_page;	/* stored to by every block prologue */
 	unsigned max_insn;	/* 0 = BT_BLOCK_MAX_INSN */
 	const void *ibl;	/* indirect-branch lookup to jump to, or NULL
 				 * for a plain indirect exit */
+	bool native_rdtsc;	/* RDTSC runs natively (guest TSC offset 0
+				 * and CR4.TSD clear): no monitor exit */
 };
 
 enum bt_xlate_status {

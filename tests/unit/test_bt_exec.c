@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <string.h>
@@ -54,6 +55,7 @@ PROG(smc);
 PROG(ibl);
 PROG(xpage);
 PROG(load1);
+PROG(tsc);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -179,6 +181,12 @@ __asm__(
 	"  mov (%rdi), %rbx\n"
 	"  hlt\n"
 	"prog_load1_end:\n"
+	"prog_tsc:\n"
+	"  rdtsc\n"
+	"  shl $32, %rdx\n"
+	"  or %rdx, %rax\n"
+	"  hlt\n"
+	"prog_tsc_end:\n"
 	".popsection\n");
 
 /* Every test runs under both shadow policies. */
@@ -656,6 +664,90 @@ static void test_gmem(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* An instruction whose bytes run into the next page: a write to that
+ * page drops the block too. And a store to a device page stops with its
+ * guest-physical address. */
+static void test_span_and_mmio(void **state)
+{
+	struct fixture *f = *state;
+	const struct bt_gmem_mode kernel = { 0, false };
+	/* mov $imm32, %eax straddling the page end, then hlt */
+	static const uint8_t mov_eax[] = { 0xb8, 1, 0, 0, 0, 0xf4 };
+	uint8_t two = 2;
+	uint64_t pf_addr;
+	uint32_t pf_error;
+	struct bt_stop s;
+
+	*pte_slot(f, CODE_VA + 0x1000) = (CODE_GPA + 0x1000) | P | RW | US;
+	memcpy(f->mem.host + CODE_GPA + 0xffd, mov_eax, sizeof(mov_eax));
+	load(f, mov_eax, mov_eax);
+	f->v.rip = CODE_VA + 0xffd;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 1);
+	/* the immediate's last bytes are on the second page: patch one */
+	assert_int_equal(bt_gmem_write(&f->v, kernel, CODE_VA + 0x1000, &two, 1,
+				       &pf_addr, &pf_error), BT_GMEM_OK);
+	assert_true(f->v.cnt.blocks_invalidated >= 1);
+	f->v.rip = CODE_VA + 0xffd;
+	bt_exec_run(&f->v, 0, &s);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 0x20001);
+	/* a store to the null MMIO page */
+	*pte_slot(f, 0x700000) = 0xc0000000ull | P | RW | US;
+	memcpy(f->mem.host + CODE_GPA, prog_wild, (size_t)(prog_wild_end - prog_wild));
+	bt_vcpu_note_write(&f->v, CODE_GPA, 4096);
+	f->v.rip = CODE_VA;
+	f->v.ctx.gpr[X86_RAX] = 0x700010;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MMIO);
+	assert_true(s.gpa == 0xc0000010ull && s.rip == CODE_VA);
+	assert_true(f->v.cnt.mmio_stops == 1);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* A host fault in translated code that no window explains (here: the
+ * RET's parking slot made read-only behind bt's back) ends the run with
+ * an internal error naming it, at the guest instruction, not a crash. */
+static void test_unexplained_fault(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+
+	load(f, prog_ibl, prog_ibl_end);
+	assert_int_equal(mprotect(f->v.cache.data, BT_CACHE_DATA, PROT_READ), 0);
+	bt_exec_run(&f->v, 0, &s);
+	mprotect(f->v.cache.data, BT_CACHE_DATA, PROT_READ | PROT_WRITE);
+	assert_int_equal(s.kind, BT_STOP_ERROR);
+	assert_non_null(strstr(s.message, "outside every window"));
+	/* the RET of the first callee: stc (1 byte) then ret */
+	assert_int_equal(f->mem.host[CODE_GPA + (s.rip - CODE_VA)], 0xc3);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* RDTSC runs natively with a zero TSC offset, else goes to the monitor. */
+static void test_rdtsc(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+	uint64_t before;
+
+	load(f, prog_tsc, prog_tsc_end);
+	before = __builtin_ia32_rdtsc();
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_int_equal(f->mem.host[CODE_GPA + (s.rip - CODE_VA)], 0xf4);
+	assert_true(f->v.ctx.gpr[X86_RAX] >= before);
+	assert_true(f->v.ctx.gpr[X86_RAX] <= __builtin_ia32_rdtsc());
+	bt_vcpu_destroy(&f->v);
+
+	load(f, prog_tsc, prog_tsc_end);
+	f->v.st.tsc_offset = 1000;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(s.rip == CODE_VA);	/* the RDTSC itself */
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction crossing into an unmapped page: #PF on the fetch. */
 static void test_fetch_fault(void **state)
 {
@@ -693,6 +785,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_span_and_mmio, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unexplained_fault, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rdtsc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
 						teardown),
 	};
