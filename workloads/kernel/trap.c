@@ -103,7 +103,8 @@ _Noreturn void trap_fatal(const struct trapframe *tf)
 	const char *name = v < 32 ? exception_names[v] : "interrupt";
 
 	vmb_printf("@vmb {\"ev\":\"fault\",\"vector\":%lu,\"name\":\"%s\","
-		   "\"error\":%lu,\"rip\":\"0x%lx\",\"cr2\":\"0x%lx\",\"cpl\":%lu}\n",
+		   "\"error\":\"0x%lx\",\"rip\":\"0x%lx\",\"cr2\":\"0x%lx\","
+		   "\"cpl\":%lu}\n",
 		   v, name, tf->error, tf->rip, cr2, tf->cs & 3);
 	vmb_printf("fault: %s (vector %lu) error 0x%lx in %s, pid %d\n", name,
 		   v, tf->error, (tf->cs & 3) ? "user mode" : "kernel mode",
