@@ -7,8 +7,9 @@
 #   - boot stress: many boots of bench=mixed under -cpu max, none failing
 #     and none seeing an interrupt with no vector (a latched 8259 tick);
 #   - the deliberately faulting workloads print a `fault` line and exit
-#     with VMB_EXIT_EXCEPTION + vector; a process that exhausts memory is
-#     killed without stopping the run; a bad command line exits 1.
+#     with VMB_EXIT_EXCEPTION + vector; bad pointers passed to system
+#     calls return -EFAULT; a process that exhausts memory is killed
+#     without stopping the run; a bad command line exits 1.
 # VMB_GOLDEN_UPDATE=1 rewrites the golden checksums from this run instead.
 # Usage: 20-guest-qemu.sh BUILD_DIR
 set -u
@@ -161,6 +162,17 @@ expect_fault() {
 expect_fault fault_ud 6 0
 expect_fault fault_user 14 3
 [ "$(field "$tmp/fault_user.log" fault cr2)" = 0x10 ] || fail "fault_user: cr2 not 0x10"
+
+# Bad user pointers to system calls are -EFAULT, not kernel faults.
+log=$tmp/efault.log
+rc=$(boot "bench=efault_user" "$log")
+if [ "$rc" != 1 ] || [ "$(field "$log" end status efault_user)" != 0 ] ||
+	grep -q '"ev":"fault"' "$log"; then
+	fail "efault_user: want every bad pointer refused with -EFAULT (end 0, exit 1), got exit $rc"
+	sed 's/^/  | /' "$log"
+else
+	echo "ok   efault_user: bad pointers to write/exec/wait/params return -EFAULT"
+fi
 
 # A process that runs the machine out of memory is killed, the run goes on.
 log=$tmp/oom.log
