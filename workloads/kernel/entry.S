@@ -33,6 +33,18 @@ _start:
 pvh_start32:
 	cli
 	cld
+	/*
+	 * Mask both 8259 PICs before anything else. The firmware leaves the
+	 * PIT ticking through them, with the local APIC's LINT0 in ExtINT
+	 * (virtual-wire) mode. A tick latched now would stay pending in the
+	 * CPU while IF=0 and be taken at the first IF=1 instruction (the
+	 * first user instruction), when LINT0 is masked and the PIC has no
+	 * vector to give: QEMU then raises #GP with a bogus error code.
+	 * Masking the PIC while LINT0 still listens withdraws the request.
+	 */
+	movb	$0xFF, %al
+	outb	%al, $0x21			/* master IMR */
+	outb	%al, $0xA1			/* slave IMR */
 	movl	%ebx, %esi		/* keep start_info */
 	movl	$PHYS(boot_stack_top), %esp
 

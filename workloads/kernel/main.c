@@ -44,7 +44,7 @@ void kmain(uint64_t bootinfo_pa, uint64_t pvh_pa)
 	idt_init();
 	syscall_init();
 	proc_init((uint64_t)boot_stack_top);
-	apic_init((bi->flags & VMB_BOOT_F_PVH) != 0);
+	apic_init();
 	vmb_printf("kernel: %lu MiB usable, %lu free pages, %s timer\n",
 		   ram_top >> 20, kalloc_free_pages(),
 		   apic_is_x2apic() ? "x2APIC" : "xAPIC");
