@@ -331,6 +331,8 @@ static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 	v->cnt.blocks_invalidated += bt_cache_invalidate_page(&v->cache, gpa);
 	bt_shadow_code_release(v->sh, gpa);
 	ibl_check(v, true);
+	if (v->code_drop_hook)
+		v->code_drop_hook(v->code_drop_opaque, gpa & ~0xfffull);
 }
 
 void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out)
@@ -366,6 +368,14 @@ int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
 {
 	v->st.cr3 = cr3;
 	return bt_shadow_cr3_write(v->sh, cr3);
+}
+
+void bt_vcpu_flush_code(struct bt_vcpu *v)
+{
+	bt_cache_flush(&v->cache);
+	v->nxchain = 0;
+	v->nrsite = 0;
+	ibl_check(v, true);
 }
 
 void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len)

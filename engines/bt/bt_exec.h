@@ -86,6 +86,11 @@ struct bt_vcpu {
 	struct bt_ret_site **rsite; /* filled RET-site caches, reset together */
 	uint32_t nrsite;
 	volatile int kicked;
+	/* Called after the translations of RAM page (gpa) were dropped
+	 * because it was written (the monitor's decoded code may be on it
+	 * too); NULL = none. */
+	void (*code_drop_hook)(void *opaque, uint64_t gpa);
+	void *code_drop_opaque;
 
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;
@@ -136,6 +141,10 @@ int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3);
  * code (the monitor, a device): drop translations of those pages.
  */
 void bt_vcpu_note_write(struct bt_vcpu *v, uint64_t gpa, uint64_t len);
+
+/* Drop every translation (the guest's TSC offset or CR4.TSD changed:
+ * translations depend on them). */
+void bt_vcpu_flush_code(struct bt_vcpu *v);
 
 /*
  * Make the running (or next) bt_exec_run() of (v) stop with BT_STOP_KICK

@@ -136,6 +136,9 @@ struct cpu {
 	uint64_t icount;	/* guest instructions retired */
 	struct trap_counters traps;
 	struct interp_stats st;
+	/* Set by interp_monitor.c only: every RAM write is reported here
+	 * (and write TLB entries are never filled, so none bypasses it). */
+	void (*write_hook)(struct cpu *c, uint64_t gpa, unsigned len);
 };
 
 /* ---- registers ---------------------------------------------------------- */

@@ -130,7 +130,8 @@ int mem_translate(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
 	}
 	page = guest_mem_ptr(&c->m->mem, *gpa & ~0xfffull, 4096);
 	*host = page ? page + (*gpa & 0xfff) : NULL;
-	if (!page || (kind == TLB_W && c->ic.code_page[*gpa >> 12]))
+	if (!page || (kind == TLB_W && (c->ic.code_page[*gpa >> 12] ||
+					 c->write_hook)))
 		return OP_OK;
 	e = tlb_slot(&c->tlb, kind, user, va);
 	e->tag = va & ~0xfffull;
@@ -206,6 +207,8 @@ int mem_write_slow(struct cpu *c, uint64_t va, unsigned size, uint64_t v,
 			continue;
 		}
 		memcpy(host[p], buf + off, n[p]);
+		if (c->write_hook)
+			c->write_hook(c, gpa[p], n[p]);
 		if (c->ic.code_page[gpa[p] >> 12])
 			icache_code_write(c, gpa[p], n[p]);
 	}

@@ -116,7 +116,7 @@ static uint8_t *bulk_map(struct cpu *c, uint64_t va, unsigned kind,
 	}
 	if ((*rc = mem_translate(c, va, kind, user, &gpa, &host)) || !host)
 		return NULL;
-	return c->ic.code_page[gpa >> 12] ? NULL : host;
+	return c->ic.code_page[gpa >> 12] || c->write_hook ? NULL : host;
 }
 
 /*
