@@ -140,6 +140,16 @@ static op_fn special_form(const struct insn *in, op_fn fn)
 	return fn;
 }
 
+/* Where op_ea() reads register (r) of a memory operand (IF_EA_FAST). */
+static uint16_t ea_offset(unsigned r)
+{
+	if (r == GPR_RIP)
+		return offsetof(struct cpu, next_rip);
+	if (r == GPR_NONE)
+		return offsetof(struct cpu, ea_zero);
+	return offsetof(struct cpu, s.gpr) + r * 8;
+}
+
 int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		struct insn *out)
 {
@@ -176,8 +186,14 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	}
 	if (z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
 		fn = z.mnemonic == ZYDIS_MNEMONIC_RET ? op_retf : op_unsupported;
-	if (out->mbase < 16 && out->mseg == GPR_NONE && out->asz == 8)
-		out->flags |= out->midx == GPR_NONE ? IF_EA_BD : IF_EA_BISD;
+	if (out->mseg == GPR_NONE && out->asz == 8 && out->midx != GPR_RIP &&
+	    (out->mbase < 16 || out->mbase == GPR_NONE ||
+	     out->mbase == GPR_RIP) &&
+	    (out->midx < 16 || out->midx == GPR_NONE)) {
+		out->flags |= IF_EA_FAST;
+		out->ea_base = ea_offset(out->mbase);
+		out->ea_idx = ea_offset(out->midx);
+	}
 	out->fn = special_form(out, fn);
 	if (decode_ends_block(z.mnemonic) || out->fn != fn)
 		out->flags |= IF_END;
