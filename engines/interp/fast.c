@@ -47,6 +47,43 @@
 MOV_FORMS(4)
 MOV_FORMS(8)
 
+/* MOV with 8/16-bit operands (AH..BH included): registers merge */
+static int mov_rrs(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->o[0].size;
+
+	reg_set(c, i->o[0].reg, sz, reg_get(c, i->o[1].reg, sz));
+	return OP_OK;
+}
+
+static int mov_ris(struct cpu *c, const struct insn *i)
+{
+	reg_set(c, i->o[0].reg, i->o[0].size, i->imm);
+	return OP_OK;
+}
+
+static int mov_rms(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	int rc = mem_read(c, op_ea(c, i), i->o[0].size, &v);
+
+	if (!rc)
+		reg_set(c, i->o[0].reg, i->o[0].size, v);
+	return rc;
+}
+
+static int mov_mrs(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->o[0].size;
+
+	return mem_write(c, op_ea(c, i), sz, reg_get(c, i->o[1].reg, sz));
+}
+
+static int mov_mis(struct cpu *c, const struct insn *i)
+{
+	return mem_write(c, op_ea(c, i), i->o[0].size, i->imm);
+}
+
 /* MOVZX r32/r64, m8/m16 and r, r8 (not AH..BH) */
 static int movzx_rm(struct cpu *c, const struct insn *i)
 {
@@ -243,8 +280,9 @@ struct form {
 		  { n##_mx, n##_mx, n##_mx }, { n##_mx, n##_mx, n##_mx } }
 
 static const struct form kForms[] = {
-	{ op_mov, { mov_rr4, mov_rr8 }, { mov_ri4, mov_ri8 },
-	  { mov_rm4, mov_rm8 }, { mov_mr4, mov_mr8 }, { mov_mi4, mov_mi8 } },
+	{ op_mov, { mov_rr4, mov_rr8, mov_rrs }, { mov_ri4, mov_ri8, mov_ris },
+	  { mov_rm4, mov_rm8, mov_rms }, { mov_mr4, mov_mr8, mov_mrs },
+	  { mov_mi4, mov_mi8, mov_mis } },
 	F(op_add, add), F(op_sub, sub), F(op_cmp, cmp), F(op_and, and),
 	F(op_or, or), F(op_xor, xor), F(op_test, test),
 };
