@@ -56,7 +56,8 @@ struct opnd {
 #define IF_EA_FAST 0x08
 
 struct insn {
-	op_fn fn;
+	op_fn fn;		/* threaded entry (thread.h) */
+	op_fn exec;		/* the handler proper */
 	uint8_t len;
 	uint8_t osz;		/* operand size, bytes */
 	uint8_t asz;		/* address size, bytes (4 or 8) */

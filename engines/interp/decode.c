@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "interp/ops.h"
+#include "interp/thread.h"
 
 void decode_init(ZydisDecoder *d)
 {
@@ -164,7 +165,8 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	if (st == ZYDIS_STATUS_NO_MORE_DATA && len < 15)
 		return DECODE_NEED_MORE;
 	if (!ZYAN_SUCCESS(st)) {
-		out->fn = op_invalid;
+		out->exec = op_invalid;
+		out->fn = thread_entry(op_invalid);
 		out->len = 1;
 		out->flags = IF_END;
 		return 0;
@@ -180,7 +182,8 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		out->flags |= IF_REPNE;
 	fn = decode_handler(z.mnemonic);
 	if (!fn || convert_operands(out, &z, ops)) {
-		out->fn = op_unsupported;
+		out->exec = op_unsupported;
+		out->fn = thread_entry(op_unsupported);
 		out->flags |= IF_END;
 		return 0;
 	}
@@ -201,5 +204,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		decode_specialize(out);
 	if (out->fn == op_jcc)
 		out->fn = decode_jcc_handler(out->cc);
+	out->exec = out->fn;
+	out->fn = thread_entry(out->exec);
 	return 0;
 }

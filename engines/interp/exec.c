@@ -133,18 +133,24 @@ run_block(struct cpu *c, uint64_t limit)
 	n = b->n < limit ? b->n : (unsigned)limit;
 	c->blk_end = n;
 	i = b->insn;
-	/* RIP is kept in a local and the count added once per block: a
-	 * handler sees c->s.rip current, and only returns change them. */
 	rip = c->s.rip;
-	for (k = 0; k < c->blk_end; k++, i++) {
+	if (__builtin_expect(n == b->n, 1)) {	/* the whole block: a chain */
 		c->next_rip = rip + i->len;
-		if (__builtin_expect((rc = i->fn(c, i)) != 0, 0)) {
-			c->icount += k;
+		if ((rc = i->fn(c, i)))
 			return rc;
+	} else {
+		/* RIP in a local, the count added once: a handler sees
+		 * c->s.rip current, and only returns change them. */
+		for (k = 0; k < c->blk_end; k++, i++) {
+			c->next_rip = rip + i->len;
+			if (__builtin_expect((rc = i->exec(c, i)) != 0, 0)) {
+				c->icount += k;
+				return rc;
+			}
+			c->s.rip = rip = c->next_rip;
 		}
-		c->s.rip = rip = c->next_rip;
+		c->icount += k;
 	}
-	c->icount += k;
 	if (b->gpa_tail == 1)
 		c->prev = b;
 	return OP_OK;

@@ -11,6 +11,7 @@
 #include "interp/operand.h"
 #include "interp/ops.h"
 #include "interp/stack.h"
+#include "interp/thread.h"
 
 /* reg_set for a constant 4/8 size: 32-bit writes zero-extend. */
 #define SETR(c, r, sz, v) ((c)->s.gpr[r] = (sz) == 8 ? (v) : (uint32_t)(v))
@@ -349,4 +350,102 @@ void decode_specialize(struct insn *in)
 			in->fn = fn;
 		return;
 	}
+}
+
+/* ---- threaded twins (thread.h) ------------------------------------------ */
+
+#define T(name)                                                              \
+	static int t_##name(struct cpu *c, const struct insn *i)             \
+	{                                                                    \
+		int rc = name(c, i);                                         \
+		return rc ? rc : thread_next(c, i);                          \
+	}
+T(mov_rr4) T(mov_ri4) T(mov_rm4) T(mov_mr4)
+T(mov_mi4) T(mov_rr8) T(mov_ri8) T(mov_rm8)
+T(mov_mr8) T(mov_mi8) T(mov_rrs) T(mov_ris)
+T(mov_rms) T(mov_mrs) T(mov_mis) T(movzx_rm)
+T(movzx_rr) T(add_rr4) T(add_rr8) T(add_ri4)
+T(add_ri8) T(add_rm4) T(add_rm8) T(add_mx)
+T(add_rrs) T(add_ris) T(sub_rr4) T(sub_rr8)
+T(sub_ri4) T(sub_ri8) T(sub_rm4) T(sub_rm8)
+T(sub_mx) T(sub_rrs) T(sub_ris) T(cmp_rr4)
+T(cmp_rr8) T(cmp_ri4) T(cmp_ri8) T(cmp_rm4)
+T(cmp_rm8) T(cmp_mx) T(cmp_rrs) T(cmp_ris)
+T(and_rr4) T(and_rr8) T(and_ri4) T(and_ri8)
+T(and_rm4) T(and_rm8) T(and_mx) T(and_rrs)
+T(and_ris) T(or_rr4) T(or_rr8) T(or_ri4)
+T(or_ri8) T(or_rm4) T(or_rm8) T(or_mx)
+T(or_rrs) T(or_ris) T(xor_rr4) T(xor_rr8)
+T(xor_ri4) T(xor_ri8) T(xor_rm4) T(xor_rm8)
+T(xor_mx) T(xor_rrs) T(xor_ris) T(test_rr4)
+T(test_rr8) T(test_ri4) T(test_ri8) T(test_rm4)
+T(test_rm8) T(test_mx) T(test_rrs) T(test_ris)
+T(push_r) T(pop_r) T(imul_rr8) T(imul_rm8)
+T(imul_rr4) T(imul_rm4) T(shl_ri) T(shr_ri)
+T(sar_ri) T(jcc_0) T(jcc_1) T(jcc_2)
+T(jcc_3) T(jcc_4) T(jcc_5) T(jcc_6)
+T(jcc_7) T(jcc_8) T(jcc_9) T(jcc_10)
+T(jcc_11) T(jcc_12) T(jcc_13) T(jcc_14)
+T(jcc_15)
+
+int thread_generic(struct cpu *c, const struct insn *i)
+{
+	int rc = i->exec(c, i);
+
+	return rc ? rc : thread_next(c, i);
+}
+
+int thread_end(struct cpu *c, const struct insn *i)
+{
+	(void)c;
+	(void)i;
+	return OP_OK;
+}
+
+static const struct { op_fn plain, threaded; } kThreaded[] = {
+#define P(name) { name, t_##name },
+	P(mov_rr4) P(mov_ri4) P(mov_rm4)
+	P(mov_mr4) P(mov_mi4) P(mov_rr8)
+	P(mov_ri8) P(mov_rm8) P(mov_mr8)
+	P(mov_mi8) P(mov_rrs) P(mov_ris)
+	P(mov_rms) P(mov_mrs) P(mov_mis)
+	P(movzx_rm) P(movzx_rr) P(add_rr4)
+	P(add_rr8) P(add_ri4) P(add_ri8)
+	P(add_rm4) P(add_rm8) P(add_mx)
+	P(add_rrs) P(add_ris) P(sub_rr4)
+	P(sub_rr8) P(sub_ri4) P(sub_ri8)
+	P(sub_rm4) P(sub_rm8) P(sub_mx)
+	P(sub_rrs) P(sub_ris) P(cmp_rr4)
+	P(cmp_rr8) P(cmp_ri4) P(cmp_ri8)
+	P(cmp_rm4) P(cmp_rm8) P(cmp_mx)
+	P(cmp_rrs) P(cmp_ris) P(and_rr4)
+	P(and_rr8) P(and_ri4) P(and_ri8)
+	P(and_rm4) P(and_rm8) P(and_mx)
+	P(and_rrs) P(and_ris) P(or_rr4)
+	P(or_rr8) P(or_ri4) P(or_ri8)
+	P(or_rm4) P(or_rm8) P(or_mx)
+	P(or_rrs) P(or_ris) P(xor_rr4)
+	P(xor_rr8) P(xor_ri4) P(xor_ri8)
+	P(xor_rm4) P(xor_rm8) P(xor_mx)
+	P(xor_rrs) P(xor_ris) P(test_rr4)
+	P(test_rr8) P(test_ri4) P(test_ri8)
+	P(test_rm4) P(test_rm8) P(test_mx)
+	P(test_rrs) P(test_ris) P(push_r)
+	P(pop_r) P(imul_rr8) P(imul_rm8)
+	P(imul_rr4) P(imul_rm4) P(shl_ri)
+	P(shr_ri) P(sar_ri) P(jcc_0)
+	P(jcc_1) P(jcc_2) P(jcc_3)
+	P(jcc_4) P(jcc_5) P(jcc_6)
+	P(jcc_7) P(jcc_8) P(jcc_9)
+	P(jcc_10) P(jcc_11) P(jcc_12)
+	P(jcc_13) P(jcc_14) P(jcc_15)
+#undef P
+};
+
+op_fn thread_entry(op_fn fn)
+{
+	for (unsigned k = 0; k < sizeof(kThreaded) / sizeof(kThreaded[0]); k++)
+		if (kThreaded[k].plain == fn)
+			return kThreaded[k].threaded;
+	return thread_generic;
 }
