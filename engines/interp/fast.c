@@ -402,6 +402,104 @@ int thread_end(struct cpu *c, const struct insn *i)
 	return OP_OK;
 }
 
+/* ---- CMP/TEST fused with the Jcc after it (threaded only) --------------- */
+
+/* Condition (cc) after CMP a, b (masked to sz bytes), or -1 for the lazy
+ * record to decide (O, S, P). */
+static inline int cond_sub(unsigned cc, uint64_t a, uint64_t b, unsigned sz)
+{
+	int64_t sa = sext(a, sz), sb = sext(b, sz);
+
+	switch (cc) {
+	case 2: return a < b;
+	case 3: return a >= b;
+	case 4: return a == b;
+	case 5: return a != b;
+	case 6: return a <= b;
+	case 7: return a > b;
+	case 12: return sa < sb;
+	case 13: return sa >= sb;
+	case 14: return sa <= sb;
+	case 15: return sa > sb;
+	default: return -1;
+	}
+}
+
+/* Condition (cc) after TEST with result r (sz bytes): CF = OF = 0. */
+static inline int cond_logic(unsigned cc, uint64_t r, unsigned sz)
+{
+	bool z = r == 0, s = (r >> (sz * 8 - 1)) & 1;
+
+	switch (cc) {
+	case 0: case 2: return 0;
+	case 1: case 3: return 1;
+	case 4: return z;
+	case 5: return !z;
+	case 6: return z;
+	case 7: return !z;
+	case 8: case 12: return s;
+	case 9: case 13: return !s;
+	case 14: return z || s;
+	case 15: return !z && !s;
+	default: return -1;
+	}
+}
+
+/*
+ * CMP/TEST then the block-ending Jcc (i + 1) in one step: records the
+ * flags, retires both instructions and ends the chain (the Jcc is the
+ * block's last instruction). Neither can fault.
+ */
+#define FUSED(name, sz, getb, logic)                                         \
+	static int f_##name(struct cpu *c, const struct insn *i)             \
+	{                                                                    \
+		const struct insn *j = i + 1;                                \
+		uint64_t a = GETR(c, i->o[0].reg, sz), b = (getb), r, nr;    \
+		int t;                                                       \
+		r = logic ? a & b : a - b;                                   \
+		if (sz == 4)                                                 \
+			r = (uint32_t)r;                                     \
+		flags_set(c, logic ? LF_LOGIC : LF_SUB, sz, a, b, r);        \
+		t = logic ? cond_logic(j->cc, r, sz)                         \
+			  : cond_sub(j->cc, a, b, sz);                       \
+		if (t < 0)                                                   \
+			t = flags_cond_slow(c, j->cc);                       \
+		nr = c->next_rip + j->len;                                   \
+		if (t)                                                       \
+			nr += j->imm;                                        \
+		c->s.rip = nr;                                               \
+		c->icount += 2;                                              \
+		return OP_OK;                                                \
+	}
+FUSED(cmp_rr4, 4, GETR(c, i->o[1].reg, 4), 0)
+FUSED(cmp_rr8, 8, c->s.gpr[i->o[1].reg], 0)
+FUSED(cmp_ri4, 4, (uint32_t)i->imm, 0)
+FUSED(cmp_ri8, 8, i->imm, 0)
+FUSED(test_rr4, 4, GETR(c, i->o[1].reg, 4), 1)
+FUSED(test_rr8, 8, c->s.gpr[i->o[1].reg], 1)
+FUSED(test_ri4, 4, (uint32_t)i->imm, 1)
+FUSED(test_ri8, 8, i->imm, 1)
+
+static const struct { op_fn plain, fused; } kFused[] = {
+	{ cmp_rr4, f_cmp_rr4 }, { cmp_rr8, f_cmp_rr8 },
+	{ cmp_ri4, f_cmp_ri4 }, { cmp_ri8, f_cmp_ri8 },
+	{ test_rr4, f_test_rr4 }, { test_rr8, f_test_rr8 },
+	{ test_ri4, f_test_ri4 }, { test_ri8, f_test_ri8 },
+};
+
+void decode_fuse(struct insn *a, const struct insn *b)
+{
+	bool jcc = false;
+
+	for (unsigned k = 0; k < 16; k++)
+		jcc |= b->exec == kJcc[k];
+	if (!jcc)
+		return;
+	for (unsigned k = 0; k < sizeof(kFused) / sizeof(kFused[0]); k++)
+		if (a->exec == kFused[k].plain)
+			a->fn = kFused[k].fused;
+}
+
 static const struct { op_fn plain, threaded; } kThreaded[] = {
 #define P(name) { name, t_##name },
 	P(mov_rr4) P(mov_ri4) P(mov_rm4)

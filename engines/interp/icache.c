@@ -148,6 +148,8 @@ static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 			break;
 	}
 	mark_code(c, gpa, (off > 4096 ? 4096 : off) - start);
+	if (b->n >= 2 && b->gpa_tail == 1)
+		decode_fuse(&b->insn[b->n - 2], &b->insn[b->n - 1]);
 	memset(&b->insn[b->n], 0, sizeof(struct insn));	/* the sentinel */
 	b->insn[b->n].fn = thread_end;
 	b->insn[b->n].exec = thread_end;
