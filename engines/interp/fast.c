@@ -355,7 +355,8 @@ void decode_specialize(struct insn *in)
 /* ---- threaded twins (thread.h) ------------------------------------------ */
 
 #define T(name)                                                              \
-	static int t_##name(struct cpu *c, const struct insn *i)             \
+	static int __attribute__((flatten))                                  \
+	t_##name(struct cpu *c, const struct insn *i)                        \
 	{                                                                    \
 		int rc = name(c, i);                                         \
 		return rc ? rc : thread_next(c, i);                          \
@@ -448,17 +449,19 @@ static inline int cond_logic(unsigned cc, uint64_t r, unsigned sz)
 /*
  * CMP/TEST then the block-ending Jcc (i + 1) in one step: records the
  * flags, retires both instructions and ends the chain (the Jcc is the
- * block's last instruction). Neither can fault.
+ * block's last instruction). Only a memory operand's read can fault, and
+ * it does before anything is committed or counted.
  */
-#define FUSED(name, sz, getb, logic)                                         \
-	static int f_##name(struct cpu *c, const struct insn *i)             \
+#define FUSED(name, logic, load)                                             \
+	static int __attribute__((flatten))                                  \
+	f_##name(struct cpu *c, const struct insn *i)                        \
 	{                                                                    \
 		const struct insn *j = i + 1;                                \
-		uint64_t a = GETR(c, i->o[0].reg, sz), b = (getb), r, nr;    \
+		uint64_t a, b, r, nr;                                        \
+		unsigned sz;                                                 \
 		int t;                                                       \
-		r = logic ? a & b : a - b;                                   \
-		if (sz == 4)                                                 \
-			r = (uint32_t)r;                                     \
+		load                                                         \
+		r = (logic ? a & b : a - b) & size_mask(sz);                 \
 		flags_set(c, logic ? LF_LOGIC : LF_SUB, sz, a, b, r);        \
 		t = logic ? cond_logic(j->cc, r, sz)                         \
 			  : cond_sub(j->cc, a, b, sz);                       \
@@ -471,21 +474,44 @@ static inline int cond_logic(unsigned cc, uint64_t r, unsigned sz)
 		c->icount += 2;                                              \
 		return OP_OK;                                                \
 	}
-FUSED(cmp_rr4, 4, GETR(c, i->o[1].reg, 4), 0)
-FUSED(cmp_rr8, 8, c->s.gpr[i->o[1].reg], 0)
-FUSED(cmp_ri4, 4, (uint32_t)i->imm, 0)
-FUSED(cmp_ri8, 8, i->imm, 0)
-FUSED(test_rr4, 4, GETR(c, i->o[1].reg, 4), 1)
-FUSED(test_rr8, 8, c->s.gpr[i->o[1].reg], 1)
-FUSED(test_ri4, 4, (uint32_t)i->imm, 1)
-FUSED(test_ri8, 8, i->imm, 1)
+/* operand loads: a = first operand, b = second, sz = size */
+#define L_RR(n) sz = n; a = GETR(c, i->o[0].reg, n); b = GETR(c, i->o[1].reg, n);
+#define L_RI(n) sz = n; a = GETR(c, i->o[0].reg, n); b = IMM(i, n);
+#define L_RM(n)                                                              \
+	sz = n;                                                              \
+	a = GETR(c, i->o[0].reg, n);                                         \
+	if ((t = mem_read(c, op_ea(c, i), n, &b)))                           \
+		return t;
+#define L_RRS                                                                \
+	sz = i->o[0].size;                                                   \
+	a = reg_get(c, i->o[0].reg, sz);                                     \
+	b = reg_get(c, i->o[1].reg, sz);
+#define L_RIS                                                                \
+	sz = i->o[0].size;                                                   \
+	a = reg_get(c, i->o[0].reg, sz);                                     \
+	b = i->imm & size_mask(sz);
+#define L_MX                                                                 \
+	sz = i->o[0].size;                                                   \
+	b = i->o[1].kind == OPK_IMM ? i->imm & size_mask(sz)                 \
+				    : reg_get(c, i->o[1].reg, sz);           \
+	if ((t = mem_read(c, op_ea(c, i), sz, &a)))                          \
+		return t;
 
-static const struct { op_fn plain, fused; } kFused[] = {
-	{ cmp_rr4, f_cmp_rr4 }, { cmp_rr8, f_cmp_rr8 },
-	{ cmp_ri4, f_cmp_ri4 }, { cmp_ri8, f_cmp_ri8 },
-	{ test_rr4, f_test_rr4 }, { test_rr8, f_test_rr8 },
-	{ test_ri4, f_test_ri4 }, { test_ri8, f_test_ri8 },
-};
+#define FUSED_FORMS(op, logic)                                               \
+	FUSED(op##_rr4, logic, L_RR(4)) FUSED(op##_rr8, logic, L_RR(8))      \
+	FUSED(op##_ri4, logic, L_RI(4)) FUSED(op##_ri8, logic, L_RI(8))      \
+	FUSED(op##_rm4, logic, L_RM(4)) FUSED(op##_rm8, logic, L_RM(8))      \
+	FUSED(op##_rrs, logic, L_RRS) FUSED(op##_ris, logic, L_RIS)          \
+	FUSED(op##_mx, logic, L_MX)
+FUSED_FORMS(cmp, 0)
+FUSED_FORMS(test, 1)
+
+#define FP(op) { op##_rr4, f_##op##_rr4 }, { op##_rr8, f_##op##_rr8 },       \
+	{ op##_ri4, f_##op##_ri4 }, { op##_ri8, f_##op##_ri8 },              \
+	{ op##_rm4, f_##op##_rm4 }, { op##_rm8, f_##op##_rm8 },              \
+	{ op##_rrs, f_##op##_rrs }, { op##_ris, f_##op##_ris },              \
+	{ op##_mx, f_##op##_mx }
+static const struct { op_fn plain, fused; } kFused[] = { FP(cmp), FP(test) };
 
 void decode_fuse(struct insn *a, const struct insn *b)
 {

@@ -1,11 +1,11 @@
 /*
  * test_interp_thread.c - threaded dispatch and CMP/TEST+Jcc fusion agree
  * with single-stepping (the plain handlers, which the differential test
- * checks against the host CPU): for every condition code, register and
- * immediate CMP/TEST forms at 32 and 64 bits and edge-case operands, a
- * whole-block run gives the same RIP, flags and instruction count as two
- * single steps, and a run limited to one instruction stops after the
- * CMP/TEST alone.
+ * checks against the host CPU): for every condition code, register,
+ * immediate and memory CMP/TEST forms at 8 to 64 bits and edge-case
+ * operands, a whole-block run gives the same RIP, flags and instruction
+ * count as two single steps, and a run limited to one instruction stops
+ * after the CMP/TEST alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,6 +41,17 @@ static const struct form kForms[] = {
 	{ "test eax, 0x80000001", { 0xa9, 0x01, 0x00, 0x00, 0x80 }, 5 },
 	{ "test rax, -0x80000000",
 	  { 0x48, 0xa9, 0x00, 0x00, 0x00, 0x80 }, 6 },
+	/* [rdx] holds rax's value, [rdx+8] rcx's */
+	{ "cmp rax, [rdx+8]", { 0x48, 0x3b, 0x42, 0x08 }, 4 },
+	{ "cmp eax, [rdx+8]", { 0x3b, 0x42, 0x08 }, 3 },
+	{ "cmp [rdx], rcx", { 0x48, 0x39, 0x0a }, 3 },
+	{ "cmp dword [rdx], 5", { 0x83, 0x3a, 0x05 }, 3 },
+	{ "cmp byte [rdx], cl", { 0x38, 0x0a }, 2 },
+	{ "test [rdx], ecx", { 0x85, 0x0a }, 2 },
+	{ "cmp al, cl", { 0x38, 0xc8 }, 2 },
+	{ "cmp ax, 0x8000", { 0x66, 0x3d, 0x00, 0x80 }, 4 },
+	{ "test cl, al", { 0x84, 0xc1 }, 2 },
+	{ "test ah, 0x81", { 0xf6, 0xc4, 0x81 }, 3 },
 };
 
 struct outcome {
@@ -60,6 +71,9 @@ static void load(struct fx *f, const struct form *fm, unsigned cc,
 	fx_code(f, code, sizeof(code));
 	f->c->s.gpr[X86_RAX] = a;
 	f->c->s.gpr[X86_RCX] = b;
+	f->c->s.gpr[X86_RDX] = FX_DATA;
+	memcpy(f->m.mem.host + FX_DATA, &a, 8);
+	memcpy(f->m.mem.host + FX_DATA + 8, &b, 8);
 	f->c->s.rflags = X86_RFLAGS_FIXED;
 	f->c->lf.op = LF_NONE;
 	f->c->icount = 0;
