@@ -200,7 +200,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	out->fn = special_form(out, fn);
 	if (decode_ends_block(z.mnemonic) || out->fn != fn)
 		out->flags |= IF_END;
-	else
+	if (!(out->flags & IF_END) || out->fn == op_jmp)
 		decode_specialize(out);
 	if (out->fn == op_jcc)
 		out->fn = decode_jcc_handler(out->cc);

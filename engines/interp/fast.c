@@ -85,6 +85,26 @@ static int mov_mis(struct cpu *c, const struct insn *i)
 	return mem_write(c, op_ea(c, i), i->o[0].size, i->imm);
 }
 
+/* LEA r64 / r32 (the address computed at its address size) */
+static int lea_r8(struct cpu *c, const struct insn *i)
+{
+	c->s.gpr[i->o[0].reg] = op_ea(c, i);
+	return OP_OK;
+}
+
+static int lea_r4(struct cpu *c, const struct insn *i)
+{
+	c->s.gpr[i->o[0].reg] = (uint32_t)op_ea(c, i);
+	return OP_OK;
+}
+
+/* JMP rel */
+static int jmp_rel(struct cpu *c, const struct insn *i)
+{
+	c->next_rip += i->imm;
+	return OP_OK;
+}
+
 /* MOVZX r32/r64, m8/m16 and r, r8 (not AH..BH) */
 static int movzx_rm(struct cpu *c, const struct insn *i)
 {
@@ -298,6 +318,15 @@ void decode_specialize(struct insn *in)
 		in->fn = push_r;
 		return;
 	}
+	if (in->fn == op_lea && a->kind == OPK_REG &&
+	    (a->size == 8 || a->size == 4)) {
+		in->fn = a->size == 8 ? lea_r8 : lea_r4;
+		return;
+	}
+	if (in->fn == op_jmp && in->nops == 1 && a->kind == OPK_IMM) {
+		in->fn = jmp_rel;
+		return;
+	}
 	if (in->fn == op_pop && in->nops == 1 && a->kind == OPK_REG &&
 	    a->size == 8) {
 		in->fn = pop_r;
@@ -382,6 +411,7 @@ T(xor_mx) T(xor_rrs) T(xor_ris) T(test_rr4)
 T(test_rr8) T(test_ri4) T(test_ri8) T(test_rm4)
 T(test_rm8) T(test_mx) T(test_rrs) T(test_ris)
 T(push_r) T(pop_r) T(imul_rr8) T(imul_rm8)
+T(lea_r8) T(lea_r4) T(jmp_rel)
 T(imul_rr4) T(imul_rm4) T(shl_ri) T(shr_ri)
 T(sar_ri) T(jcc_0) T(jcc_1) T(jcc_2)
 T(jcc_3) T(jcc_4) T(jcc_5) T(jcc_6)
@@ -554,6 +584,7 @@ static const struct { op_fn plain, threaded; } kThreaded[] = {
 	P(xor_rrs) P(xor_ris) P(test_rr4)
 	P(test_rr8) P(test_ri4) P(test_ri8)
 	P(test_rm4) P(test_rm8) P(test_mx)
+	P(lea_r8) P(lea_r4) P(jmp_rel)
 	P(test_rrs) P(test_ris) P(push_r)
 	P(pop_r) P(imul_rr8) P(imul_rm8)
 	P(imul_rr4) P(imul_rm4) P(shl_ri)
