@@ -223,6 +223,8 @@ static int ev_fault(struct rp_output *o, json_t *j, unsigned line, char *why,
 		snprintf(f.name, sizeof(f.name), "vec%u", f.vector);
 	field_hex(j, "rip", &f.rip, tmp, sizeof(tmp));
 	field_hex(j, "cr2", &f.cr2, tmp, sizeof(tmp));
+	/* The error code is a hex string; older guests printed an integer
+	 * (exact only below 2^53 once re-read as a double, see line_parse). */
 	if (field_hex(j, "error", &f.error, tmp, sizeof(tmp)))
 		field_uint(j, "error", &f.error, tmp, sizeof(tmp));
 	field_uint(j, "cpl", &cpl, tmp, sizeof(tmp));

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine.h"
 #include "machine/x2apic.h"
@@ -48,11 +49,15 @@ struct opnd {
 #define IF_REP 0x01		/* REP / REPE */
 #define IF_REPNE 0x02
 #define IF_END 0x04		/* ends its block (control transfer, system) */
-#define IF_EA_BD 0x08		/* memory operand is [base64 + disp] only */
-#define IF_EA_BISD 0x10		/* [base64 + index64 * scale + disp] */
+/* The memory operand is [base + index * scale + disp] with 64-bit
+ * addressing and no segment override; base and index are read at byte
+ * offsets ea_base/ea_idx of struct cpu (a GPR, next_rip for RIP-relative,
+ * or ea_zero for an absent one), so op_ea() needs no branch. */
+#define IF_EA_FAST 0x08
 
 struct insn {
-	op_fn fn;
+	op_fn fn;		/* threaded entry (thread.h) */
+	op_fn exec;		/* the handler proper */
 	uint8_t len;
 	uint8_t osz;		/* operand size, bytes */
 	uint8_t asz;		/* address size, bytes (4 or 8) */
@@ -62,6 +67,7 @@ struct insn {
 	struct opnd o[3];
 	uint8_t mbase, midx, mscale, mseg; /* memory operand; seg 0/FS/GS */
 	uint16_t mnemonic;	/* ZydisMnemonic, for messages */
+	uint16_t ea_base, ea_idx; /* IF_EA_FAST: offsets in struct cpu */
 	int64_t disp;
 	uint64_t imm;		/* immediate, sign-extended; rel offset of branches */
 	uint64_t imm2;		/* second immediate (ENTER) */
@@ -111,6 +117,7 @@ struct cpu {
 	struct x86_state s;
 	struct cpu_features feat;
 	uint64_t next_rip;
+	uint64_t ea_zero;	/* always 0: the absent base/index of IF_EA_FAST */
 	struct lazy_flags lf;
 	struct machine *m;
 	struct engine *e;
@@ -142,6 +149,15 @@ struct cpu {
 };
 
 /* ---- registers ---------------------------------------------------------- */
+
+/* The 64-bit field at byte offset (off) of (c) (insn.ea_base/ea_idx). */
+static inline uint64_t cpu_u64_at(const struct cpu *c, unsigned off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)c + off, 8);
+	return v;
+}
 
 static inline uint64_t size_mask(unsigned size)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "interp/ops.h"
+#include "interp/thread.h"
 
 void decode_init(ZydisDecoder *d)
 {
@@ -140,6 +141,16 @@ static op_fn special_form(const struct insn *in, op_fn fn)
 	return fn;
 }
 
+/* Where op_ea() reads register (r) of a memory operand (IF_EA_FAST). */
+static uint16_t ea_offset(unsigned r)
+{
+	if (r == GPR_RIP)
+		return offsetof(struct cpu, next_rip);
+	if (r == GPR_NONE)
+		return offsetof(struct cpu, ea_zero);
+	return offsetof(struct cpu, s.gpr) + r * 8;
+}
+
 int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		struct insn *out)
 {
@@ -154,7 +165,8 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	if (st == ZYDIS_STATUS_NO_MORE_DATA && len < 15)
 		return DECODE_NEED_MORE;
 	if (!ZYAN_SUCCESS(st)) {
-		out->fn = op_invalid;
+		out->exec = op_invalid;
+		out->fn = thread_entry(op_invalid);
 		out->len = 1;
 		out->flags = IF_END;
 		return 0;
@@ -170,20 +182,29 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		out->flags |= IF_REPNE;
 	fn = decode_handler(z.mnemonic);
 	if (!fn || convert_operands(out, &z, ops)) {
-		out->fn = op_unsupported;
+		out->exec = op_unsupported;
+		out->fn = thread_entry(op_unsupported);
 		out->flags |= IF_END;
 		return 0;
 	}
 	if (z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
 		fn = z.mnemonic == ZYDIS_MNEMONIC_RET ? op_retf : op_unsupported;
-	if (out->mbase < 16 && out->mseg == GPR_NONE && out->asz == 8)
-		out->flags |= out->midx == GPR_NONE ? IF_EA_BD : IF_EA_BISD;
+	if (out->mseg == GPR_NONE && out->asz == 8 && out->midx != GPR_RIP &&
+	    (out->mbase < 16 || out->mbase == GPR_NONE ||
+	     out->mbase == GPR_RIP) &&
+	    (out->midx < 16 || out->midx == GPR_NONE)) {
+		out->flags |= IF_EA_FAST;
+		out->ea_base = ea_offset(out->mbase);
+		out->ea_idx = ea_offset(out->midx);
+	}
 	out->fn = special_form(out, fn);
 	if (decode_ends_block(z.mnemonic) || out->fn != fn)
 		out->flags |= IF_END;
-	else
+	if (!(out->flags & IF_END) || out->fn == op_jmp)
 		decode_specialize(out);
 	if (out->fn == op_jcc)
 		out->fn = decode_jcc_handler(out->cc);
+	out->exec = out->fn;
+	out->fn = thread_entry(out->exec);
 	return 0;
 }

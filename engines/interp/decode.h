@@ -41,6 +41,11 @@ bool decode_ends_block(unsigned mnemonic);
  * operand kinds and size where one exists (fast.c). */
 void decode_specialize(struct insn *in);
 
+/* When (b) is a Jcc ending the block right after (a), a CMP/TEST of
+ * registers or an immediate, give (a) the threaded entry that runs both
+ * (fast.c). */
+void decode_fuse(struct insn *a, const struct insn *b);
+
 /* The Jcc handler specialized for condition (cc). */
 op_fn decode_jcc_handler(unsigned cc);
 

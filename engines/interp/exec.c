@@ -122,6 +122,7 @@ run_block(struct cpu *c, uint64_t limit)
 {
 	const struct insn *i;
 	struct block *b;
+	uint64_t rip;
 	unsigned n, k;
 	int rc = block_find(c, &b);
 
@@ -132,12 +133,23 @@ run_block(struct cpu *c, uint64_t limit)
 	n = b->n < limit ? b->n : (unsigned)limit;
 	c->blk_end = n;
 	i = b->insn;
-	for (k = 0; k < c->blk_end; k++, i++) {
-		c->next_rip = c->s.rip + i->len;
-		if (__builtin_expect((rc = i->fn(c, i)) != 0, 0))
+	rip = c->s.rip;
+	if (__builtin_expect(n == b->n, 1)) {	/* the whole block: a chain */
+		c->next_rip = rip + i->len;
+		if ((rc = i->fn(c, i)))
 			return rc;
-		c->s.rip = c->next_rip;
-		c->icount++;
+	} else {
+		/* RIP in a local, the count added once: a handler sees
+		 * c->s.rip current, and only returns change them. */
+		for (k = 0; k < c->blk_end; k++, i++) {
+			c->next_rip = rip + i->len;
+			if (__builtin_expect((rc = i->exec(c, i)) != 0, 0)) {
+				c->icount += k;
+				return rc;
+			}
+			c->s.rip = rip = c->next_rip;
+		}
+		c->icount += k;
 	}
 	if (b->gpa_tail == 1)
 		c->prev = b;

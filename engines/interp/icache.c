@@ -7,6 +7,7 @@
 #include "interp/cpu.h"
 #include "interp/decode.h"
 #include "interp/mem.h"
+#include "interp/thread.h"
 
 int icache_init(struct icache *ic, uint64_t ram_bytes)
 {
@@ -80,7 +81,7 @@ static unsigned bucket(uint64_t gpa)
 static struct block *block_alloc(struct cpu *c)
 {
 	size_t need = sizeof(struct block) +
-		      ICACHE_BLOCK_MAX * sizeof(struct insn);
+		      (ICACHE_BLOCK_MAX + 1) * sizeof(struct insn);
 	struct block *b;
 
 	if (c->ic.used + need > ICACHE_ARENA)
@@ -147,7 +148,12 @@ static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 			break;
 	}
 	mark_code(c, gpa, (off > 4096 ? 4096 : off) - start);
-	c->ic.used += sizeof(*b) + b->n * sizeof(struct insn);
+	if (b->n >= 2 && b->gpa_tail == 1)
+		decode_fuse(&b->insn[b->n - 2], &b->insn[b->n - 1]);
+	memset(&b->insn[b->n], 0, sizeof(struct insn));	/* the sentinel */
+	b->insn[b->n].fn = thread_end;
+	b->insn[b->n].exec = thread_end;
+	c->ic.used += sizeof(*b) + (b->n + 1) * sizeof(struct insn);
 	c->st.blocks_decoded++;
 	c->st.insns_decoded += b->n;
 	b->next = c->ic.hash[bucket(gpa)];

@@ -116,7 +116,9 @@ static int run_some(struct interp_monitor *mon, unsigned max,
 		c->next_rip = c->s.rip + i->len;
 		if (i->mnemonic == ZYDIS_MNEMONIC_INVLPG)
 			ea = op_ea(c, i);
-		if ((rc = i->fn(c, i)) != 0)
+		/* exec, not fn: fn is the threaded entry, which would run on
+		 * to the rest of the block without the per-instruction hooks. */
+		if ((rc = i->exec(c, i)) != 0)
 			return rc;
 		c->s.rip = c->next_rip;
 		c->icount++;

@@ -74,7 +74,7 @@ void tlb_flush_page(struct tlb *t, uint64_t va)
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
 				struct tlb_entry *e = &t->e[k][u][n];
-				if (((e->tag ^ va) & e->vmask) == 0)
+				if (((e->tag ^ va) >> e->page_shift) == 0)
 					e->tag = TLB_INVALID;
 			}
 }
@@ -138,7 +138,7 @@ int mem_translate(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
 	e->host = page;
 	e->gpa = *gpa & ~0xfffull;
 	e->global = global;
-	e->vmask = ~(psize - 1);
+	e->page_shift = (uint8_t)__builtin_ctzll(psize);
 	if (psize > 4096)
 		tlb_note_large(&c->tlb, va, psize);
 	return OP_OK;

@@ -52,8 +52,9 @@ static inline int mem_read_as(struct cpu *c, uint64_t va, unsigned size,
 {
 	struct tlb_entry *e = tlb_slot(&c->tlb, TLB_R, user, va);
 
-	if (__builtin_expect(e->tag == (va & ~0xfffull) &&
-			     (va & 0xfff) <= 4096 - size, 1)) {
+	/* the last byte's page: an access crossing into the next page
+	 * cannot match, since that page's entry sits in another slot */
+	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
 		c->st.tlb_hit++;
 		*v = mem_load(e->host + (va & 0xfff), size);
 		return OP_OK;
@@ -66,8 +67,9 @@ static inline int mem_write_as(struct cpu *c, uint64_t va, unsigned size,
 {
 	struct tlb_entry *e = tlb_slot(&c->tlb, TLB_W, user, va);
 
-	if (__builtin_expect(e->tag == (va & ~0xfffull) &&
-			     (va & 0xfff) <= 4096 - size, 1)) {
+	/* the last byte's page: an access crossing into the next page
+	 * cannot match, since that page's entry sits in another slot */
+	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
 		c->st.tlb_hit++;
 		mem_store(e->host + (va & 0xfff), size, v);
 		return OP_OK;

@@ -13,10 +13,9 @@ static inline uint64_t op_ea(const struct cpu *c, const struct insn *i)
 {
 	uint64_t a = (uint64_t)i->disp;
 
-	if (i->flags & IF_EA_BD)
-		return a + c->s.gpr[i->mbase];
-	if (i->flags & IF_EA_BISD)
-		return a + c->s.gpr[i->mbase] + (c->s.gpr[i->midx] << i->mscale);
+	if (__builtin_expect(i->flags & IF_EA_FAST, 1))
+		return a + cpu_u64_at(c, i->ea_base) +
+		       (cpu_u64_at(c, i->ea_idx) << i->mscale);
 	if (i->mbase != GPR_NONE)
 		a += i->mbase == GPR_RIP ? c->next_rip : c->s.gpr[i->mbase];
 	if (i->midx != GPR_NONE)

@@ -1,16 +1,32 @@
 /*
  * string.c - MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE.
  *
- * A REP instruction runs to completion inside one handler call; RCX, RSI
- * and RDI are updated after every element, so a fault in the middle leaves
- * the architectural state at the faulting element and re-executing the
- * instruction resumes it (as on hardware). It retires as one instruction.
+ * RCX, RSI and RDI are updated after every element (or bulk run), so a
+ * fault in the middle leaves the architectural state at the faulting
+ * element and re-executing the instruction resumes it (as on hardware).
+ * After REP_CHUNK elements (or REP_BULK_RUNS bulk runs) a REP instruction
+ * yields: RIP stays on it and the block ends, so the run loop can check
+ * limits and deliver interrupts, as hardware does between iterations; a
+ * guest REP with an enormous count cannot hang the host. It retires once,
+ * when it completes.
  * Segment overrides on the source are ignored (64-bit flat model; a FS/GS
  * override on a string source is not used by the guest).
  */
 #include "interp/flags.h"
 #include "interp/operand.h"
 #include "interp/ops.h"
+
+#define REP_CHUNK 65536u
+#define REP_BULK_RUNS 256u
+
+/* Interrupt the REP here: re-execute it next, retire nothing now. */
+static int rep_yield(struct cpu *c)
+{
+	c->next_rip = c->s.rip;
+	c->icount--;		/* the run loop counts this OP_OK */
+	c->blk_end = 0;
+	return OP_OK;
+}
 
 static uint64_t areg(const struct cpu *c, const struct insn *i, unsigned r)
 {
@@ -111,13 +127,18 @@ static uint8_t *bulk_map(struct cpu *c, uint64_t va, unsigned kind,
  * straddle, MMIO, decoded code or a forward overlap (which must replicate
  * like the element loop).
  */
-static int str_bulk(struct cpu *c, const struct insn *i, bool movs)
+static int str_bulk(struct cpu *c, const struct insn *i, bool movs,
+		    bool *yield)
 {
-	unsigned sz = i->osz;
+	unsigned sz = i->osz, runs = 0;
 	int rc = OP_OK;
 
 	while (c->s.gpr[X86_RCX] && i->asz == 8 &&
 	       !(c->s.rflags & X86_RFLAGS_DF)) {
+		if (++runs > REP_BULK_RUNS) {
+			*yield = true;
+			break;
+		}
 		uint64_t di = c->s.gpr[X86_RDI], si = c->s.gpr[X86_RSI];
 		uint64_t n = c->s.gpr[X86_RCX], room = (4096 - (di & 0xfff)) / sz;
 		uint8_t *d, *s = NULL;
@@ -154,14 +175,20 @@ static int str_bulk(struct cpu *c, const struct insn *i, bool movs)
 static int str_run(struct cpu *c, const struct insn *i,
 		   int (*one)(struct cpu *, const struct insn *), bool cond)
 {
+	unsigned budget = REP_CHUNK;
+	bool yield = false;
 	int rc;
 
 	if (!(i->flags & (IF_REP | IF_REPNE)))
 		return one(c, i);
 	if ((one == str_movs || one == str_stos) &&
-	    (rc = str_bulk(c, i, one == str_movs)))
+	    (rc = str_bulk(c, i, one == str_movs, &yield)))
 		return rc;
+	if (yield)
+		return rep_yield(c);
 	while (areg(c, i, X86_RCX) != 0) {
+		if (budget-- == 0)
+			return rep_yield(c);
 		if ((rc = one(c, i)))
 			return rc;
 		reg_set(c, X86_RCX, i->asz, c->s.gpr[X86_RCX] - 1);

@@ -24,9 +24,9 @@ struct tlb_entry {
 	uint64_t tag;		/* virtual page address, or TLB_INVALID */
 	uint8_t *host;		/* host address of the page */
 	uint64_t gpa;		/* guest-physical page address */
-	uint64_t vmask;		/* ~(size of the guest page - 1), for INVLPG */
+	uint8_t page_shift;	/* log2 of the guest page's size, for INVLPG */
 	bool global;
-};
+};	/* 32 bytes: a slot index is a shift */
 
 #define TLB_LARGE_MAX 16
 

@@ -46,7 +46,7 @@ while read -r bench iters size seed want; do
 		echo "$exitl" | grep -q '^# exit guest_exit status 0 '; then
 		echo "ok    $cmd: $got ($backend)"
 	elif [ "$backend" = pvm ] &&
-		echo "$out" | grep -q '"ev":"fault","vector":14,"name":"#PF","error":21'; then
+		echo "$out" | grep -qE '"ev":"fault","vector":14,"name":"#PF","error":(21|"0x15")'; then
 		echo "wait  $cmd: the guest does not complete SYSCALL on PVM (needs VMB_BOOT_F_PVM_ASSIST support, docs/kvm-pvm.md)"
 		pending=$((pending + 1))
 	else

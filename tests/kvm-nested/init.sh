@@ -5,6 +5,9 @@
 # Every result is one "NESTED ..." line on the serial console; the kvm
 # unit tests and the raw exit bench run first ("NESTEDTEST ... rc=N").
 export PATH=/bin:/sbin
+# A workload that never finishes (a lost interrupt under TCG) ends as a
+# time-limit exit instead of hanging the whole L1.
+export VMB_TIME_LIMIT=60
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev

@@ -105,44 +105,55 @@ cp "$top/tests/kvm-nested/init.sh" "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.cpio.gz"
 
-# 4. Boot under TCG with emulated SVM.
-start=$(date +%s)
-timeout "${VMB_NESTED_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max \
-	-smp 1 -m 1G -nographic -no-reboot -net none \
-	-kernel "$cache"/kpkg/boot/vmlinuz-* -initrd "$work/initrd.cpio.gz" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1" > "$log" 2>&1
-rc=$?
-echo "kvm-nested: L1 ran $(( $(date +%s) - start )) s (qemu rc $rc), log $log"
-grep -q '^NESTED end' "$log" || { echo "FAIL: L1 did not finish"; tail -20 "$log"; exit 1; }
+# 4-5. One boot of L1 and its verdict. Returns 0 when every check passed.
+attempt() {
+	# 4. Boot under TCG with emulated SVM.
+	start=$(date +%s)
+	timeout "${VMB_NESTED_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max \
+		-smp 1 -m 1G -nographic -no-reboot -net none \
+		-kernel "$cache"/kpkg/boot/vmlinuz-* -initrd "$work/initrd.cpio.gz" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1" > "$log" 2>&1
+	rc=$?
+	echo "kvm-nested: L1 ran $(( $(date +%s) - start )) s (qemu rc $rc), log $log"
+	grep -q '^NESTED end' "$log" || { echo "FAIL: L1 did not finish"; tail -20 "$log"; return 1; }
 
-# 5. Verdict: every golden checksum, under svm+npt and svm-shadow, with no
-#    PVM accommodation active.
-fail=0 n=0
-tab=$(printf '\t')
-while IFS="$tab" read -r cmd want; do
+	# 5. Verdict: every golden checksum, under svm+npt and svm-shadow, with no
+	#    PVM accommodation active.
+	fail=0 n=0
+	tab=$(printf '\t')
+	while IFS="$tab" read -r cmd want; do
+		for npt in 1 0; do
+			be=svm+npt; [ $npt = 0 ] && be=svm-shadow
+			line=$(grep -F "NESTED npt=$npt " "$log" | grep -F "cmd=[$cmd]" | tr -d '\r')
+			n=$((n + 1))
+			case "$line" in
+			*"backend=$be pvm=0 "*"sum=$want exit=[guest_exit status 0 "*)
+				echo "ok    npt=$npt $cmd: $want"; continue ;;
+			esac
+			echo "FAIL  npt=$npt $cmd: want $want ($be, no PVM), got: ${line:-no result line}"
+			fail=$((fail + 1))
+		done
+	done < "$work/golden.tsv"
 	for npt in 1 0; do
-		be=svm+npt; [ $npt = 0 ] && be=svm-shadow
-		line=$(grep -F "NESTED npt=$npt " "$log" | grep -F "cmd=[$cmd]" | tr -d '\r')
-		n=$((n + 1))
-		case "$line" in
-		*"backend=$be pvm=0 "*"sum=$want exit=[guest_exit status 0 "*)
-			echo "ok    npt=$npt $cmd: $want"; continue ;;
-		esac
-		echo "FAIL  npt=$npt $cmd: want $want ($be, no PVM), got: ${line:-no result line}"
-		fail=$((fail + 1))
+		for t in test_kvm_lib test_kvm_engine 60-kvm-exits; do
+			line=$(grep -F "NESTEDTEST npt=$npt $t " "$log" | tr -d '\r')
+			n=$((n + 1))
+			case "$line" in
+			*" rc=0") echo "ok    npt=$npt $t" ;;
+			*) echo "FAIL  npt=$npt $t: ${line:-did not run}"
+			   grep -F "NESTEDOUT npt=$npt $t " "$log" | grep -E 'FAIL|ERROR|error' | head -5
+			   fail=$((fail + 1)) ;;
+			esac
+		done
 	done
-done < "$work/golden.tsv"
-for npt in 1 0; do
-	for t in test_kvm_lib test_kvm_engine 60-kvm-exits; do
-		line=$(grep -F "NESTEDTEST npt=$npt $t " "$log" | tr -d '\r')
-		n=$((n + 1))
-		case "$line" in
-		*" rc=0") echo "ok    npt=$npt $t" ;;
-		*) echo "FAIL  npt=$npt $t: ${line:-did not run}"
-		   grep -F "NESTEDOUT npt=$npt $t " "$log" | grep -E 'FAIL|ERROR|error' | head -5
-		   fail=$((fail + 1)) ;;
-		esac
-	done
-done
-echo "kvm-nested: $n checks, $fail failed"
-[ "$fail" -eq 0 ]
+	echo "kvm-nested: $n checks, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+# Emulated SVM under TCG occasionally loses a run (seen once: the timer
+# workload never finished), so a failed boot is repeated once; a real
+# defect fails both times. Each workload has a 60 s limit inside L1.
+attempt && exit 0
+echo "kvm-nested: retrying once (the failures above are kept in $log.1)"
+mv "$log" "$log.1"
+attempt

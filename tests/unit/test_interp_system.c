@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <x86intrin.h>
 
 #include <cmocka.h>
 
@@ -354,6 +355,24 @@ static void test_rep_movsb_overlap_replicates(void **state)
 	assert_int_equal(c->s.gpr[X86_RDI], FX_DATA + 5001);
 }
 
+static void test_endless_rep_yields_to_the_time_limit(void **state)
+{
+	struct fx *f = *state;
+	struct cpu *c = f->c;
+	static const uint8_t code[] = { 0xf3, 0xaa };	/* rep stosb */
+
+	fx_code(f, code, sizeof(code));
+	c->s.gpr[X86_RCX] = ~0ull;	/* runs off RAM into unassigned MMIO */
+	c->s.gpr[X86_RDI] = FX_RAM - 4096;
+	memset(&f->x, 0, sizeof(f->x));
+	exec_run(c, &f->x, 0, __rdtsc() + 20000000);
+	assert_int_equal(f->x.reason, RUN_EXIT_TIME_LIMIT);
+	assert_int_equal(c->icount, 0);		/* not retired yet */
+	assert_int_equal(c->s.rip, FX_CODE);
+	assert_true(c->s.gpr[X86_RDI] > FX_RAM);
+	assert_int_equal(c->s.gpr[X86_RCX], ~0ull - (c->s.gpr[X86_RDI] - (FX_RAM - 4096)));
+}
+
 static void test_call_push_pop_leave_ret(void **state)
 {
 	struct fx *f = *state;
@@ -392,6 +411,7 @@ int main(void)
 		T(test_vmcall_follows_kvm),
 		T(test_rep_string_ops),
 		T(test_rep_movsb_overlap_replicates),
+		T(test_endless_rep_yields_to_the_time_limit),
 		T(test_call_push_pop_leave_ret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,6 +176,22 @@ static void faultEvent_parsed(void **state)
 	assert_int_equal(o.nfaults, 1);
 	assert_int_equal(o.faults[0].vector, 13);
 	rp_free(&o);
+	/* The current hex form keeps all 64 bits of the error code. */
+	parse("@vmb {\"ev\":\"fault\",\"vector\":13,\"name\":\"#GP\","
+	      "\"error\":\"0xfffffffffffffff2\",\"rip\":\"0x400000\","
+	      "\"cr2\":\"0x0\",\"cpl\":3}\n", &o);
+	assert_int_equal(o.nerrors, 0);
+	assert_int_equal(o.nfaults, 1);
+	assert_true(o.faults[0].error == 0xfffffffffffffff2ull);
+	assert_int_equal(o.faults[0].cpl, 3);
+	/* The old integer form (below 2^53) still reads exactly. */
+	rp_free(&o);
+	parse("@vmb {\"ev\":\"fault\",\"vector\":14,\"name\":\"#PF\","
+	      "\"error\":6,\"rip\":\"0x4014b5\",\"cr2\":\"0x10\","
+	      "\"cpl\":3}\n", &o);
+	assert_int_equal(o.nfaults, 1);
+	assert_true(o.faults[0].error == 6);
+	rp_free(&o);
 }
 
 int main(void)

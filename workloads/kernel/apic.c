@@ -37,17 +37,9 @@ int apic_is_x2apic(void)
 	return x2apic;
 }
 
-#define PIC1_DATA 0x21
-#define PIC2_DATA 0xA1
-
-void apic_init(int legacy_pic)
+void apic_init(void)
 {
 	uint32_t r[4];
-
-	if (legacy_pic) {	/* mask all 16 IRQs: INTR drops */
-		outb(PIC1_DATA, 0xFF);
-		outb(PIC2_DATA, 0xFF);
-	}
 
 	cpuid(1, 0, r);
 	x2apic = (r[2] >> 21) & 1;

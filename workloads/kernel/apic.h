@@ -16,14 +16,13 @@
 #define APIC_PREEMPT_COUNT (APIC_TIMER_HZ / 100) /* 10 ms quantum */
 
 /*
- * Enable the APIC (x2APIC mode when available) and start the periodic
- * preemption timer on vector T_TIMER. Needs the kernel page tables and
- * the IDT. With (legacy_pic) (a PC booted by firmware, i.e. QEMU), mask
- * the 8259 PICs first: SeaBIOS leaves the PIT ticking through them in
- * virtual-wire mode, and a PIC request latched before LINT0 is masked
- * reaches the CPU later as an interrupt with no vector.
+ * Enable the APIC (x2APIC mode when available), mask LINT0/LINT1/error and
+ * start the periodic preemption timer on vector T_TIMER. Needs the kernel
+ * page tables and the IDT. On a PC booted by firmware (QEMU, PVH) the 8259
+ * PICs must already be masked (entry.S does it first thing) so that no
+ * ExtINT request is left pending once LINT0 is masked here.
  */
-void apic_init(int legacy_pic);
+void apic_init(void);
 
 /* 1 when the registers are reached through x2APIC MSRs. */
 int apic_is_x2apic(void);

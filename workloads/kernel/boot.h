@@ -11,7 +11,8 @@
 /*
  * Validate and copy the boot information. (bootinfo_pa) is RDI from the
  * vmbench loader (0 on the PVH path), (pvh_pa) the PVH start_info from
- * QEMU (0 on the vmbench path). The result is a kernel-owned copy with
+ * QEMU (0 on the vmbench path). With both 0, the Multiboot2 information
+ * that entry.S's mb2_start32 saved (GRUB) is used. The result is a kernel-owned copy with
  * free_phys raised above the kernel image. Returns NULL with (why) set
  * when the information is missing or malformed.
  */
@@ -24,5 +25,8 @@ const struct vmb_boot_info *boot_info_get(uint64_t bootinfo_pa,
  * Valid after boot_info_get() succeeded.
  */
 struct vmb_boot_info *boot_info_host(void);
+
+/* How the kernel was entered: "vmbench", "pvh" or "multiboot2". */
+const char *boot_entry_name(void);
 
 #endif

@@ -10,6 +10,9 @@
  * 2 MiB pages), enables PAE + long mode + NX + paging, loads a 64-bit GDT,
  * and jumps to the same 64-bit code with RDI = 0, RSI = start_info.
  *
+ * mb2_start32 (Multiboot2 header below, GRUB): the PVH path with RSI = 0;
+ * boot.c finds the Multiboot2 information in boot_mb2_info_pa.
+ *
  * The 32-bit code runs at physical addresses, hence every symbol it uses
  * is written as (sym - KERNBASE).
  */
@@ -29,10 +32,40 @@ _start:
 	jmp	1b
 
 	.code32
+	/*
+	 * Multiboot2 entry (GRUB's `multiboot2`): the same machine state as
+	 * PVH, but EAX = the Multiboot2 magic and EBX = the boot information.
+	 * Keep that address for boot.c and join the PVH path with no
+	 * start_info.
+	 */
+	.globl mb2_start32
+mb2_start32:
+	cli
+	cmpl	$0x36D76289, %eax
+	jne	1f
+	movl	%ebx, PHYS(boot_mb2_info_pa)
+	xorl	%ebx, %ebx
+	jmp	boot32
+1:	hlt
+	jmp	1b
+
 	.globl pvh_start32
 pvh_start32:
 	cli
+boot32:
 	cld
+	/*
+	 * Mask both 8259 PICs before anything else. The firmware leaves the
+	 * PIT ticking through them, with the local APIC's LINT0 in ExtINT
+	 * (virtual-wire) mode. A tick latched now would stay pending in the
+	 * CPU while IF=0 and be taken at the first IF=1 instruction (the
+	 * first user instruction), when LINT0 is masked and the PIC has no
+	 * vector to give: QEMU then raises #GP with a bogus error code.
+	 * Masking the PIC while LINT0 still listens withdraws the request.
+	 */
+	movb	$0xFF, %al
+	outb	%al, $0x21			/* master IMR */
+	outb	%al, $0xA1			/* slave IMR */
 	movl	%ebx, %esi		/* keep start_info */
 	movl	$PHYS(boot_stack_top), %esp
 
@@ -122,3 +155,25 @@ boot_pd:	.skip 4096
 	.globl boot_stack_top
 boot_stack:	.skip 16384
 boot_stack_top:
+
+/*
+ * Multiboot2 header: GRUB looks for it in the first 32 KiB of the file
+ * (kernel.ld puts this section first). The entry-address tag makes GRUB
+ * start the 32-bit mb2_start32 rather than the 64-bit ELF entry.
+ */
+#define MB2_MAGIC 0xE85250D6
+	.section .multiboot2, "a"
+	.p2align 3
+mb2_header:
+	.long	MB2_MAGIC
+	.long	0				/* i386 protected mode */
+	.long	mb2_header_end - mb2_header
+	.long	0x100000000 - (MB2_MAGIC + (mb2_header_end - mb2_header))
+	.p2align 3
+	.short	3, 0				/* entry address tag */
+	.long	12
+	.long	PHYS(mb2_start32)
+	.p2align 3
+	.short	0, 0				/* end tag */
+	.long	8
+mb2_header_end:

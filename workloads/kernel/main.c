@@ -31,7 +31,7 @@ void kmain(uint64_t bootinfo_pa, uint64_t pvh_pa)
 			   bootinfo_pa, pvh_pa);
 		kexit(VMB_EXIT_BAD_BOOT);
 	}
-	vmb_report_boot((bi->flags & VMB_BOOT_F_PVH) ? "pvh" : "vmbench",
+	vmb_report_boot(boot_entry_name(),
 			bi->ram_bytes >> 20, bi->tsc_khz, bi->cmdline);
 
 	/* Order matters: pages before page tables, page tables before the
@@ -44,7 +44,7 @@ void kmain(uint64_t bootinfo_pa, uint64_t pvh_pa)
 	idt_init();
 	syscall_init();
 	proc_init((uint64_t)boot_stack_top);
-	apic_init((bi->flags & VMB_BOOT_F_PVH) != 0);
+	apic_init();
 	vmb_printf("kernel: %lu MiB usable, %lu free pages, %s timer\n",
 		   ram_top >> 20, kalloc_free_pages(),
 		   apic_is_x2apic() ? "x2APIC" : "xAPIC");

@@ -1,11 +1,9 @@
 /*
  * syscall.c - the system-call table and the calls themselves.
  *
- * User pointers are checked against USER_TOP and then used directly: the
- * current process's address space is loaded, and a fault on a lazy or
- * copy-on-write page is resolved by vm_fault() like a user fault. A
- * pointer to an unmapped page is a fatal kernel fault (this kernel has no
- * copyin/copyout recovery).
+ * User pointers go through uaccess.h: checked against the process's page
+ * tables (lazy and copy-on-write pages faulted in), so a bad pointer is
+ * an -VMB_EFAULT result, never a kernel fault.
  */
 #include "apic.h"
 #include "console.h"
@@ -15,6 +13,7 @@
 #include "memlayout.h"
 #include "proc.h"
 #include "syscall.h"
+#include "uaccess.h"
 #include "vmb.h"
 #include "vmb_syscall.h"
 #include "x86.h"
@@ -34,24 +33,6 @@ void syscall_init(void)
 	wrmsr(MSR_FMASK, 0x200 | 0x100 | 0x400 | 0x4000 | 0x40000);
 }
 
-static int user_ok(uint64_t p, uint64_t len)
-{
-	return p < USER_TOP && len <= USER_TOP - p;
-}
-
-/* Copy the user string at (u) into (buf); -VMB_EFAULT if too long. */
-static int user_str(uint64_t u, char *buf, uint64_t n)
-{
-	for (uint64_t i = 0; i < n; i++) {
-		if (!user_ok(u + i, 1))
-			return -VMB_EFAULT;
-		buf[i] = *(const char *)(u + i);
-		if (!buf[i])
-			return 0;
-	}
-	return -VMB_EFAULT;
-}
-
 typedef long (*sys_fn)(uint64_t a0, uint64_t a1, uint64_t a2);
 
 static long sys_null(uint64_t a0, uint64_t a1, uint64_t a2)
@@ -63,8 +44,9 @@ static long sys_null(uint64_t a0, uint64_t a1, uint64_t a2)
 static long sys_write(uint64_t buf, uint64_t len, uint64_t a2)
 {
 	(void)a2;
-	if (!user_ok(buf, len))
-		return -VMB_EFAULT;
+	int err = uaccess_check(buf, len, 0);
+	if (err)
+		return err;
 	vmb_port_write((const char *)buf, len);
 	return (long)len;
 }
@@ -86,21 +68,21 @@ static long sys_exec(uint64_t uname, uint64_t uargv, uint64_t a2)
 {
 	char name[32], strs[EXEC_ARGBYTES];
 	const char *argv[EXEC_MAXARGS + 1];
-	uint64_t used = 0;
-	int n = 0;
+	uint64_t used = 0, u;
+	int n = 0, err;
 
 	(void)a2;
-	if (user_str(uname, name, sizeof(name)))
-		return -VMB_EFAULT;
+	if ((err = copyin_str(name, uname, sizeof(name))))
+		return err;
 	for (; uargv; n++) {
-		if (!user_ok(uargv + 8 * n, 8))
-			return -VMB_EFAULT;
-		uint64_t u = *(const uint64_t *)(uargv + 8 * n);
+		if ((err = copyin(&u, uargv + 8 * (uint64_t)n, sizeof(u))))
+			return err;
 		if (!u)
 			break;
-		if (n == EXEC_MAXARGS ||
-		    user_str(u, strs + used, sizeof(strs) - used))
+		if (n == EXEC_MAXARGS)
 			return -VMB_EINVAL;
+		if ((err = copyin_str(strs + used, u, sizeof(strs) - used)))
+			return err;
 		argv[n] = strs + used;
 		used += vmb_strlen(argv[n]) + 1;
 	}
@@ -108,16 +90,17 @@ static long sys_exec(uint64_t uname, uint64_t uargv, uint64_t a2)
 	return exec_image(proc_current(), name, argv);
 }
 
+/* wait(pid, status): a bad (status) fails before a child is collected. */
 static long sys_wait(uint64_t pid, uint64_t ustatus, uint64_t a2)
 {
-	int status = 0;
+	int status = 0, err;
 
 	(void)a2;
-	if (ustatus && !user_ok(ustatus, sizeof(int)))
-		return -VMB_EFAULT;
+	if (ustatus && (err = uaccess_check(ustatus, sizeof(int), 1)))
+		return err;
 	int r = proc_wait((int)pid, &status);
-	if (r > 0 && ustatus)
-		*(int *)ustatus = status;
+	if (r > 0 && ustatus && (err = copyout(ustatus, &status, sizeof(int))))
+		return err;
 	return r;
 }
 
@@ -190,10 +173,7 @@ static long sys_roi(uint64_t value, uint64_t a1, uint64_t a2)
 static long sys_params(uint64_t up, uint64_t a1, uint64_t a2)
 {
 	(void)a1, (void)a2;
-	if (!user_ok(up, sizeof(struct vmb_params)))
-		return -VMB_EFAULT;
-	vmb_memcpy((void *)up, &syscall_params, sizeof(syscall_params));
-	return 0;
+	return copyout(up, &syscall_params, sizeof(syscall_params));
 }
 
 static long sys_time(uint64_t a0, uint64_t a1, uint64_t a2)

@@ -281,3 +281,25 @@ int vm_fault(uint64_t va, uint64_t err)
 	}
 	return VM_FAULT_BAD;
 }
+
+int uvm_access(uint64_t va, uint64_t len, int write)
+{
+	if (!len)
+		return 0;
+	if (va >= USER_TOP || len > USER_TOP - va || cur_pml4 == kernel_pml4)
+		return VM_FAULT_BAD;
+	for (uint64_t a = PGROUNDDOWN(va); a < va + len; a += PGSIZE) {
+		pte_t *pte = walk(cur_pml4, a, 0);
+		if (!pte || !(*pte & PTE_U))	/* nothing there (PTE 0) */
+			return VM_FAULT_BAD;
+		if ((*pte & PTE_P) && (!write || (*pte & PTE_W)))
+			continue;
+		/* Lazy, or a write to a read-only page: the fault the user's
+		 * access would take (U/S = 1, P as in the PTE). */
+		uint64_t err = 4 | (*pte & PTE_P) | (write ? 2 : 0);
+		int r = vm_fault(a, err);
+		if (r)
+			return r;
+	}
+	return 0;
+}

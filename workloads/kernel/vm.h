@@ -70,6 +70,17 @@ void uvm_free(pte_t *pml4);
 #define VM_FAULT_OOM (-2)
 int vm_fault(uint64_t va, uint64_t err);
 
+/*
+ * Make [va, va + len) of the current address space ready for the kernel
+ * to read, or to write when (write), exactly as the user could: every
+ * page below USER_TOP, user-accessible, and writable (or copy on write)
+ * for a write. Lazy pages and, for a write, copy-on-write pages are
+ * resolved now through vm_fault(), as the user's own access would. After
+ * 0, kernel accesses to the range cannot fault until the address space
+ * changes. Returns 0, VM_FAULT_BAD or VM_FAULT_OOM. len 0 is always 0.
+ */
+int uvm_access(uint64_t va, uint64_t len, int write);
+
 /* Switch to address space (pml4). */
 void vm_switch(pte_t *pml4);
 

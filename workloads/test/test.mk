@@ -4,3 +4,4 @@
 TEST_KERNEL += fault_ud
 TEST_USER += fault_user
 TEST_USER += oom_user
+TEST_USER += efault_user

@@ -1,0 +1,179 @@
+/*
+ * test_interp_thread.c - threaded dispatch and CMP/TEST+Jcc fusion agree
+ * with single-stepping (the plain handlers, which the differential test
+ * checks against the host CPU): for every condition code, register,
+ * immediate and memory CMP/TEST forms at 8 to 64 bits and edge-case
+ * operands, a whole-block run gives the same RIP, flags and instruction
+ * count as two single steps, and a run limited to one instruction stops
+ * after the CMP/TEST alone.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "interp_fixture.h"
+
+static const uint64_t kVals[] = {
+	0, 1, 5, 0x7f, 0x80, 0x7fffffff, 0x80000000, 0xffffffff,
+	0x100000000ull, 0x7fffffffffffffffull, 0x8000000000000000ull,
+	0xffffffff80000000ull, ~0ull,
+};
+#define NVALS (sizeof(kVals) / sizeof(kVals[0]))
+
+struct form {
+	const char *name;
+	uint8_t code[8];
+	unsigned len;
+};
+
+/* first operand RAX/EAX, second RCX/ECX or the immediate */
+static const struct form kForms[] = {
+	{ "cmp eax, ecx", { 0x39, 0xc8 }, 2 },
+	{ "cmp rax, rcx", { 0x48, 0x39, 0xc8 }, 3 },
+	{ "cmp eax, 0x80000000", { 0x3d, 0x00, 0x00, 0x00, 0x80 }, 5 },
+	{ "cmp rax, -1", { 0x48, 0x83, 0xf8, 0xff }, 4 },
+	{ "cmp rax, 5", { 0x48, 0x83, 0xf8, 0x05 }, 4 },
+	{ "test eax, ecx", { 0x85, 0xc8 }, 2 },
+	{ "test rax, rcx", { 0x48, 0x85, 0xc8 }, 3 },
+	{ "test eax, 0x80000001", { 0xa9, 0x01, 0x00, 0x00, 0x80 }, 5 },
+	{ "test rax, -0x80000000",
+	  { 0x48, 0xa9, 0x00, 0x00, 0x00, 0x80 }, 6 },
+	/* [rdx] holds rax's value, [rdx+8] rcx's */
+	{ "cmp rax, [rdx+8]", { 0x48, 0x3b, 0x42, 0x08 }, 4 },
+	{ "cmp eax, [rdx+8]", { 0x3b, 0x42, 0x08 }, 3 },
+	{ "cmp [rdx], rcx", { 0x48, 0x39, 0x0a }, 3 },
+	{ "cmp dword [rdx], 5", { 0x83, 0x3a, 0x05 }, 3 },
+	{ "cmp byte [rdx], cl", { 0x38, 0x0a }, 2 },
+	{ "test [rdx], ecx", { 0x85, 0x0a }, 2 },
+	{ "cmp al, cl", { 0x38, 0xc8 }, 2 },
+	{ "cmp ax, 0x8000", { 0x66, 0x3d, 0x00, 0x80 }, 4 },
+	{ "test cl, al", { 0x84, 0xc1 }, 2 },
+	{ "test ah, 0x81", { 0xf6, 0xc4, 0x81 }, 3 },
+};
+
+struct outcome {
+	int rc;
+	uint64_t rip, flags, icount;
+};
+
+static void load(struct fx *f, const struct form *fm, unsigned cc,
+		 uint64_t a, uint64_t b)
+{
+	uint8_t code[16];
+
+	memcpy(code, fm->code, fm->len);
+	code[fm->len] = (uint8_t)(0x70 + cc);	/* jcc +0x10 */
+	code[fm->len + 1] = 0x10;
+	memset(code + fm->len + 2, 0xf4, sizeof(code) - fm->len - 2);
+	fx_code(f, code, sizeof(code));
+	f->c->s.gpr[X86_RAX] = a;
+	f->c->s.gpr[X86_RCX] = b;
+	f->c->s.gpr[X86_RDX] = FX_DATA;
+	memcpy(f->m.mem.host + FX_DATA, &a, 8);
+	memcpy(f->m.mem.host + FX_DATA + 8, &b, 8);
+	f->c->s.rflags = X86_RFLAGS_FIXED;
+	f->c->lf.op = LF_NONE;
+	f->c->icount = 0;
+	f->c->prev = NULL;
+}
+
+static struct outcome run(struct fx *f, uint64_t limit)
+{
+	struct outcome o;
+
+	exec_run(f->c, &f->x, limit, 0);
+	o.rc = f->x.reason;
+	o.rip = f->c->s.rip;
+	o.flags = fx_flags(f);
+	o.icount = f->c->icount;
+	return o;
+}
+
+static struct outcome steps(struct fx *f, unsigned n)
+{
+	struct outcome o;
+
+	o.rc = fx_steps(f, n);
+	o.rip = f->c->s.rip;
+	o.flags = fx_flags(f);
+	o.icount = n;
+	return o;
+}
+
+static void check(const struct form *fm, unsigned cc, uint64_t a,
+		  uint64_t b, const struct outcome *want,
+		  const struct outcome *got, unsigned n)
+{
+	if (want->rip == got->rip && want->flags == got->flags &&
+	    got->icount == n && got->rc == RUN_EXIT_INSN_LIMIT)
+		return;
+	print_error("%s; j%x with rax=%#llx rcx=%#llx, %u insns: rip %#llx "
+		    "flags %#llx count %llu (exit %d), single steps: rip "
+		    "%#llx flags %#llx\n", fm->name, cc,
+		    (unsigned long long)a, (unsigned long long)b, n,
+		    (unsigned long long)got->rip,
+		    (unsigned long long)got->flags,
+		    (unsigned long long)got->icount, got->rc,
+		    (unsigned long long)want->rip,
+		    (unsigned long long)want->flags);
+	fail();
+}
+
+static void test_fused_cmp_jcc_matches_single_steps(void **state)
+{
+	struct fx *f = *state;
+	unsigned taken = 0, total = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(kForms) / sizeof(kForms[0]); k++)
+		for (unsigned cc = 0; cc < 16; cc++)
+			for (size_t x = 0; x < NVALS; x++)
+				for (size_t y = 0; y < NVALS; y++) {
+					const struct form *fm = &kForms[k];
+					uint64_t a = kVals[x], b = kVals[y];
+					struct outcome want, got;
+
+					load(f, fm, cc, a, b);
+					want = steps(f, 2);
+					assert_int_equal(want.rc, OP_OK);
+					load(f, fm, cc, a, b);
+					got = run(f, 2);
+					check(fm, cc, a, b, &want, &got, 2);
+					taken += want.rip != FX_CODE + fm->len + 2;
+					total++;
+
+					load(f, fm, cc, a, b);
+					want = steps(f, 1);
+					load(f, fm, cc, a, b);
+					got = run(f, 1);
+					check(fm, cc, a, b, &want, &got, 1);
+				}
+	/* both outcomes were exercised */
+	assert_true(taken > total / 8 && taken < total - total / 8);
+}
+
+static int setup(void **state)
+{
+	*state = fx_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_fused_cmp_jcc_matches_single_steps, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
