@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "support/elf_build.h"
 #include "kvm/kvm_backend.h"
 #include "vmb_abi.h"
 
@@ -61,43 +62,6 @@ GUEST(g_int80, "lea idt(%rip), %rdi\n lea handler(%rip), %rax\n"
 
 #define BYTES(g) g##_begin, (size_t)(g##_end - g##_begin)
 
-/* Write (code) as a one-segment ELF64 kernel at physical 1 MiB. */
-static void elf_write(const char *path, const uint8_t *code, size_t len)
-{
-	struct {
-		Elf64_Ehdr eh;
-		Elf64_Phdr ph;
-	} h;
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	memset(&h, 0, sizeof(h));
-	memcpy(h.eh.e_ident, ELFMAG, SELFMAG);
-	h.eh.e_ident[EI_CLASS] = ELFCLASS64;
-	h.eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	h.eh.e_ident[EI_VERSION] = EV_CURRENT;
-	h.eh.e_type = ET_EXEC;
-	h.eh.e_machine = EM_X86_64;
-	h.eh.e_version = EV_CURRENT;
-	h.eh.e_entry = VMB_KERNEL_VBASE + VMB_PHYS_KERNEL;
-	h.eh.e_phoff = sizeof(h.eh);
-	h.eh.e_ehsize = sizeof(h.eh);
-	h.eh.e_phentsize = sizeof(h.ph);
-	h.eh.e_phnum = 1;
-	h.ph.p_type = PT_LOAD;
-	h.ph.p_flags = PF_R | PF_W | PF_X;
-	h.ph.p_offset = 0x1000;
-	h.ph.p_vaddr = VMB_KERNEL_VBASE + VMB_PHYS_KERNEL;
-	h.ph.p_paddr = VMB_PHYS_KERNEL;
-	h.ph.p_filesz = len;
-	h.ph.p_memsz = len + 0x10000;
-	h.ph.p_align = 0x1000;
-	assert_int_equal(fwrite(&h, sizeof(h), 1, f), 1);
-	assert_int_equal(fseek(f, 0x1000, SEEK_SET), 0);
-	assert_int_equal(fwrite(code, len, 1, f), 1);
-	fclose(f);
-}
-
 struct fixture {
 	char path[64];
 	struct engine *e;
@@ -112,17 +76,13 @@ static int fixture_make(void **state, const uint8_t *code, size_t len,
 	struct fixture *f;
 	struct vm_config cfg;
 	char err[512];
-	int fd;
 
 	*state = NULL;
 	if (!ops || engine_probe(ops, err, sizeof(err)) < 0)
 		return 0;
 	f = calloc(1, sizeof(*f));
-	snprintf(f->path, sizeof(f->path), "/tmp/vmb-kvm-test-XXXXXX");
-	fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	elf_write(f->path, code, len);
+	assert_int_equal(test_elf_flat_kernel_file(code, len, f->path,
+						   sizeof(f->path)), 0);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.machine.ram_bytes = MACHINE_RAM_MIN;
 	cfg.machine.kernel_path = f->path;

@@ -111,3 +111,25 @@ char *test_file_write(const void *buf, size_t len)
 	close(fd);
 	return path;
 }
+
+int test_elf_flat_kernel_file(const void *code, size_t codelen, char *path,
+			      size_t pathlen)
+{
+	const struct test_elf_seg seg = {
+		PT_LOAD, PF_R | PF_W | PF_X, VMB_KERNEL_VBASE + 0x100000,
+		0x100000, codelen, codelen + 0x10000, code
+	};
+	size_t len;
+	uint8_t *img = test_elf_build(&seg, 1, VMB_KERNEL_VBASE + 0x100000,
+				      &len);
+	char *p = img ? test_file_write(img, len) : NULL;
+	int rc = p && strlen(p) < pathlen ? 0 : -1;
+
+	if (p && !rc)
+		memcpy(path, p, strlen(p) + 1);
+	else if (p)
+		unlink(p);
+	free(p);
+	free(img);
+	return rc;
+}

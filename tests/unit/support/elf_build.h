@@ -39,6 +39,16 @@ uint8_t *test_elf_build(const struct test_elf_seg *segs, unsigned nsegs,
  */
 uint8_t *test_elf_kernel(const void *code, size_t codelen, size_t *len);
 
+/*
+ * A flat kernel file for engine tests: one RWX PT_LOAD at physical
+ * 0x100000 (virtual VMB_KERNEL_VBASE + 0x100000) holding (code, codelen)
+ * plus 64 KiB of zeroed memory after it, entry at its start, written to a
+ * fresh temporary file. Copies the path into (path, pathlen) and returns 0
+ * (unlink it when done), or -1.
+ */
+int test_elf_flat_kernel_file(const void *code, size_t codelen, char *path,
+			      size_t pathlen);
+
 /* Header accessors into an image made above (for corrupting fields). */
 Elf64_Ehdr *test_elf_ehdr(uint8_t *img);
 Elf64_Phdr *test_elf_phdr(uint8_t *img, unsigned i);
