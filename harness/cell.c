@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hostinfo.h"
 #include "paths.h"
 #include "strutil.h"
 
@@ -319,10 +318,7 @@ int cell_run(const struct cell_spec *spec, struct cell_outcome *out,
 	/* QEMU/KVM on a PVM host needs the guest's PVM assist (the kvm
 	 * engine asks for it through boot_info; QEMU only passes a command
 	 * line): SYSCALL and INT 0x80 from user mode do not work there. */
-	char backend[32], detail[256];
-	hostinfo_kvm_backend(backend, sizeof(backend), detail, sizeof(detail));
-	bool pvm = spec->target->kind == TARGET_QEMU_KVM &&
-		   !strcmp(backend, "PVM");
+	bool pvm = spec->target->pvm_host;
 	snprintf(out->cmdline, sizeof(out->cmdline), "bench=%s%s%s%s",
 		 spec->workload, spec->params && *spec->params ? " " : "",
 		 spec->params ? spec->params : "", pvm ? " pvm=1" : "");

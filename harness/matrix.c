@@ -11,7 +11,6 @@
 #include "analyze.h"
 #include "cell.h"
 #include "db.h"
-#include "hostinfo.h"
 #include "progress.h"
 #include "strutil.h"
 
@@ -101,18 +100,13 @@ static const char *cell_skip_reason(const struct target *t,
 			 w->name);
 		return buf;
 	}
-	if (t->kind == TARGET_QEMU_KVM && !strcmp(w->name, "hypercall")) {
+	if (t->pvm_host && !strcmp(w->name, "hypercall")) {
 		/* The kvm engine refuses this itself (engines/kvm/pvm.c);
 		 * QEMU would spin until the time limit. */
-		char backend[32], detail[256];
-		hostinfo_kvm_backend(backend, sizeof(backend), detail,
-				     sizeof(detail));
-		if (!strcmp(backend, "PVM")) {
-			snprintf(buf, len, "unsupported on this backend: "
-				 "VMCALL livelocks in PVM's instruction "
-				 "emulator (RIP never advances)");
-			return buf;
-		}
+		snprintf(buf, len, "unsupported on this backend: VMCALL "
+			 "livelocks in PVM's instruction emulator (RIP never "
+			 "advances)");
+		return buf;
 	}
 	return NULL;
 }

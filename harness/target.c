@@ -76,6 +76,7 @@ void target_probe(struct target *t)
 	char buf[TARGET_WHY];
 	bool present;
 	t->why[0] = '\0';
+	t->pvm_host = false;
 	switch (t->kind) {
 	case TARGET_ENGINE:
 		t->usable = engine_probe(t->ops, t->why, sizeof(t->why)) == 0;
@@ -96,6 +97,12 @@ void target_probe(struct target *t)
 			str_copy(t->why, sizeof(t->why), buf);
 			t->usable = false;
 			return;
+		}
+		if (t->kind == TARGET_QEMU_KVM) {
+			char detail[256];
+			hostinfo_kvm_backend(buf, sizeof(buf), detail,
+					     sizeof(detail));
+			t->pvm_host = !strcmp(buf, "PVM");
 		}
 		t->usable = file_needed(PATHS_GUEST_IMAGE, "guest image",
 					t->why, sizeof(t->why));

@@ -28,6 +28,9 @@ struct target {
 	const char *technique;
 	bool usable;
 	char why[TARGET_WHY];	/* why not usable */
+	/* qemu-kvm on a KVM/PVM host (set by target_probe): the guest needs
+	 * its PVM assist and the VMCALL workload cannot run. */
+	bool pvm_host;
 };
 
 /*
