@@ -108,6 +108,16 @@ struct engine_ops {
 	int (*restore)(struct engine *e, const void *blob, size_t len);
 	/* Required. Free e->priv (the machine is freed by engine_destroy). */
 	void (*destroy)(struct engine *e);
+	/*
+	 * Optional: the guest's precise architectural state into (out): RIP
+	 * of the instruction being executed, RFLAGS with the arithmetic flags
+	 * materialised, CR2, everything the guest can read. Valid while a
+	 * device callback of the run runs (the ROI hook: the marker's OUT is
+	 * the instruction, not yet retired) and between runs. 0, or -1 when
+	 * the engine cannot give it at this point (kvm). Used by the
+	 * cross-engine state check at ROI markers (docs/bt.md "Tests").
+	 */
+	int (*state_get)(struct engine *e, struct x86_state *out);
 };
 
 #define ENGINE_MAX_ROI 4096

@@ -394,6 +394,19 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	engine_stat_add(out, "bt_timer_kicks", b->timer.fires);
 }
 
+/* engine_ops.state_get: in a monitor call (the ROI marker's OUT) the
+ * monitor holds the precise state, else the vCPU does. */
+static int bt_state_get(struct engine *e, struct x86_state *out)
+{
+	struct bt_engine *b = e->priv;
+
+	if (b->in_monitor)
+		interp_monitor_state_get(b->mon, out);
+	else
+		bt_vcpu_state_get(&b->v, out);
+	return 0;
+}
+
 static void bt_describe(struct engine *e, char *buf, size_t buflen)
 {
 	struct bt_engine *b = e->priv;
@@ -412,4 +425,5 @@ const struct engine_ops bt_engine_ops = {
 	.counters = bt_counters,
 	.describe = bt_describe,
 	.destroy = bt_destroy,
+	.state_get = bt_state_get,
 };

@@ -8,6 +8,7 @@
 
 #include "interp/cpu.h"
 #include "interp/exec.h"
+#include "interp/flags.h"
 
 static int interp_probe(char *why, size_t whylen)
 {
@@ -78,6 +79,18 @@ static int interp_run(struct engine *e, struct run_exit *x)
 	return exec_run(c, x, e->cfg.insn_limit, deadline);
 }
 
+/* The state at the instruction being executed (RIP not yet advanced past
+ * it during a device callback): engine_ops.state_get. Materialising the
+ * lazy flags changes nothing the guest can see. */
+static int interp_state_get(struct engine *e, struct x86_state *out)
+{
+	struct cpu *c = e->priv;
+
+	flags_get(c);
+	*out = c->s;
+	return 0;
+}
+
 static void interp_describe(struct engine *e, char *buf, size_t buflen)
 {
 	(void)e;
@@ -94,4 +107,5 @@ const struct engine_ops interp_engine_ops = {
 	.counters = interp_counters,
 	.describe = interp_describe,
 	.destroy = interp_destroy,
+	.state_get = interp_state_get,
 };

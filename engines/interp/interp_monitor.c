@@ -268,3 +268,10 @@ void interp_monitor_counters(const struct interp_monitor *mon,
 	engine_stat_add(out, "mon_icache_flushes", c->st.icache_flushes);
 	engine_stat_add(out, "timer_fires", c->apic.timer_fires);
 }
+
+void interp_monitor_state_get(struct interp_monitor *mon,
+			      struct x86_state *out)
+{
+	flags_get(&mon->c);
+	*out = mon->c.s;
+}

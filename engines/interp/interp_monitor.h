@@ -97,6 +97,12 @@ void interp_monitor_code_written(struct interp_monitor *mon, uint64_t gpa);
 /* Does the monitor hold decoded code of RAM page (gpa)? */
 bool interp_monitor_has_code(const struct interp_monitor *mon, uint64_t gpa);
 
+/* The state of the instruction a monitor call is executing now, flags
+ * materialised (for a device callback, e.g. the ROI hook, during
+ * interp_monitor_step()). */
+void interp_monitor_state_get(struct interp_monitor *mon,
+			      struct x86_state *out);
+
 /* Add the monitor's trap counters to (out->traps) and its stats
  * ("mon_insns", "mon_blocks_decoded", "mon_icache_flushes",
  * "timer_fires") to out. */

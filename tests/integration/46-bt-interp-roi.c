@@ -1,0 +1,150 @@
+/*
+ * 46-bt-interp-roi.c - bt and interp agree on guest-visible state at every
+ * region-of-interest marker: the driver of 46-bt-interp-roi.sh, built by
+ * that script against libvmb.a and tests/unit/support/roi_state.c.
+ *
+ *   46-bt-interp-roi GUEST USER_RSP_SLOT CMDLINE...
+ *
+ * Each CMDLINE ("bench=crc iters=2 size=16384") boots once on interp (the
+ * reference) and once on bt per shadow policy; the recordings of
+ * support/roi_state.h are compared marker by marker. A CMDLINE prefixed
+ * "sched:" is a workload whose processes the timer preempts
+ * (ROI_CMP_SCHED). USER_RSP_SLOT is the
+ * kernel VA of the guest's `syscall_user_rsp` (0 = unknown).
+ *
+ * VMB_ROI_PERTURB=gpr:N|rflags|mem:N[@M] alters bt's recording at marker M
+ * (default 0) so the script can show that a difference is reported.
+ *
+ * stdout: one line per (workload, policy): "ok ..." or "DIFF ..." with the
+ * first difference. Exit 0 when everything agrees, 1 on a difference or a
+ * run that did not end at the guest's exit port, 2 on a host error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "support/roi_state.h"
+
+#define RAM_BYTES (64ull << 20)
+
+static int perturb_parse(const char *s, struct roi_perturb *p)
+{
+	const char *at;
+
+	memset(p, 0, sizeof(*p));
+	if (!s || !*s)
+		return 0;
+	if (!strncmp(s, "gpr:", 4)) {
+		p->kind = ROI_PERTURB_GPR;
+		p->index = (unsigned)strtoul(s + 4, NULL, 0);
+	} else if (!strncmp(s, "mem:", 4)) {
+		p->kind = ROI_PERTURB_MEM;
+		p->index = (unsigned)strtoul(s + 4, NULL, 0);
+	} else if (!strncmp(s, "rflags", 6)) {
+		p->kind = ROI_PERTURB_RFLAGS;
+	} else {
+		return -1;
+	}
+	at = strchr(s, '@');
+	p->marker = at ? (unsigned)strtoul(at + 1, NULL, 0) : 0;
+	return 0;
+}
+
+/* Boot (cmdline) on (engine, options) recording into (r). 0 = reached the
+ * guest's exit port with status 0, 1 = another end, 2 = host error. */
+static int record(const char *guest, const char *cmdline, const char *engine,
+		  const char *options, uint64_t slot,
+		  const struct roi_perturb *p, struct engine **ep,
+		  struct roi_recorder *r)
+{
+	const struct engine_ops *ops = engine_find(engine);
+	struct vm_config cfg;
+	struct run_exit x;
+	char err[512];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.machine.kernel_path = guest;
+	cfg.machine.cmdline = cmdline;
+	cfg.machine.ram_bytes = RAM_BYTES;
+	cfg.options = options;
+	cfg.time_limit_s = 60;
+	*ep = NULL;
+	if (!ops || engine_create(ops, &cfg, ep, err, sizeof(err)) ||
+	    roi_recorder_attach(r, *ep, slot, err, sizeof(err))) {
+		printf("ERROR %s %s: %s\n", engine, cmdline,
+		       ops ? err : "no such engine");
+		return 2;
+	}
+	if (p)
+		r->perturb = *p;
+	if (engine_run(*ep, &x) || x.reason != RUN_EXIT_GUEST || x.status) {
+		printf("FAIL %s %s: run ended with %s status %u at RIP %#llx: "
+		       "%s\n", engine, cmdline, run_exit_reason_name(x.reason),
+		       x.status, (unsigned long long)x.rip, x.message);
+		return 1;
+	}
+	return 0;
+}
+
+static int check(const char *guest, uint64_t slot, const char *cmdline,
+		 const struct roi_perturb *p)
+{
+	unsigned flags = 0;
+	static const char *const policies[] = {"shadow=vtlb", "shadow=trace"};
+	struct roi_recorder ref, bt;
+	struct engine *ei, *eb;
+	char msg[512];
+	int rc, worst = 0;
+
+	if (!strncmp(cmdline, "sched:", 6)) {
+		flags = ROI_CMP_SCHED;
+		cmdline += 6;
+	}
+	rc = record(guest, cmdline, "interp", NULL, slot, NULL, &ei, &ref);
+	if (rc) {
+		engine_destroy(ei);
+		return rc;
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		rc = record(guest, cmdline, "bt", policies[k], slot, p, &eb, &bt);
+		if (!rc && roi_state_compare(&ref, "interp", &bt, "bt", flags,
+					     msg, sizeof(msg))) {
+			printf("DIFF %s bt %s: %s\n", cmdline, policies[k], msg);
+			rc = 1;
+		} else if (!rc) {
+			printf("ok %s bt %s: %s\n", cmdline, policies[k], msg);
+		}
+		roi_recorder_free(&bt);
+		engine_destroy(eb);
+		worst = rc > worst ? rc : worst;
+	}
+	roi_recorder_free(&ref);
+	engine_destroy(ei);
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	struct roi_perturb p;
+	const char *ps = getenv("VMB_ROI_PERTURB");
+	int worst = 0;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s GUEST USER_RSP_SLOT CMDLINE...\n",
+			argv[0]);
+		return 2;
+	}
+	if (perturb_parse(ps, &p)) {
+		fprintf(stderr, "VMB_ROI_PERTURB=%s: want gpr:N, rflags or "
+			"mem:N, then @MARKER\n", ps);
+		return 2;
+	}
+	for (int i = 3; i < argc; i++) {
+		int rc = check(argv[1], strtoull(argv[2], NULL, 0), argv[i],
+			       p.kind ? &p : NULL);
+
+		worst = rc > worst ? rc : worst;
+	}
+	return worst;
+}

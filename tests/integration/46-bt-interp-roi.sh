@@ -1,0 +1,59 @@
+#!/bin/sh
+# 46-bt-interp-roi.sh - bt and interp agree on guest-visible state at every
+# region-of-interest marker of the suite: every workload of
+# workloads/golden/checksums.txt (its small parameters) boots on interp and
+# on bt under both shadow policies, and the state at each marker (registers,
+# control registers, the user address space by VA; tests/unit/support/
+# roi_state.h says what is excluded and why) must match. Then it proves the
+# comparison can fail: a perturbed bt recording must be reported.
+set -u
+build="${1:-${VMB_BUILD:-build}}"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+guest="$build/guest/vmbench-guest.elf"
+golden="$top/workloads/golden/checksums.txt"
+drv="$build/tests/46-bt-interp-roi"
+
+[ -f "$guest" ] || { echo "skip: no guest image (make guest)"; exit 77; }
+[ -f "$golden" ] || { echo "skip: $golden missing"; exit 77; }
+"$build/vmbench" list 2>/dev/null | grep -q '^ *bt *usable' ||
+	{ echo "skip: bt is not usable here"; exit 77; }
+mkdir -p "$build/tests"
+make -C "$top" -s "$build/rel/libvmb.a" >/dev/null || exit 1
+gcc -std=gnu11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/engines" \
+	-I"$top/workloads/include" -I"$top/tests/unit" -o "$drv" \
+	"$top/tests/integration/46-bt-interp-roi.c" \
+	"$top/tests/unit/support/roi_state.c" "$build/rel/libvmb.a" \
+	-lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread || exit 1
+
+# Where the guest kernel keeps the user RSP during a system call.
+slot=$(nm "$guest" | awk '$3 == "syscall_user_rsp" { print "0x" $1 }')
+[ -n "$slot" ] || { echo "FAIL: no syscall_user_rsp symbol in $guest"; exit 1; }
+
+# Workloads whose processes the timer preempts (ROI_CMP_SCHED).
+sched=" ctxswitch forkexec mixed "
+set --
+while read -r name iters size seed want; do
+	case "$name" in ''|'#'*) continue ;; esac
+	p="bench=$name iters=$iters seed=$seed"
+	[ "$size" = 0 ] || p="$p size=$size"
+	case "$sched" in *" $name "*) p="sched:$p" ;; esac
+	set -- "$@" "$p"
+done <"$golden"
+
+out=$("$drv" "$guest" "$slot" "$@")
+rc=$?
+echo "$out" | grep -v '^ok' 
+[ "$rc" -eq 0 ] || { echo "FAIL: bt and interp differ at a ROI marker"; exit 1; }
+echo "bt vs interp: $(echo "$out" | grep -c '^ok') runs agree at every marker"
+
+# The comparison must catch a difference: RBX, RFLAGS and a user page.
+for pert in gpr:3@1 rflags@0 mem:0@1; do
+	got=$(VMB_ROI_PERTURB=$pert "$drv" "$guest" "$slot" \
+		"bench=crc iters=2 size=16384 seed=0")
+	case "$got" in
+	*DIFF*) ;;
+	*) echo "FAIL: perturbation $pert was not reported:"; echo "$got"
+	   exit 1 ;;
+	esac
+done
+echo "perturbed recordings (rbx, rflags, a user page) are reported"
