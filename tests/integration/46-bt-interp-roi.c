@@ -3,16 +3,19 @@
  * region-of-interest marker: the driver of 46-bt-interp-roi.sh, built by
  * that script against libvmb.a and tests/unit/support/roi_state.c.
  *
- *   46-bt-interp-roi GUEST USER_RSP_SLOT CMDLINE...
+ *   46-bt-interp-roi GUEST USER_RSP_SLOT KSTACK_TOP_SLOT BOOT_STACK_TOP \
+ *                    CMDLINE...
  *
  * Each CMDLINE ("bench=crc iters=2 size=16384") boots once on interp (the
  * reference) and once on bt per shadow policy; the recordings of
- * support/roi_state.h are compared marker by marker. A CMDLINE prefixed
+ * support/roi_state.h are compared marker by marker. USER_RSP_SLOT,
+ * KSTACK_TOP_SLOT and BOOT_STACK_TOP are the kernel VAs of the guest's
+ * `syscall_user_rsp`, `cpu_kstack_top` and `boot_stack_top` (0 =
+ * unknown). A CMDLINE prefixed
  * "sched:" is a workload whose processes the timer preempts
- * (ROI_CMP_SCHED). USER_RSP_SLOT is the
- * kernel VA of the guest's `syscall_user_rsp` (0 = unknown).
+ * (ROI_CMP_SCHED).
  *
- * VMB_ROI_PERTURB=gpr:N|rflags|mem:N[@M] alters bt's recording at marker M
+ * VMB_ROI_PERTURB=gpr:N|rflags|mem:N|kstack:N[@M] alters bt's recording at marker M
  * (default 0) so the script can show that a difference is reported.
  *
  * stdout: one line per (workload, policy): "ok ..." or "DIFF ..." with the
@@ -28,6 +31,22 @@
 
 #define RAM_BYTES (64ull << 20)
 
+static uint64_t kstack_slot, kstack_boot;
+
+/*
+ * The guest's struct trapframe (workloads/kernel/trap.h) at the top of
+ * the kernel stack, counted in words down from the top: ss 0, rsp 1,
+ * rflags 2, cs 3, rip 4, error 5, vector 6, rax 7, rbx 8, rcx 9, rdx 10,
+ * rsi 11, rdi 12, rbp 13, r8 14, r9 15, r10 16, r11 17, r12-r15 18-21.
+ * The ROI system call takes one argument (RDI; RAX is the number; SYSCALL
+ * put the user RIP and RFLAGS in RCX and R11), so the user's RDX, RSI and
+ * R8-R10 saved there are dead leftovers, like the caller-saved registers.
+ */
+#define TF_WORDS 22
+#define TF_CS 3
+#define TF_DEAD ((1ull << 10) | (1ull << 11) | (1ull << 14) | (1ull << 15) | \
+		 (1ull << 16))
+
 static int perturb_parse(const char *s, struct roi_perturb *p)
 {
 	const char *at;
@@ -41,6 +60,9 @@ static int perturb_parse(const char *s, struct roi_perturb *p)
 	} else if (!strncmp(s, "mem:", 4)) {
 		p->kind = ROI_PERTURB_MEM;
 		p->index = (unsigned)strtoul(s + 4, NULL, 0);
+	} else if (!strncmp(s, "kstack:", 7)) {
+		p->kind = ROI_PERTURB_KSTACK;
+		p->index = (unsigned)strtoul(s + 7, NULL, 0);
 	} else if (!strncmp(s, "rflags", 6)) {
 		p->kind = ROI_PERTURB_RFLAGS;
 	} else {
@@ -78,6 +100,11 @@ static int record(const char *guest, const char *cmdline, const char *engine,
 	}
 	if (p)
 		r->perturb = *p;
+	r->kstack_top_slot = kstack_slot;
+	r->kstack_top_boot = kstack_boot;
+	r->kstack_dead_top = TF_DEAD;
+	r->kstack_cs_word = TF_CS;
+	r->kstack_frame_words = TF_WORDS;
 	if (engine_run(*ep, &x) || x.reason != RUN_EXIT_GUEST || x.status) {
 		printf("FAIL %s %s: run ended with %s status %u at RIP %#llx: "
 		       "%s\n", engine, cmdline, run_exit_reason_name(x.reason),
@@ -130,17 +157,19 @@ int main(int argc, char **argv)
 	const char *ps = getenv("VMB_ROI_PERTURB");
 	int worst = 0;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: %s GUEST USER_RSP_SLOT CMDLINE...\n",
-			argv[0]);
+	if (argc < 6) {
+		fprintf(stderr, "usage: %s GUEST USER_RSP_SLOT KSTACK_TOP_SLOT "
+			"BOOT_STACK_TOP CMDLINE...\n", argv[0]);
 		return 2;
 	}
 	if (perturb_parse(ps, &p)) {
-		fprintf(stderr, "VMB_ROI_PERTURB=%s: want gpr:N, rflags or "
-			"mem:N, then @MARKER\n", ps);
+		fprintf(stderr, "VMB_ROI_PERTURB=%s: want gpr:N, rflags, "
+			"mem:N or kstack:N, then @MARKER\n", ps);
 		return 2;
 	}
-	for (int i = 3; i < argc; i++) {
+	kstack_slot = strtoull(argv[3], NULL, 0);
+	kstack_boot = strtoull(argv[4], NULL, 0);
+	for (int i = 5; i < argc; i++) {
 		int rc = check(argv[1], strtoull(argv[2], NULL, 0), argv[i],
 			       p.kind ? &p : NULL);
 

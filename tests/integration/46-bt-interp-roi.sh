@@ -25,9 +25,13 @@ gcc -std=gnu11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -I"$top/engines" \
 	"$top/tests/unit/support/roi_state.c" "$build/rel/libvmb.a" \
 	-lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread || exit 1
 
-# Where the guest kernel keeps the user RSP during a system call.
-slot=$(nm "$guest" | awk '$3 == "syscall_user_rsp" { print "0x" $1 }')
-[ -n "$slot" ] || { echo "FAIL: no syscall_user_rsp symbol in $guest"; exit 1; }
+# Where the guest kernel keeps the user RSP during a system call and the
+# top of the current kernel stack.
+sym() { nm "$guest" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
+urs=$(sym syscall_user_rsp) kst=$(sym cpu_kstack_top) bst=$(sym boot_stack_top)
+[ -n "$urs" ] && [ -n "$kst" ] && [ -n "$bst" ] || {
+	echo "FAIL: syscall_user_rsp, cpu_kstack_top or boot_stack_top" \
+		"missing from $guest's symbols"; exit 1; }
 
 # Workloads whose processes the timer preempts (ROI_CMP_SCHED).
 sched=" ctxswitch forkexec mixed "
@@ -40,20 +44,26 @@ while read -r name iters size seed want; do
 	set -- "$@" "$p"
 done <"$golden"
 
-out=$("$drv" "$guest" "$slot" "$@")
+out=$("$drv" "$guest" "$urs" "$kst" "$bst" "$@")
 rc=$?
-echo "$out" | grep -v '^ok' 
+echo "$out" | grep -v '^ok'
 [ "$rc" -eq 0 ] || { echo "FAIL: bt and interp differ at a ROI marker"; exit 1; }
 echo "bt vs interp: $(echo "$out" | grep -c '^ok') runs agree at every marker"
 
-# The comparison must catch a difference: RBX, RFLAGS and a user page.
-for pert in gpr:3@1 rflags@0 mem:0@1; do
-	got=$(VMB_ROI_PERTURB=$pert "$drv" "$guest" "$slot" \
-		"bench=crc iters=2 size=16384 seed=0")
+# The comparison must catch a difference: RBX, RFLAGS, a user page, the
+# user's RBX in the system call's trap frame, a kernel-mode workload's
+# stack.
+for t in gpr:3@1:crc rflags@0:crc mem:0@1:crc kstack:65@1:crc \
+	kstack:8@1:callret; do
+	pert=${t%:*} w=${t##*:}
+	got=$(VMB_ROI_PERTURB=$pert "$drv" "$guest" "$urs" "$kst" "$bst" \
+		"$(grep -v '^#' "$golden" | awk -v w="$w" '$1 == w {
+			printf "bench=%s iters=%s seed=%s", $1, $2, $4
+			if ($3 != 0) printf " size=%s", $3 }')")
 	case "$got" in
-	*DIFF*) ;;
-	*) echo "FAIL: perturbation $pert was not reported:"; echo "$got"
-	   exit 1 ;;
+	*DIFF*) echo "$got" | head -1 ;;
+	*) echo "FAIL: perturbation $pert of $w was not reported:"
+	   echo "$got"; exit 1 ;;
 	esac
 done
-echo "perturbed recordings (rbx, rflags, a user page) are reported"
+echo "perturbed recordings are reported"

@@ -9,6 +9,7 @@
 #include "vmb_abi.h"
 
 #define PAGE 4096ull
+#define KSTACK_MAX (64u << 10)
 #define USER_TOP 0x80000000ull	/* guest layout: user space below 2 GiB */
 #define PTE_P 1ull
 #define PTE_W 2ull
@@ -156,6 +157,38 @@ static void perturb(const struct roi_recorder *r, struct roi_state *s)
 		 s->pages[p->index].lo < s->pages[p->index].hi) {
 		s->pages[p->index].bytes[s->pages[p->index].lo] ^= 1;
 		s->pages[p->index].hash ^= 1;
+	} else if (p->kind == ROI_PERTURB_KSTACK && p->index < s->kstack_len) {
+		s->kstack[s->kstack_len - 1 - p->index] ^= 1;
+	}
+}
+
+/* The live part of the kernel stack the marker runs on: [RSP, top). */
+static void kstack_copy(struct roi_recorder *r, struct roi_state *s)
+{
+	struct guest_mem *mem = &r->e->m->mem;
+	uint64_t top, rsp = s->regs.gpr[X86_RSP];
+	const void *src;
+
+	if (!r->kstack_top_slot ||
+	    !phys_u64(mem, r->kstack_top_slot - VMB_KERNEL_VBASE, &top))
+		return;
+	if (!top)
+		top = r->kstack_top_boot;
+	if (rsp > top || top - rsp > KSTACK_MAX || rsp < VMB_KERNEL_VBASE)
+		return;
+	src = guest_mem_ptr(mem, rsp - VMB_KERNEL_VBASE, top - rsp);
+	s->kstack = src ? malloc(top - rsp + 1) : NULL;
+	if (!s->kstack)
+		return;
+	memcpy(s->kstack, src, top - rsp);
+	s->kstack_len = (uint32_t)(top - rsp);
+	if (r->kstack_frame_words &&
+	    8ull * (r->kstack_cs_word + 1) <= top - rsp) {
+		uint64_t cs;
+
+		memcpy(&cs, s->kstack + s->kstack_len -
+			    8 * (r->kstack_cs_word + 1), 8);
+		s->kstack_from_user = (cs & 3) == 3;
 	}
 }
 
@@ -197,6 +230,7 @@ static void roi_record(void *opaque, uint32_t value)
 		s->user_rsp = slot;
 	if (s->regs.cr0 & X86_CR0_PG)
 		user_pages_collect(r, s, s->regs.cr3 & PTE_ADDR, 3, 0);
+	kstack_copy(r, s);
 	perturb(r, s);
 	r->n++;
 }
@@ -226,6 +260,7 @@ void roi_recorder_free(struct roi_recorder *r)
 		for (unsigned k = 0; k < r->st[i].npages; k++)
 			free(r->st[i].pages[k].bytes);
 		free(r->st[i].pages);
+		free(r->st[i].kstack);
 	}
 	free(r->st);
 	r->st = NULL;
@@ -415,6 +450,37 @@ static int mem_compare(const struct roi_state *a, const char *na,
 	return 0;
 }
 
+static int kstack_compare(const struct roi_state *a, const char *na,
+			  const struct roi_state *b, const char *nb,
+			  uint64_t dead_top, unsigned frame_words, char *msg,
+			  size_t msglen)
+{
+	if (!a->kstack || !b->kstack)
+		return 0;
+	if (a->kstack_len != b->kstack_len) {
+		snprintf(msg, msglen, "kernel stack depth: %s %u, %s %u", na,
+			 a->kstack_len, nb, b->kstack_len);
+		return 1;
+	}
+	for (uint32_t k = 0; k + 8 <= a->kstack_len; k += 8) {
+		unsigned below = (a->kstack_len - k) / 8 - 1;
+		uint64_t x, y;
+
+		memcpy(&x, a->kstack + k, 8);
+		memcpy(&y, b->kstack + k, 8);
+		if (x == y || (tsc_like(a, x) && tsc_like(b, y)))
+			continue;
+		/* entered from CPL3: the trap frame only, less its dead slots */
+		if (a->kstack_from_user &&
+		    (below >= frame_words || (dead_top >> below & 1)))
+			continue;
+		snprintf(msg, msglen, "kernel stack RSP+%#x: %s %#llx, %s %#llx",
+			 k, na, (unsigned long long)x, nb, (unsigned long long)y);
+		return 1;
+	}
+	return 0;
+}
+
 int roi_state_compare(const struct roi_recorder *a, const char *na,
 		      const struct roi_recorder *b, const char *nb,
 		      unsigned flags, char *msg, size_t msglen)
@@ -434,7 +500,11 @@ int roi_state_compare(const struct roi_recorder *a, const char *na,
 			snprintf(what, sizeof(what), "marker value: %s %#x, "
 				 "%s %#x", na, s->value, nb, t->value);
 		else if (!regs_compare(s, na, t, nb, flags, what, sizeof(what)) &&
-			 !mem_compare(s, na, t, nb, what, sizeof(what)))
+			 !mem_compare(s, na, t, nb, what, sizeof(what)) &&
+			 ((flags & ROI_CMP_SCHED) ||
+			  !kstack_compare(s, na, t, nb, a->kstack_dead_top,
+					  a->kstack_frame_words, what,
+					  sizeof(what))))
 			continue;
 		snprintf(msg, msglen, "marker %u (%#x): %s", i, s->value, what);
 		return 1;

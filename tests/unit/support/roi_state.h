@@ -17,7 +17,11 @@
  *     callee-saved RBX, RBP, R12-R15;
  *   - every present user page (VA < 2 GiB) of the address space in CR3,
  *     by virtual address: its R/W and NX rights and its contents, except
- *     the dead part of the user stack below the user RSP.
+ *     the dead part of the user stack below the user RSP;
+ *   - the live kernel stack [RSP, top): all of it when the kernel was not
+ *     entered from CPL3 (kernel-mode workloads: their frames and spills);
+ *     else the trap frame at its top (the user's registers at the system
+ *     call) less the slots of dead caller-saved registers.
  * What is excluded, and why (docs/bt.md "Tests"):
  *   - a compared register, or an aligned 64-bit word of a user page, that
  *     holds a host TSC reading on both sides -- the 64-bit value or its
@@ -31,14 +35,17 @@
  *     formatted, whose length varies with timing);
  *   - the user stack below the user RSP (dead: the text of earlier result
  *     lines, with their cycle counts);
- *   - all kernel memory (page tables with their A/D bits, kernel stacks
- *     with interrupt frames, the tick counter, process table, allocator):
+ *   - the kernel frames below a trap frame from CPL3: their padding slots
+ *     keep whatever ran at that depth before, e.g. a timer interrupt;
+ *   - all other kernel memory (page tables with their A/D bits, the dead
+ *     part of kernel stacks, the tick counter, process table, allocator):
  *     its contents and layout depend on when timer interrupts arrived;
  *     user pages are compared by VA, not by physical page, for the same
  *     reason;
  *   - with ROI_CMP_SCHED (workloads with several processes that the timer
- *     preempts: fork, exec, context switches), CR2: which process took the
- *     last page fault depends on the preemption points.
+ *     preempts: fork, exec, context switches), CR2 and the kernel stack:
+ *     which process took the last page fault, and what the scheduler left
+ *     on the stack, depend on the preemption points.
  * A perturbation knob (roi_recorder.perturb) alters one recorded value
  * so that tests can prove the comparison reports it.
  */
@@ -69,6 +76,9 @@ struct roi_state {
 	uint64_t tsc_lo, tsc_hi; /* host TSC window of this run up to here */
 	struct x86_state regs;
 	uint64_t user_rsp;	/* 0 when unknown */
+	uint8_t *kstack;	/* live kernel stack [RSP, top), or NULL */
+	uint32_t kstack_len;
+	bool kstack_from_user;	/* its top frame was pushed from CPL3 */
 	struct roi_page *pages;	/* sorted by va */
 	unsigned npages;
 };
@@ -79,6 +89,8 @@ enum roi_perturb_kind {
 	ROI_PERTURB_GPR,	/* gpr (index) ^= 1 */
 	ROI_PERTURB_RFLAGS,	/* CF toggled */
 	ROI_PERTURB_MEM,	/* first byte of the (index)th user page ^= 1 */
+	ROI_PERTURB_KSTACK,	/* the byte (index) bytes below the top of the
+				 * live kernel stack ^= 1 */
 };
 
 struct roi_perturb {
@@ -96,6 +108,19 @@ struct roi_recorder {
 	 * RSP during a system call (the guest's `syscall_user_rsp`), 0 when
 	 * not known: then the whole user stack is compared. */
 	uint64_t user_rsp_slot;
+	/* Kernel VA of the 8-byte slot holding the top of the current kernel
+	 * stack (the guest's `cpu_kstack_top`), 0 when not known: then the
+	 * kernel stack is not compared. (kstack_top_boot) is the top used
+	 * while the slot still holds 0 (the boot stack, before the first
+	 * process switch). */
+	uint64_t kstack_top_slot, kstack_top_boot;
+	/* The trap frame at the top of the kernel stack: its size in 8-byte
+	 * words, the index of its CS slot (word i ends 8 * i bytes below the
+	 * top), and the words not compared when CS says CPL3 (bit i). When
+	 * the kernel was entered from CPL3 only the frame is compared; with
+	 * (kstack_frame_words) 0 the whole live stack always is. */
+	unsigned kstack_frame_words, kstack_cs_word;
+	uint64_t kstack_dead_top;
 	struct roi_perturb perturb;
 	struct roi_state *st;
 	unsigned n, cap;
