@@ -46,6 +46,7 @@
 #include "bt/bt_timer.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
+#include "support/guest_pt.h"
 
 #define REPS 7
 #define RAM (256ull << 20)
@@ -154,19 +155,7 @@ static uint64_t next_table = CR3 + 0x1000;
 static void map4k_in(struct guest_mem *m, uint64_t cr3, uint64_t va,
 		     uint64_t gpa, uint64_t fl)
 {
-	uint64_t table = cr3;
-
-	for (int level = 4; level > 1; level--) {
-		uint64_t *e = (uint64_t *)(m->host + table) +
-			      ((va >> (12 + 9 * (level - 1))) & 511);
-
-		if (!(*e & P)) {
-			*e = next_table | P | RW | US;
-			next_table += 0x1000;
-		}
-		table = *e & 0x000ffffffffff000ull;
-	}
-	((uint64_t *)(m->host + table))[(va >> 12) & 511] = gpa | fl;
+	guest_pt_map4k(m, &next_table, cr3, va, gpa, fl);
 }
 
 static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)

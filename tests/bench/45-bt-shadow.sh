@@ -11,7 +11,8 @@ drv=$build/bench/45-bt-shadow
 make -C "$top" -s "$build/rel/libvmb.a" >/dev/null || exit 1
 mkdir -p "$build/bench"
 gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$top/engines" -I"$top/workloads/include" \
-	-o "$drv" "$top/tests/bench/45-bt-shadow.c" "$build/rel/libvmb.a" \
+	-I"$top/tests/unit" -o "$drv" "$top/tests/bench/45-bt-shadow.c" \
+	"$top/tests/unit/support/guest_pt.c" "$build/rel/libvmb.a" \
 	-lZydis -lsqlite3 -ljansson -lpfm -lm -lpthread || exit 1
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
