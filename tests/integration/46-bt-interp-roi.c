@@ -15,8 +15,9 @@
  * "sched:" is a workload whose processes the timer preempts
  * (ROI_CMP_SCHED).
  *
- * VMB_ROI_PERTURB=gpr:N|rflags|mem:N|kstack:N[@M] alters bt's recording at marker M
- * (default 0) so the script can show that a difference is reported.
+ * VMB_ROI_PERTURB=gpr:N|rflags|mem:N|kstack:N[@M] alters bt's recording
+ * at marker M (default 0) so the script can show that a difference is
+ * reported.
  *
  * stdout: one line per (workload, policy): "ok ..." or "DIFF ..." with the
  * first difference. Exit 0 when everything agrees, 1 on a difference or a
@@ -134,10 +135,12 @@ static int check(const char *guest, uint64_t slot, const char *cmdline,
 		return rc;
 	}
 	for (unsigned k = 0; k < 2; k++) {
-		rc = record(guest, cmdline, "bt", policies[k], slot, p, &eb, &bt);
+		rc = record(guest, cmdline, "bt", policies[k], slot, p, &eb,
+			    &bt);
 		if (!rc && roi_state_compare(&ref, "interp", &bt, "bt", flags,
 					     msg, sizeof(msg))) {
-			printf("DIFF %s bt %s: %s\n", cmdline, policies[k], msg);
+			printf("DIFF %s bt %s: %s\n", cmdline, policies[k],
+			       msg);
 			rc = 1;
 		} else if (!rc) {
 			printf("ok %s bt %s: %s\n", cmdline, policies[k], msg);

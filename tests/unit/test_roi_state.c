@@ -76,8 +76,10 @@ static void perturbedRecording_isReported(void **state)
 		struct roi_perturb p;
 		const char *want;
 	} cases[] = {
-		{{ROI_PERTURB_GPR, 1, X86_RBX}, "marker 1 (0x102): register rbx"},
-		{{ROI_PERTURB_GPR, 0, X86_RDX}, "marker 0 (0x101): register rdx"},
+		{{ROI_PERTURB_GPR, 1, X86_RBX},
+		 "marker 1 (0x102): register rbx"},
+		{{ROI_PERTURB_GPR, 0, X86_RDX},
+		 "marker 0 (0x101): register rdx"},
 		{{ROI_PERTURB_RFLAGS, 1, 0}, "register rflags"},
 	};
 	struct roi_recorder a, b;

@@ -10,6 +10,7 @@
 
 #define PAGE 4096ull
 #define KSTACK_MAX (64u << 10)
+#define STACK_MAX (8ull << 20)	/* the guest's user stack limit */
 #define USER_TOP 0x80000000ull	/* guest layout: user space below 2 GiB */
 #define PTE_P 1ull
 #define PTE_W 2ull
@@ -81,7 +82,7 @@ static void page_add(struct roi_recorder *r, struct roi_state *s,
 		return;
 	src = guest_mem_ptr(mem, gpa, PAGE);
 	if (!src)
-		return;		/* MMIO or outside RAM: not the workload's */
+		return;	/* MMIO or outside RAM: not the workload's */
 	if (!(s->npages & (s->npages + 1)) || !s->pages) {
 		unsigned cap = s->npages ? 2 * (s->npages + 1) : 64;
 		struct roi_page *np = realloc(s->pages, cap * sizeof(*np));
@@ -107,8 +108,8 @@ static void page_add(struct roi_recorder *r, struct roi_state *s,
 	if (s->user_rsp && va + PAGE > s->user_rsp && va <= s->user_rsp)
 		p->lo = (uint32_t)(s->user_rsp - va);
 	else if (s->user_rsp && va < s->user_rsp &&
-		 s->user_rsp - va < (8ull << 20) && va >= USER_TOP - (8ull << 20))
-		p->lo = p->hi = 0;	/* wholly below RSP in the stack area */
+		 s->user_rsp - va < STACK_MAX && va >= USER_TOP - STACK_MAX)
+		p->lo = p->hi = 0;	/* wholly below RSP: dead */
 	p->hash = 0x9e3779b97f4a7c15ull;
 	for (uint32_t k = p->lo; k < p->hi; k++)
 		p->hash = (p->hash ^ p->bytes[k]) * 0x100000001b3ull;
@@ -354,8 +355,9 @@ static int regs_compare(const struct roi_state *a, const char *na,
 		}
 	}
 	if (a->user_rsp != b->user_rsp) {
-		snprintf(msg, msglen, "user rsp (saved by the kernel): %s %#llx,"
-			 " %s %#llx", na, (unsigned long long)a->user_rsp, nb,
+		snprintf(msg, msglen, "user rsp (saved by the kernel): %s "
+			 "%#llx, %s %#llx", na,
+			 (unsigned long long)a->user_rsp, nb,
 			 (unsigned long long)b->user_rsp);
 		return 1;
 	}
@@ -390,7 +392,8 @@ static int page_compare(const struct roi_state *a, const struct roi_page *p,
 	uint32_t lo = p->lo > q->lo ? p->lo : q->lo;
 
 	if (p->rights != q->rights) {
-		snprintf(msg, msglen, "user page %#llx: rights %s %s%s, %s %s%s",
+		snprintf(msg, msglen,
+			 "user page %#llx: rights %s %s%s, %s %s%s",
 			 (unsigned long long)p->va, na,
 			 p->rights & ROI_PAGE_W ? "W" : "R",
 			 p->rights & ROI_PAGE_NX ? "NX" : "X", nb,
@@ -404,7 +407,8 @@ static int page_compare(const struct roi_state *a, const struct roi_page *p,
 		if (p->bytes[k] == q->bytes[k])
 			continue;
 		/* a spilled TSC reading, on both sides: skip its word */
-		if (tsc_like(a, page_word(p, k)) && tsc_like(b, page_word(q, k))) {
+		if (tsc_like(a, page_word(p, k)) &&
+		    tsc_like(b, page_word(q, k))) {
 			k |= 7;
 			continue;
 		}
@@ -470,12 +474,13 @@ static int kstack_compare(const struct roi_state *a, const char *na,
 		memcpy(&y, b->kstack + k, 8);
 		if (x == y || (tsc_like(a, x) && tsc_like(b, y)))
 			continue;
-		/* entered from CPL3: the trap frame only, less its dead slots */
+		/* from CPL3: the trap frame only, less its dead slots */
 		if (a->kstack_from_user &&
 		    (below >= frame_words || (dead_top >> below & 1)))
 			continue;
-		snprintf(msg, msglen, "kernel stack RSP+%#x: %s %#llx, %s %#llx",
-			 k, na, (unsigned long long)x, nb, (unsigned long long)y);
+		snprintf(msg, msglen,
+			 "kernel stack RSP+%#x: %s %#llx, %s %#llx", k, na,
+			 (unsigned long long)x, nb, (unsigned long long)y);
 		return 1;
 	}
 	return 0;
@@ -499,7 +504,8 @@ int roi_state_compare(const struct roi_recorder *a, const char *na,
 		if (s->value != t->value)
 			snprintf(what, sizeof(what), "marker value: %s %#x, "
 				 "%s %#x", na, s->value, nb, t->value);
-		else if (!regs_compare(s, na, t, nb, flags, what, sizeof(what)) &&
+		else if (!regs_compare(s, na, t, nb, flags, what,
+				       sizeof(what)) &&
 			 !mem_compare(s, na, t, nb, what, sizeof(what)) &&
 			 ((flags & ROI_CMP_SCHED) ||
 			  !kstack_compare(s, na, t, nb, a->kstack_dead_top,

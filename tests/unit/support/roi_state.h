@@ -62,7 +62,7 @@
 struct roi_page {
 	uint64_t va;
 	uint64_t rights;	/* ROI_PAGE_W | ROI_PAGE_NX */
-	uint64_t hash;		/* of the compared bytes (fast equality) */
+	uint64_t hash;		/* of the compared bytes: fast equality */
 	uint32_t lo, hi;	/* compared byte range [lo, hi) of the page */
 	uint8_t *bytes;		/* copy of the page (4096) */
 };
@@ -89,8 +89,8 @@ enum roi_perturb_kind {
 	ROI_PERTURB_GPR,	/* gpr (index) ^= 1 */
 	ROI_PERTURB_RFLAGS,	/* CF toggled */
 	ROI_PERTURB_MEM,	/* first byte of the (index)th user page ^= 1 */
-	ROI_PERTURB_KSTACK,	/* the byte (index) bytes below the top of the
-				 * live kernel stack ^= 1 */
+	/* the byte (index) bytes below the top of the live kernel stack ^= 1 */
+	ROI_PERTURB_KSTACK,
 };
 
 struct roi_perturb {

@@ -14,8 +14,8 @@
 	__asm__(".pushsection .rodata\n.p2align 12\n" #name "_begin:\n" body   \
 		"\n" #name "_end:\n.popsection\n"                             \
 		".pushsection .data.rel.ro, \"aw\"\n.p2align 3\n"              \
-		".globl " #name "\n" #name ": .quad " #name "_begin, " #name    \
-		"_end - " #name "_begin\n.popsection\n")
+		".globl " #name "\n" #name ": .quad " #name "_begin, "        \
+		#name "_end - " #name "_begin\n.popsection\n")
 
 TINY(tiny_ports, "mov $0xe9, %dx\n mov $'h', %al\n out %al, %dx\n"
 		 "mov $'i', %al\n out %al, %dx\n"
