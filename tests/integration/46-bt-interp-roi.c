@@ -15,14 +15,20 @@
  * "sched:" is a workload whose processes the timer preempts
  * (ROI_CMP_SCHED).
  *
+ * Each run must also end at the guest's exit port with interp's status,
+ * and print the same console, line by line, with the "cycles" of result
+ * lines (TSC ticks) blanked: checksums, fault reports with their register
+ * dumps, everything else the guest prints.
+ *
  * VMB_ROI_PERTURB=gpr:N|rflags|mem:N|kstack:N[@M] alters bt's recording
- * at marker M (default 0) so the script can show that a difference is
- * reported.
+ * at marker M (default 0), =console a byte of bt's console, so the script
+ * can show that a difference is reported.
  *
  * stdout: one line per (workload, policy): "ok ..." or "DIFF ..." with the
  * first difference. Exit 0 when everything agrees, 1 on a difference or a
  * run that did not end at the guest's exit port, 2 on a host error.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +39,7 @@
 #define RAM_BYTES (64ull << 20)
 
 static uint64_t kstack_slot, kstack_boot;
+static bool perturb_console;	/* VMB_ROI_PERTURB=console */
 
 /*
  * The guest's struct trapframe (workloads/kernel/trap.h) at the top of
@@ -75,11 +82,11 @@ static int perturb_parse(const char *s, struct roi_perturb *p)
 }
 
 /* Boot (cmdline) on (engine, options) recording into (r). 0 = reached the
- * guest's exit port with status 0, 1 = another end, 2 = host error. */
+ * guest's exit port (status in *status), 1 = another end, 2 = host error. */
 static int record(const char *guest, const char *cmdline, const char *engine,
 		  const char *options, uint64_t slot,
 		  const struct roi_perturb *p, struct engine **ep,
-		  struct roi_recorder *r)
+		  struct roi_recorder *r, uint32_t *status)
 {
 	const struct engine_ops *ops = engine_find(engine);
 	struct vm_config cfg;
@@ -106,13 +113,69 @@ static int record(const char *guest, const char *cmdline, const char *engine,
 	r->kstack_dead_top = TF_DEAD;
 	r->kstack_cs_word = TF_CS;
 	r->kstack_frame_words = TF_WORDS;
-	if (engine_run(*ep, &x) || x.reason != RUN_EXIT_GUEST || x.status) {
+	if (engine_run(*ep, &x) || x.reason != RUN_EXIT_GUEST) {
 		printf("FAIL %s %s: run ended with %s status %u at RIP %#llx: "
 		       "%s\n", engine, cmdline, run_exit_reason_name(x.reason),
 		       x.status, (unsigned long long)x.rip, x.message);
 		return 1;
 	}
+	*status = x.status;
 	return 0;
+}
+
+/* The next console line of (buf, len) from *pos into (line) with the
+ * value of "cycles" (TSC ticks, the one timing-dependent field of the
+ * result protocol) replaced by "*". False at the end. */
+static bool line_next(const char *buf, size_t len, size_t *pos, char *line,
+		      size_t linelen)
+{
+	size_t n = 0;
+	const char *c;
+
+	if (*pos >= len)
+		return false;
+	while (*pos < len && buf[*pos] != '\n' && n + 1 < linelen)
+		line[n++] = buf[(*pos)++];
+	while (*pos < len && buf[(*pos)++] != '\n')
+		;
+	line[n] = '\0';
+	c = strstr(line, "\"cycles\":");
+	if (c) {
+		char *v = line + (c - line) + 9, *end = v;
+
+		while (*end >= '0' && *end <= '9')
+			end++;
+		memmove(v + 1, end, strlen(end) + 1);
+		*v = '*';
+	}
+	return true;
+}
+
+/* The consoles of (a) and (b) agree line by line (cycles aside)? Else 1
+ * and (msg) quotes the first differing line of each. */
+static int console_compare(const struct machine *a, const struct machine *b,
+			   char *msg, size_t msglen)
+{
+	static char la[4096], lb[4096];
+	size_t pa = 0, pb = 0;
+	unsigned n = 0;
+	bool ga, gb;
+
+	for (;;) {
+		ga = line_next(a->console.buf, a->console.len, &pa, la,
+			       sizeof(la));
+		gb = line_next(b->console.buf, b->console.len, &pb, lb,
+			       sizeof(lb));
+		n++;
+		if (!ga && !gb)
+			return 0;
+		if (ga != gb || strcmp(la, lb)) {
+			snprintf(msg, msglen, "console line %u: interp '%.200s', "
+				 "bt '%.200s'", n, ga ? la : "(end)",
+				 gb ? lb : "(end)");
+			return 1;
+		}
+	}
 }
 
 static int check(const char *guest, uint64_t slot, const char *cmdline,
@@ -122,6 +185,7 @@ static int check(const char *guest, uint64_t slot, const char *cmdline,
 	static const char *const policies[] = {"shadow=vtlb", "shadow=trace"};
 	struct roi_recorder ref, bt;
 	struct engine *ei, *eb;
+	uint32_t st_ref = 0, st = 0;
 	char msg[512];
 	int rc, worst = 0;
 
@@ -129,21 +193,30 @@ static int check(const char *guest, uint64_t slot, const char *cmdline,
 		flags = ROI_CMP_SCHED;
 		cmdline += 6;
 	}
-	rc = record(guest, cmdline, "interp", NULL, slot, NULL, &ei, &ref);
+	rc = record(guest, cmdline, "interp", NULL, slot, NULL, &ei, &ref,
+		    &st_ref);
 	if (rc) {
 		engine_destroy(ei);
 		return rc;
 	}
 	for (unsigned k = 0; k < 2; k++) {
 		rc = record(guest, cmdline, "bt", policies[k], slot, p, &eb,
-			    &bt);
-		if (!rc && roi_state_compare(&ref, "interp", &bt, "bt", flags,
-					     msg, sizeof(msg))) {
+			    &bt, &st);
+		if (!rc && perturb_console && eb->m->console.len > 2)
+			eb->m->console.buf[eb->m->console.len / 2] ^= 1;
+		if (!rc && st != st_ref)
+			snprintf(msg, sizeof(msg), "exit status: interp %u, bt "
+				 "%u", st_ref, st);
+		if (!rc && (st != st_ref ||
+			    roi_state_compare(&ref, "interp", &bt, "bt", flags,
+					      msg, sizeof(msg)) ||
+			    console_compare(ei->m, eb->m, msg, sizeof(msg)))) {
 			printf("DIFF %s bt %s: %s\n", cmdline, policies[k],
 			       msg);
 			rc = 1;
 		} else if (!rc) {
-			printf("ok %s bt %s: %s\n", cmdline, policies[k], msg);
+			printf("ok %s bt %s: %s, exit status %u and console "
+			       "agree\n", cmdline, policies[k], msg, st);
 		}
 		roi_recorder_free(&bt);
 		engine_destroy(eb);
@@ -165,7 +238,8 @@ int main(int argc, char **argv)
 			"BOOT_STACK_TOP CMDLINE...\n", argv[0]);
 		return 2;
 	}
-	if (perturb_parse(ps, &p)) {
+	perturb_console = ps && !strcmp(ps, "console");
+	if (!perturb_console && perturb_parse(ps, &p)) {
 		fprintf(stderr, "VMB_ROI_PERTURB=%s: want gpr:N, rflags, "
 			"mem:N or kstack:N, then @MARKER\n", ps);
 		return 2;

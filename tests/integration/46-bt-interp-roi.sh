@@ -1,11 +1,13 @@
 #!/bin/sh
 # 46-bt-interp-roi.sh - bt and interp agree on guest-visible state at every
 # region-of-interest marker of the suite: every workload of
-# workloads/golden/checksums.txt (its small parameters) boots on interp and
-# on bt under both shadow policies, and the state at each marker (registers,
-# control registers, the user address space by VA; tests/unit/support/
-# roi_state.h says what is excluded and why) must match. Then it proves the
-# comparison can fail: a perturbed bt recording must be reported.
+# workloads/golden/checksums.txt (its small parameters) and the guest's
+# fault tests boot on interp and on bt under both shadow policies, and the
+# state at each marker (registers, control registers, the user address
+# space by VA, the live kernel stack; tests/unit/support/roi_state.h says
+# what is excluded and why), the exit status and the console (cycle counts
+# aside) must match. Then it proves the comparison can fail: perturbed bt
+# recordings must be reported.
 set -u
 build="${1:-${VMB_BUILD:-build}}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,6 +45,10 @@ while read -r name iters size seed want; do
 	case "$sched" in *" $name "*) p="sched:$p" ;; esac
 	set -- "$@" "$p"
 done <"$golden"
+# the guest's own fault tests (suite "test"): fault reports with registers
+for w in fault_ud fault_user efault_user oom_user; do
+	set -- "$@" "bench=$w"
+done
 
 out=$("$drv" "$guest" "$urs" "$kst" "$bst" "$@")
 rc=$?
@@ -52,9 +58,9 @@ echo "bt vs interp: $(echo "$out" | grep -c '^ok') runs agree at every marker"
 
 # The comparison must catch a difference: RBX, RFLAGS, a user page, the
 # user's RBX in the system call's trap frame, a kernel-mode workload's
-# stack.
+# stack, a console byte.
 for t in gpr:3@1:crc rflags@0:crc mem:0@1:crc kstack:65@1:crc \
-	kstack:8@1:callret; do
+	kstack:8@1:callret console:crc; do
 	pert=${t%:*} w=${t##*:}
 	got=$(VMB_ROI_PERTURB=$pert "$drv" "$guest" "$urs" "$kst" "$bst" \
 		"$(grep -v '^#' "$golden" | awk -v w="$w" '$1 == w {
