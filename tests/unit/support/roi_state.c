@@ -217,7 +217,9 @@ static void roi_record(void *opaque, uint32_t value)
 	}
 	s = memset(&r->st[r->n], 0, sizeof(*s));
 	s->value = value;
-	s->tsc_lo = r->tsc_start;
+	/* TSC readings still live here were taken since the marker before
+	 * the previous one (the last region's t0/t1 at a BEGIN) */
+	s->tsc_lo = r->n >= 2 ? r->st[r->n - 2].tsc_hi : r->tsc_start;
 	s->tsc_hi = __rdtsc();
 	if (r->e->ops->state_get(r->e, &s->regs)) {
 		snprintf(r->err, sizeof(r->err), "%s: no state at marker %#x",

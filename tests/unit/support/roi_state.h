@@ -23,11 +23,12 @@
  *     else the trap frame at its top (the user's registers at the system
  *     call) less the slots of dead caller-saved registers.
  * What is excluded, and why (docs/bt.md "Tests"):
- *   - a compared register, or an aligned 64-bit word of a user page, that
- *     holds a host TSC reading on both sides -- the 64-bit value or its
- *     high or low 32-bit half, within each run's own host TSC window
- *     (recorder attach .. marker): RDTSC reads the host TSC on every
- *     engine, and workloads keep t0/t1 live across their region;
+ *   - a compared register, or an aligned 64-bit word of a user page or
+ *     the kernel stack, that holds a host TSC reading on both sides -- the
+ *     64-bit value or its high or low 32-bit half, within each run's own
+ *     window (from the marker before the previous one to this one):
+ *     RDTSC reads the host TSC on every engine, and workloads keep t0/t1
+ *     live across their region and into the next marker;
  *   - the caller-saved RCX, RSI, RDI, R8-R11: the marker is written by a
  *     kernel function (roi_begin/roi_write) that does not set them, so by
  *     the calling convention they are dead there and hold leftovers of
@@ -73,7 +74,10 @@ struct roi_page {
 /* The state at one marker. */
 struct roi_state {
 	uint32_t value;		/* VMB_ROI_VALUE(id, event) */
-	uint64_t tsc_lo, tsc_hi; /* host TSC window of this run up to here */
+	/* Host TSC when the marker before the previous one was written (the
+	 * recorder was attached, for the first two) and at this marker: the
+	 * window of the TSC readings this state may still hold. */
+	uint64_t tsc_lo, tsc_hi;
 	struct x86_state regs;
 	uint64_t user_rsp;	/* 0 when unknown */
 	uint8_t *kstack;	/* live kernel stack [RSP, top), or NULL */
