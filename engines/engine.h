@@ -114,8 +114,9 @@ struct engine_ops {
 	 * materialised, CR2, everything the guest can read. Valid while a
 	 * device callback of the run runs (the ROI hook: the marker's OUT is
 	 * the instruction, not yet retired) and between runs. 0, or -1 when
-	 * the engine cannot give it at this point (kvm). Used by the
-	 * cross-engine state check at ROI markers (docs/bt.md "Tests").
+	 * the engine cannot give it at this point; NULL where an engine has
+	 * none (kvm). Used by the cross-engine state check at ROI markers
+	 * (docs/bt.md "Tests").
 	 */
 	int (*state_get)(struct engine *e, struct x86_state *out);
 };
