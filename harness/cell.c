@@ -42,11 +42,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* Moves all len bytes through fd (retrying short transfers and EINTR);
+ * -1 on error or EOF before the end. */
+static int fd_transfer(int fd, void *buf, size_t len, bool writing)
 {
-	const char *p = buf;
+	char *p = buf;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -57,19 +59,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	return fd_transfer(fd, (void *)buf, len, true);
+}
+
 static int read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_transfer(fd, buf, len, false);
 }
 
 static void console_to_fd(void *opaque, const char *buf, size_t len)
