@@ -76,6 +76,19 @@ static void console_to_fd(void *opaque, const char *buf, size_t len)
 
 /* ---- child side ------------------------------------------------------- */
 
+/* Host counters of the vCPU thread at each ROI marker, as "host.*" stats
+ * of the snapshot; analyze.c turns them into per-region samples. */
+static void roi_host_counters(void *opaque, struct engine_roi_snapshot *snap)
+{
+	struct pmu_set *set = opaque;
+
+	pmu_sample(set);
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->c[i].available)
+			engine_stat_add(&snap->counters, set->c[i].name,
+					set->c[i].value);
+}
+
 static void child_engine(const struct cell_spec *s, const char *image,
 			 int con_fd, int rec_fd, const char *cmdline)
 {
@@ -91,6 +104,10 @@ static void child_engine(const struct cell_spec *s, const char *image,
 	cfg.options = s->engine_opts ? s->engine_opts : "";
 	cfg.console_sink = console_to_fd;
 	cfg.console_opaque = &con_fd;
+	static struct pmu_set roi_pmu;
+	pmu_open_thread(&roi_pmu, !strcmp(s->target->name, "kvm"));
+	cfg.roi_observer = roi_host_counters;
+	cfg.roi_observer_opaque = &roi_pmu;
 
 	h.magic = CELL_RECORD_MAGIC;
 	struct engine *e = NULL;
