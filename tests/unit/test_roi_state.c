@@ -153,7 +153,7 @@ static void exclusions_areExactlyTheDocumentedOnes(void **state)
 	memcpy(p->bytes_b + 0x400, &tb, 8);
 	assert_int_equal(pair_compare(p, msg, sizeof(msg)), 0);
 	/* on one side only: reported */
-	tb = 42;
+	tb = ta ^ 0xff00000000000001ull;	/* byte 0 differs */
 	memcpy(p->bytes_b + 0x400, &tb, 8);
 	assert_int_equal(pair_compare(p, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, "byte +0x400"));
@@ -164,7 +164,7 @@ static void exclusions_areExactlyTheDocumentedOnes(void **state)
 	p->sa.regs.gpr[X86_R13] = (uint32_t)p->sa.tsc_lo + 1;
 	p->sb.regs.gpr[X86_R13] = (uint32_t)p->sb.tsc_hi - 1;
 	assert_int_equal(pair_compare(p, msg, sizeof(msg)), 0);
-	p->sb.regs.gpr[X86_R13] = 7;
+	p->sb.regs.gpr[X86_R13] = 0xdead000000000007ull;
 	assert_int_equal(pair_compare(p, msg, sizeof(msg)), 1);
 	assert_non_null(strstr(msg, "register r13"));
 	p->sb.regs.gpr[X86_R13] = p->sa.regs.gpr[X86_R13];
