@@ -75,14 +75,21 @@ struct bt_insn_map {
 #define BT_MAP_RAX_IN_CTX 0x1
 
 /*
- * Every block starts with a load from its cache's kick page into XMM15
- * (movss kick(%rip),%xmm15: 9 bytes; no GPR, no flags; guest code never
- * uses XMM registers, none are on the copy list). Making the page
- * PROT_NONE stops the guest at the next block entry, chained or not: the
- * precise point where interrupts are delivered. A load costs nothing in
- * a tight loop; a store there (the first design) doubled its time.
+ * Every block starts with one instruction that both counts and can be
+ * stopped: paddq kick+16n(%rip),%xmm14 (9 bytes), n the block's guest
+ * instruction count. The kick page holds the 128-bit constants {k, 0} at
+ * offset 16k (BT_CACHE_COUNTS of them), so the load adds n to the count
+ * in XMM14's low lane (bt_ctx.h) -- no GPR, no flags; guest code never
+ * uses XMM registers, none are on the copy list. Making the page
+ * PROT_NONE stops the guest at the next block entry, chained or not,
+ * before the block counted anything: the precise point where interrupts
+ * are delivered. A load and a register add cost next to nothing in a
+ * tight loop (a store there, the first design, doubled its time; a
+ * counter in memory would chain every block on a store-to-load
+ * forwarding).
  */
 #define BT_BLOCK_PROLOGUE 9
+#define BT_CACHE_COUNTS 256
 
 struct bt_block {
 	uint64_t rip, gpa;
@@ -118,7 +125,7 @@ struct bt_cache_stats {
  * a cache line holding instructions costs the host a pipeline flush.
  */
 #define BT_CACHE_DATA 8192u
-#define BT_CACHE_KICK 0		/* offset of the kick page */
+#define BT_CACHE_KICK 0		/* offset of the kick page (the counts) */
 #define BT_CACHE_SLOT_RCX 4096	/* offset: RET sites park guest RCX here */
 
 struct bt_cache {

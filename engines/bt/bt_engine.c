@@ -27,7 +27,7 @@ struct bt_engine {
 	bool in_monitor;
 	int hook_failed;	/* a shadow operation in a hook failed */
 	uint64_t armed_ns;	/* deadline the timer holds, 0 = none */
-	uint64_t mon_insns, mon_steps, mon_delivers, irqs;
+	uint64_t mon_steps, mon_delivers, irqs;
 	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
 };
 
@@ -168,6 +168,8 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 		free(b);
 		return -1;
 	}
+	/* an exact limit needs every block back in the dispatcher */
+	b->v.exact = cfg->insn_limit != 0;
 	b->v.code_drop_hook = hook_code_drop;
 	b->v.code_drop_opaque = b;
 	if (bt_vcpu_state_set(&b->v, boot)) {
@@ -214,9 +216,10 @@ static void timer_rearm(struct bt_engine *b, uint64_t deadline_tsc)
 	b->armed_ns = ns;
 }
 
+/* Guest instructions retired: translated + monitor, exact. */
 static uint64_t insns_total(const struct bt_engine *b)
 {
-	return b->v.cnt.insns + b->mon_insns;
+	return b->v.ctx.icount + interp_monitor_insns(b->mon);
 }
 
 static int stop_internal(struct bt_engine *b, struct run_exit *x,
@@ -251,6 +254,10 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 	uint64_t n = 0;
 	int rc;
 
+	/* an exact limit reached: nothing more runs, not even a delivery
+	 * (the loop stops with RIP at the instruction) */
+	if (b->e->cfg.insn_limit && insns_total(b) >= b->e->cfg.insn_limit)
+		return IMON_OK;
 	bt_vcpu_state_get(&b->v, &st);
 	b->in_monitor = true;
 	if (stop->kind == BT_STOP_EXCEPTION) {
@@ -259,12 +266,19 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 					    stop->has_error, stop->error,
 					    stop->cr2, x);
 	} else {
+		/* an MMIO access runs alone: the next one may be translated */
+		unsigned max = stop->kind == BT_STOP_MMIO ? 1 : MON_STEP_MAX;
+		uint64_t limit = b->e->cfg.insn_limit, done = insns_total(b);
+
 		b->mon_steps++;
 		b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
-		/* an MMIO access runs alone: the next one may be translated */
-		rc = interp_monitor_step(b->mon, &st, stop->kind == BT_STOP_MMIO
-					 ? 1 : MON_STEP_MAX, &n, x);
-		b->mon_insns += n;
+		/* an exact limit: not one more (an STI shadow could add one) */
+		if (limit && limit - done <= max + 1u)
+			rc = interp_monitor_step_exact(b->mon, &st,
+					limit - done < max ? (unsigned)(limit - done)
+							   : max, &n, x);
+		else
+			rc = interp_monitor_step(b->mon, &st, max, &n, x);
 	}
 	b->in_monitor = false;
 	if (state_back(b, &st, x))
@@ -319,8 +333,8 @@ static int bt_run(struct engine *e, struct run_exit *x)
 		if (limit && insns_total(b) >= limit) {
 			x->reason = RUN_EXIT_INSN_LIMIT;
 			snprintf(x->message, sizeof(x->message),
-				 "instruction limit %llu reached (counted at "
-				 "block exits)", (unsigned long long)limit);
+				 "instruction limit %llu reached",
+				 (unsigned long long)limit);
 			break;
 		}
 		if ((rc = interrupts(b, x)))
@@ -333,12 +347,19 @@ static int bt_run(struct engine *e, struct run_exit *x)
 			continue;
 		}
 		timer_rearm(b, deadline);
+		if (limit)	/* translated blocks that fit whole */
+			b->v.icount_stop = b->v.ctx.icount +
+					   (limit - insns_total(b));
 		bt_exec_run(&b->v, 0, &stop);
 		switch (stop.kind) {
 		case BT_STOP_KICK:
 			b->armed_ns = 0;	/* it fired */
 			break;
 		case BT_STOP_LIMIT:
+			/* the next block would pass the limit: the monitor
+			 * runs the rest one instruction at a time */
+			stop.kind = BT_STOP_MONITOR;
+			rc = monitor(b, &stop, x);
 			break;
 		case BT_STOP_MONITOR:
 		case BT_STOP_MMIO:
@@ -381,10 +402,8 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	/* the monitor counts each MMIO access it carries out itself */
 	out->traps.count[TRAP_MMIO] -= b->v.cnt.mmio_stops;
 	interp_monitor_counters(b->mon, out);
-	/* translated instructions are counted at block exits only (chained
-	 * blocks run on without one): an undercount, so not valid */
 	out->instructions = insns_total(b);
-	out->instructions_valid = false;
+	out->instructions_valid = true;
 	engine_stat_add(out, "bt_monitor_steps", b->mon_steps);
 	engine_stat_add(out, "bt_monitor_steps_insn", b->mon_by_kind[0]);
 	engine_stat_add(out, "bt_monitor_steps_mmio", b->mon_by_kind[1]);

@@ -75,7 +75,7 @@ static void ret_site_fill(struct bt_vcpu *v, struct bt_ret_site *site,
 	uint64_t ibl = (uint64_t)(uintptr_t)(b->cpl == 3 ? bt_ibl_lookup3
 							 : bt_ibl_lookup0);
 
-	if (v->nrsite == XCHAIN_MAX)
+	if (v->nrsite == XCHAIN_MAX || v->exact)
 		return;	/* stays with its fill stub: correct, slower */
 	v->rsite[v->nrsite++] = site;
 	/* -rip must fit the disp32: every layout address but 2^64 - 2^31 */
@@ -109,7 +109,7 @@ static void ibl_fill(struct bt_vcpu *v, const struct bt_block *b)
 	int lvl = b->cpl == 3;
 	struct bt_ibl_entry *e;
 
-	if (b->step || b->monitor_only)
+	if (b->step || b->monitor_only || v->exact)
 		return;
 	e = &v->ibl[lvl][b->rip & (BT_IBL_ENTRIES - 1)];
 	e->rip = b->rip;
@@ -214,7 +214,8 @@ static void chain_try(struct bt_vcpu *v, struct bt_exit_rec *rec,
 		     ((from->gpa ^ to->gpa) & ~0xfffull);
 	int32_t rel;
 
-	if (rec->chained || to->monitor_only || from->step || to->step ||
+	if (v->exact || rec->chained || to->monitor_only || from->step ||
+	    to->step ||
 	    to->gpa2 != BT_NO_PAGE || from->cpl != to->cpl)
 		return;
 	if (cross) {
@@ -243,6 +244,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	uint64_t cr2;
 
 	env.wctx.cpl = v->cpl;
+	env.no_loops = v->exact;
 	env.native_rdtsc = v->st.tsc_offset == 0 &&
 			   !(v->sh->ctx.cr4 & X86_CR4_TSD);
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
@@ -444,6 +446,10 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			v->cnt.monitor_exits++;
 			break;
 		}
+		if (v->icount_stop && v->ctx.icount + b->ninsn > v->icount_stop) {
+			stop->kind = BT_STOP_LIMIT;
+			break;
+		}
 		v->ctx.rflags = (v->ctx.rflags & BT_HOST_FLAGS) |
 				X86_RFLAGS_FIXED;
 		v->ctx.entry = (uint64_t)(uintptr_t)b->code;
@@ -458,8 +464,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		bt_exec_running = NULL;
 		v->cnt.blocks_run++;
 		rec = (struct bt_exit_rec *)(uintptr_t)v->ctx.exit_rec;
-		v->cnt.insns += rec->ninsn;
 		if (rec->kind == BT_EXIT_FAULT) {
+			v->ctx.icount -= v->fault_uncount;
 			*stop = v->fault_stop;
 			v->rip = stop->rip;
 			if (stop->kind == BT_STOP_CODE_WRITE) {

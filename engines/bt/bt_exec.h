@@ -34,7 +34,8 @@ enum bt_stop_kind {
 	BT_STOP_MONITOR,	/* instruction at rip needs the monitor */
 	BT_STOP_EXCEPTION,	/* deliver (vector, error, cr2) at rip */
 	BT_STOP_MMIO,		/* instruction at rip touches device gpa */
-	BT_STOP_LIMIT,		/* block budget used up (rip = next block) */
+	BT_STOP_LIMIT,		/* block budget or icount_stop reached (rip =
+				 * next block) */
 	BT_STOP_KICK,		/* bt_vcpu_kick() was called: rip = next block */
 	BT_STOP_ERROR,		/* internal error: message */
 	BT_STOP_CODE_WRITE,	/* internal (never returned): SMC at rip */
@@ -53,7 +54,7 @@ struct bt_stop {
 };
 
 struct bt_exec_counters {
-	uint64_t blocks_run, translations, insns, monitor_exits;
+	uint64_t blocks_run, translations, monitor_exits;
 	uint64_t branch_exits, indirect_exits, faults_in_code;
 	uint64_t chained, kicks;
 	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
@@ -92,9 +93,17 @@ struct bt_vcpu {
 	void (*code_drop_hook)(void *opaque, uint64_t gpa);
 	void *code_drop_opaque;
 
+	/* Exact instruction limits: when non-zero, nothing is chained
+	 * (every block comes back to the dispatcher) and a block that would
+	 * take ctx.icount past icount_stop is not entered: BT_STOP_LIMIT. */
+	uint64_t icount_stop;
+	bool exact;		/* set before the first run: no chaining, no
+				 * lookup tables, no RET caches, no loops */
+
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;
 	struct bt_stop fault_stop;
+	uint32_t fault_uncount;	/* counted by the prologue, not retired */
 };
 
 /*
@@ -182,6 +191,10 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * store; the page's blocks are dropped, and the store runs alone from a
  * one-instruction block that protects nothing, so it cannot fault on its
  * own page again; translation then resumes normally (and re-protects).
+ *
+ * Guest instructions are counted exactly in v->ctx.icount (bt_ctx.h):
+ * each block adds its count on entry; a stop inside a block takes back
+ * the instructions that did not retire.
  * Returns with (stop) filled and v->rip = stop->rip.
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);

@@ -431,7 +431,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	struct xl x = { .c = c, .env = env };
 	uint64_t page_gpa = gpa & ~(PAGE - 1), cur = rip;
 	uint32_t n = 0, max = env->max_insn ? env->max_insn : BT_BLOCK_MAX_INSN;
-	bool done = false;
+	bool done = false, loops = max > 1 && !env->no_loops;
+	uint8_t *count;
 
 	if (bt_cache_code_room(c) < BLOCK_CODE_MAX ||
 	    c->meta_cap - c->meta_used < BLOCK_META_MAX ||
@@ -445,9 +446,11 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->cpl = env->wctx.cpl;
 	x.b->gpa2 = BT_NO_PAGE;
 	x.b->code = x.p = bt_cache_code_ptr(c);
-	/* movss kick(%rip), %xmm15: a load, no GPR, no flags */
-	b1(&x, 0xf3), b1(&x, 0x44), b1(&x, 0x0f), b1(&x, 0x10), b1(&x, 0x3d);
-	rel32_to(&x, c->data + BT_CACHE_KICK);
+	/* paddq kick+16n(%rip), %xmm14: count and kick check (bt_cache.h);
+	 * n is known at the end */
+	b1(&x, 0x66), b1(&x, 0x44), b1(&x, 0x0f), b1(&x, 0xd4), b1(&x, 0x35);
+	count = x.p;
+	b4(&x, 0);
 
 	while (!done) {
 		uint8_t ib[15];
@@ -503,7 +506,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		case BT_INSN_POP_REG: emit_pop_reg(&x, &in); break;
 		case BT_INSN_LEAVE: emit_leave(&x); break;
 		case BT_INSN_JMP:
-			if (target == rip && max > 1) {
+			if (target == rip && loops) {
 				/* a loop on itself: straight back to the
 				 * prologue (kicks still stop it there) */
 				b1(&x, 0xe9);
@@ -525,7 +528,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			b1(&x, 0x0f);
 			b1(&x, (uint8_t)(0x80 | (in.opcode & 0x0f)));
 			rel = x.p;
-			if (target == rip && max > 1) {
+			if (target == rip && loops) {
 				/* a loop on itself: one taken branch per
 				 * iteration, to the prologue */
 				rel32_to(&x, x.b->code);
@@ -574,6 +577,14 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		}
 	}
 	x.b->ninsn = n;
+	{
+		uint8_t *end = x.p;
+
+		_Static_assert(BT_BLOCK_MAX_INSN < BT_CACHE_COUNTS, "counts");
+		x.p = count;
+		rel32_to(&x, c->data + BT_CACHE_KICK + 16 * n);
+		x.p = end;
+	}
 	x.b->code_len = (uint32_t)(x.p - x.b->code);
 	x.b->nmap = x.nmap;
 	x.b->map = bt_cache_meta_alloc(c, x.nmap * sizeof(*x.b->map) + 1);

@@ -55,11 +55,25 @@ void interp_monitor_destroy(struct interp_monitor *mon);
  * at s->rip, at most (max_insns) (>= 1), delivering any exception they
  * raise through the guest IDT (after a delivery the step ends). An STI
  * shadow is honoured by running one more instruction. (*ninsns) gets the
- * number retired.
+ * number retired (a REP instruction that yields before it completes
+ * retires nothing).
  */
 int interp_monitor_step(struct interp_monitor *mon, struct x86_state *s,
 			unsigned max_insns, uint64_t *ninsns,
 			struct run_exit *x);
+
+/* Like interp_monitor_step(), but never more than (max_insns): an STI
+ * shadow left by the last one is dropped (for an exact instruction limit,
+ * where the run ends there). */
+int interp_monitor_step_exact(struct interp_monitor *mon,
+			      struct x86_state *s, unsigned max_insns,
+			      uint64_t *ninsns, struct run_exit *x);
+
+/* Guest instructions the monitor has retired so far (a REP that yields
+ * retires nothing; exactly as the interp engine counts). Current during a
+ * monitor call too (from a port handler: the instruction running is not
+ * counted yet). */
+uint64_t interp_monitor_insns(const struct interp_monitor *mon);
 
 /* Deliver exception (vector) (error when has_error; CR2 = cr2 for #PF),
  * raised by the instruction at s->rip, through the guest IDT. */
