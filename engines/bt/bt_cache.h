@@ -41,6 +41,7 @@ struct bt_exit_rec {
 	bool chained;		/* stub now jumps straight to a block */
 	uint8_t orig[5];	/* stub bytes a cross-page chain replaced */
 	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
+	uint8_t cause;		/* BT_EXIT_MONITOR: enum bt_mon_cause */
 };
 
 /*
@@ -109,6 +110,7 @@ struct bt_block {
 	bool step;		/* one-instruction block outside the cache */
 	bool monitor_only;	/* first instruction needs the monitor */
 	uint64_t monitor_rip;	/* then: its RIP */
+	uint8_t monitor_cause;	/* and its enum bt_mon_cause */
 };
 
 #define BT_NO_PAGE UINT64_MAX
@@ -127,6 +129,10 @@ struct bt_cache_stats {
 #define BT_CACHE_DATA 8192u
 #define BT_CACHE_KICK 0		/* offset of the kick page (the counts) */
 #define BT_CACHE_SLOT_RCX 4096	/* offset: RET sites park guest RCX here */
+/* offset of the guest's CR0, CR2, CR3, CR4 (8 bytes each, in that order):
+ * translated MOV from CR reads them (bt_exec.c keeps them current) */
+#define BT_CACHE_CR 4160
+#define BT_CACHE_CR_OFF(n) (BT_CACHE_CR + 8u * ((n) == 0 ? 0u : (n) - 1u))
 
 struct bt_cache {
 	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */

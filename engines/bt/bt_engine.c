@@ -9,6 +9,7 @@
 #include <string.h>
 #include <x86intrin.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
 #include "bt/bt_gs.h"
@@ -16,7 +17,7 @@
 #include "interp/interp_monitor.h"
 
 #define BT_CODE_BYTES (64u << 20)
-#define MON_STEP_MAX 64		/* instructions per monitor call at most */
+#define MON_STEP_MAX 1		/* the sensitive instruction alone (+ an STI shadow) */
 
 struct bt_engine {
 	struct engine *e;
@@ -27,8 +28,10 @@ struct bt_engine {
 	bool in_monitor;
 	int hook_failed;	/* a shadow operation in a hook failed */
 	uint64_t armed_ns;	/* deadline the timer holds, 0 = none */
+	uint64_t armed_tsc;	/* the TSC deadline it was armed for */
 	uint64_t mon_steps, mon_delivers, irqs;
 	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
+	uint64_t mon_by_cause[BT_MON_NR]; /* MONITOR stops by instruction */
 };
 
 /* ---- hooks: keeping the translator, the shadows and the monitor coherent */
@@ -208,12 +211,18 @@ static void timer_rearm(struct bt_engine *b, uint64_t deadline_tsc)
 		b->armed_ns = 0;
 		return;
 	}
+	/* the same deadline as armed: nothing to do, no clock read */
+	if (b->armed_ns && next == b->armed_tsc)
+		return;
 	ns = tsc_to_ns(b, next);
 	/* re-arming costs a syscall: only when the deadline moved */
-	if (b->armed_ns && ns + 20000 > b->armed_ns && ns < b->armed_ns + 20000)
+	if (b->armed_ns && ns + 20000 > b->armed_ns && ns < b->armed_ns + 20000) {
+		b->armed_tsc = next;
 		return;
+	}
 	bt_timer_arm(&b->timer, ns);
 	b->armed_ns = ns;
+	b->armed_tsc = next;
 }
 
 /* Guest instructions retired: translated + monitor, exact. */
@@ -272,6 +281,8 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 
 		b->mon_steps++;
 		b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
+		if (stop->kind == BT_STOP_MONITOR && stop->cause < BT_MON_NR)
+			b->mon_by_cause[stop->cause]++;
 		/* an exact limit: not one more (an STI shadow could add one) */
 		if (limit && limit - done <= max + 1u)
 			rc = interp_monitor_step_exact(b->mon, &st,
@@ -292,11 +303,8 @@ static int interrupts(struct bt_engine *b, struct run_exit *x)
 	bool inj;
 	int rc;
 
-	if (!(b->v.st.rflags & X86_RFLAGS_IF)) {
-		/* still let the APIC's timer advance */
-		bt_vcpu_state_get(&b->v, &st);
-		return interp_monitor_irq(b->mon, &st, __rdtsc(), &inj, x);
-	}
+	if (!(b->v.st.rflags & X86_RFLAGS_IF))	/* the APIC's timer only */
+		return interp_monitor_irq(b->mon, &b->v.st, __rdtsc(), &inj, x);
 	bt_vcpu_state_get(&b->v, &st);
 	b->in_monitor = true;
 	rc = interp_monitor_irq(b->mon, &st, __rdtsc(), &inj, x);
@@ -410,6 +418,13 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	engine_stat_add(out, "bt_monitor_exception_deliveries",
 			b->mon_delivers);
 	engine_stat_add(out, "bt_interrupts_injected", b->irqs);
+	for (unsigned k = 0; k < BT_MON_NR; k++) {
+		char name[ENGINE_STAT_NAME_MAX];
+
+		snprintf(name, sizeof(name), "bt_monitor_steps_%s",
+			 bt_mon_cause_name(k));
+		engine_stat_add(out, name, b->mon_by_cause[k]);
+	}
 	engine_stat_add(out, "bt_timer_kicks", b->timer.fires);
 }
 

@@ -25,14 +25,28 @@
 extern struct bt_exit_rec bt_ibl_miss0, bt_ibl_miss3;
 _Static_assert(sizeof(struct bt_exit_rec) <= 64, "bt_ibl_miss size");
 
+#define IBL_USED_MAX (BT_IBL_ENTRIES / 8)
+
+/* Empty the lookup table of (lvl): the entries filled since the last
+ * reset when there are few (resets follow every INVLPG and CR3 write),
+ * else all of them. */
 static void ibl_reset(struct bt_vcpu *v, int lvl)
 {
 	const char *empty = lvl ? bt_ibl_empty3 : bt_ibl_empty0;
+	struct bt_ibl_entry *t = v->ibl[lvl];
 
-	for (unsigned i = 0; i < BT_IBL_ENTRIES; i++) {
-		v->ibl[lvl][i].rip = ~0ull;
-		v->ibl[lvl][i].code = (uint64_t)(uintptr_t)empty;
+	if (v->nibl_used[lvl] <= IBL_USED_MAX) {
+		for (uint32_t k = 0; k < v->nibl_used[lvl]; k++) {
+			t[v->ibl_used[lvl][k]].rip = ~0ull;
+			t[v->ibl_used[lvl][k]].code = (uint64_t)(uintptr_t)empty;
+		}
+	} else {
+		for (unsigned i = 0; i < BT_IBL_ENTRIES; i++) {
+			t[i].rip = ~0ull;
+			t[i].code = (uint64_t)(uintptr_t)empty;
+		}
 	}
+	v->nibl_used[lvl] = 0;
 	v->ibl_dirty[lvl] = false;
 }
 
@@ -112,6 +126,11 @@ static void ibl_fill(struct bt_vcpu *v, const struct bt_block *b)
 	if (b->step || b->monitor_only || v->exact)
 		return;
 	e = &v->ibl[lvl][b->rip & (BT_IBL_ENTRIES - 1)];
+	if (v->nibl_used[lvl] < IBL_USED_MAX)
+		v->ibl_used[lvl][v->nibl_used[lvl]] =
+			(uint16_t)(b->rip & (BT_IBL_ENTRIES - 1));
+	if (v->nibl_used[lvl] <= IBL_USED_MAX)
+		v->nibl_used[lvl]++;	/* past the max: reset them all */
 	e->rip = b->rip;
 	e->code = (uint64_t)(uintptr_t)b->code;
 	v->ibl_dirty[lvl] = true;
@@ -133,9 +152,14 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	}
 	for (int lvl = 0; lvl < 2; lvl++) {
 		v->ibl[lvl] = calloc(BT_IBL_ENTRIES, sizeof(*v->ibl[lvl]));
-		if (!v->ibl[lvl]) {
+		v->ibl_used[lvl] = calloc(IBL_USED_MAX, sizeof(uint16_t));
+		v->nibl_used[lvl] = IBL_USED_MAX + 1;	/* all, once */
+		if (!v->ibl[lvl] || !v->ibl_used[lvl]) {
 			snprintf(err, errlen, "bt: lookup table: out of memory");
 			free(v->ibl[0]);
+			free(v->ibl[1]);
+			free(v->ibl_used[0]);
+			free(v->ibl_used[1]);
 			bt_cache_destroy(&v->cache);
 			bt_cache_destroy(&v->step);
 			return -1;
@@ -190,6 +214,8 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	bt_cache_destroy(&v->step);
 	free(v->ibl[0]);
 	free(v->ibl[1]);
+	free(v->ibl_used[0]);
+	free(v->ibl_used[1]);
 	free(v->xchain);
 	free(v->rsite);
 	v->rsite = NULL;
@@ -241,7 +267,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 				    .ctx = &v->ctx };
 	struct walk_result res;
 	uint32_t pf_error;
-	uint64_t cr2;
+	uint64_t cr2, key;
 
 	env.wctx.cpl = v->cpl;
 	env.no_loops = v->exact;
@@ -257,9 +283,19 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			 (unsigned long long)v->rip);
 		return false;
 	}
-	if (page_walk(v->mem, &env.wctx, v->rip, WALK_EXEC, &res, &pf_error)) {
-		bt_stop_exception(stop, X86_VEC_PF, true, pf_error, v->rip);
-		return false;
+	key = (v->rip & ~0xfffull) | v->cpl;
+	if (key == v->fetch_key && v->fetch_gen == v->sh->gen) {
+		res.gpa = v->fetch_gpa | (v->rip & 0xfff);
+	} else {
+		if (page_walk(v->mem, &env.wctx, v->rip, WALK_EXEC, &res,
+			      &pf_error)) {
+			bt_stop_exception(stop, X86_VEC_PF, true, pf_error,
+					  v->rip);
+			return false;
+		}
+		v->fetch_key = key;
+		v->fetch_gpa = res.gpa & ~0xfffull;
+		v->fetch_gen = v->sh->gen;
 	}
 	if (!guest_mem_contains(v->mem, res.gpa, 1)) {
 		stop->kind = BT_STOP_ERROR;
@@ -337,6 +373,15 @@ static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 		v->code_drop_hook(v->code_drop_opaque, gpa & ~0xfffull);
 }
 
+/* The control registers translated MOV from CR reads, in both caches. */
+static void cr_mirror(struct bt_vcpu *v)
+{
+	const uint64_t cr[4] = { v->st.cr0, v->st.cr2, v->st.cr3, v->st.cr4 };
+
+	memcpy(v->cache.data + BT_CACHE_CR, cr, sizeof(cr));
+	memcpy(v->step.data + BT_CACHE_CR, cr, sizeof(cr));
+}
+
 void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out)
 {
 	*out = v->st;
@@ -360,15 +405,17 @@ int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in)
 	memcpy(v->ctx.gpr, in->gpr, sizeof(v->ctx.gpr));
 	v->rip = in->rip;
 	v->ctx.rflags = (in->rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;
-	/* CPL 1 and 2 access memory as supervisor: the kernel window and the
-	 * CPL0 blocks serve them (privilege checks use st's CS.DPL) */
-	v->cpl = x86_cpl(in) == 3 ? 3 : 0;
+	/* CPL 1 and 2 access memory as supervisor: the kernel window serves
+	 * them (privilege checks use st's CS.DPL) */
+	v->cpl = x86_cpl(in);
+	cr_mirror(v);
 	return rc ? -1 : 0;
 }
 
 int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
 {
 	v->st.cr3 = cr3;
+	cr_mirror(v);
 	return bt_shadow_cr3_write(v->sh, cr3);
 }
 
@@ -443,6 +490,7 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		looked_up = false;
 		if (b->monitor_only) {
 			stop->kind = BT_STOP_MONITOR;
+			stop->cause = b->monitor_cause;
 			v->cnt.monitor_exits++;
 			break;
 		}
@@ -514,6 +562,7 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		v->rip = rec->target;
 		if (rec->kind == BT_EXIT_MONITOR) {
 			stop->kind = BT_STOP_MONITOR;
+			stop->cause = rec->cause;
 			v->cnt.monitor_exits++;
 			break;
 		}

@@ -50,6 +50,7 @@ struct bt_stop {
 	uint32_t error;
 	uint64_t cr2;
 	uint64_t gpa;
+	uint8_t cause;		/* MONITOR: enum bt_mon_cause (bt_classify.h) */
 	char message[256];
 };
 
@@ -68,7 +69,9 @@ struct bt_exec_counters {
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
 	uint64_t rip;
-	unsigned cpl;		/* 3 = user window and blocks, else kernel */
+	unsigned cpl;		/* CS.DPL: 3 = the user window, else the kernel
+				 * one; blocks are keyed by it (CPL0 blocks
+				 * may hold privileged reads) */
 	/* The rest of the architectural state (segments, control registers,
 	 * MSRs, RFLAGS bits other than BT_HOST_FLAGS); its gpr[], rip and
 	 * arithmetic flags are stale: use bt_vcpu_state_get(). */
@@ -81,6 +84,12 @@ struct bt_vcpu {
 	struct bt_exec_counters cnt;
 	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
 	bool ibl_dirty[2];
+	uint16_t *ibl_used[2];	/* indices filled since the last reset */
+	uint32_t nibl_used[2];	/* > BT_IBL_ENTRIES / 8: reset them all */
+	/* The last code page fetched: guest page (rip_page | cpl) -> gpa,
+	 * valid while the shadow's generation is fetch_gen (a TLB entry:
+	 * CR3 writes, INVLPG, traced PT writes and flushes end it). */
+	uint64_t fetch_key, fetch_gpa, fetch_gen;
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;

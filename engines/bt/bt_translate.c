@@ -71,6 +71,12 @@ static void lea_rsp(struct xl *x, int32_t d)
 	}
 }
 
+/* rip-relative disp32 from the end of a 4-byte field at (x->p) to (to). */
+static void rel32_to(struct xl *x, const void *to)
+{
+	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
+}
+
 static void movabs_store_rax(struct xl *x, const void *addr)
 {
 	b1(x, 0x48);
@@ -248,6 +254,40 @@ static void emit_load_target(struct xl *x, const uint8_t *ib,
 	bn(x, ib + mo + 1, addr_end(in) - (mo + 1u));
 }
 
+/* push r/m64: movabs %rax,ctx.rax; mov r/m64,%rax; mov %rax,%gs:-8(%esp);
+ * lea -8(%rsp),%rsp; movabs ctx.rax,%rax. The operand's address uses the
+ * RSP before the push, as the CPU does; guest RAX is in ctx until the
+ * end (BT_MAP_RAX_IN_CTX), so a fault on the load or the store is
+ * precise. */
+static void emit_push_mem(struct xl *x, const uint8_t *ib,
+			  const ZydisDecodedInstruction *in, uint64_t next)
+{
+	static const uint8_t st[] = { 0x65, 0x67, 0x48, 0x89, 0x44, 0x24, 0xf8 };
+	uint64_t rax = (uint64_t)(uintptr_t)&x->env->ctx->gpr[X86_RAX];
+
+	movabs_store_rax(x, &x->env->ctx->gpr[X86_RAX]);
+	emit_load_target(x, ib, in, next);
+	bn(x, st, sizeof(st));
+	lea_rsp(x, -8);
+	b1(x, 0x48);	/* movabs moffs64, %rax */
+	b1(x, 0xa1);
+	b8(x, rax);
+}
+
+/* mov %crN, %r64 -> mov mirror(%rip), %r64 (the cache's data page). */
+static void emit_mov_from_cr(struct xl *x, const ZydisDecodedInstruction *in,
+			     const ZydisDecodedOperand *ops)
+{
+	unsigned n = (unsigned)(ops[1].reg.value - ZYDIS_REGISTER_CR0);
+	unsigned r = in->raw.modrm.rm;
+	bool rb = (in->attributes & ZYDIS_ATTRIB_HAS_REX) && in->raw.rex.B;
+
+	b1(x, 0x48 | (rb ? 0x04 : 0));	/* REX.W, REX.R = the GPR's bit 3 */
+	b1(x, 0x8b);
+	b1(x, (uint8_t)(0x05 | (r << 3)));
+	rel32_to(x, x->c->data + BT_CACHE_CR_OFF(n));
+}
+
 /* 65 67 48 C7 44 24 F8 imm32: movq $imm, %gs:-8(%esp) */
 static void emit_push_imm(struct xl *x, uint32_t imm)
 {
@@ -309,11 +349,6 @@ static void emit_ret(struct xl *x, const ZydisDecodedInstruction *in)
 	lea_rsp(x, 8 + n);
 }
 
-/* rip-relative disp32 from the end of a 4-byte field at (x->p) to (to). */
-static void rel32_to(struct xl *x, const void *to)
-{
-	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
-}
 
 /*
  * RET with its inline site cache (bt_cache.h, struct bt_ret_site). Only
@@ -467,6 +502,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 							ops))) {
 			next = cur + in.length;
 			k = bt_insn_classify(&in, ops, next);
+			/* CR reads are privileged: translated at CPL0 only */
+			if (k == BT_INSN_MOV_FROM_CR && env->wctx.cpl != 0)
+				k = BT_INSN_MONITOR;
 			/* guest TSC = host TSC: RDTSC may run as it is */
 			if (k == BT_INSN_MONITOR && env->native_rdtsc &&
 			    in.mnemonic == ZYDIS_MNEMONIC_RDTSC &&
@@ -481,18 +519,28 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		    !branch_target(&in, ops, cur, &target))
 			k = BT_INSN_MONITOR;
 		if (k == BT_INSN_MONITOR) {
+			/* decoded (next moved on) or not (OTHER) */
+			uint8_t cause = next != cur
+					? (uint8_t)bt_insn_mon_cause(&in)
+					: BT_MON_OTHER;
+			struct bt_exit_rec *r;
+
 			if (n == 0) {
 				x.b->monitor_only = true;
 				x.b->monitor_rip = cur;
+				x.b->monitor_cause = cause;
 			}
-			stub_exit(&x, rec_new(&x, BT_EXIT_MONITOR, cur, n));
+			r = rec_new(&x, BT_EXIT_MONITOR, cur, n);
+			r->cause = cause;
+			stub_exit(&x, r);
 			break;
 		}
 		/* bytes from the next page: writes there must drop us too */
 		if ((cur & (PAGE - 1)) + in.length > PAGE)
 			x.b->gpa2 = next_gpa & ~(PAGE - 1);
 		map_add(&x, cur, ((k == BT_INSN_RET && !env->ibl) ||
-				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND)
+				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND ||
+				  k == BT_INSN_PUSH_MEM)
 					 ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
 		switch (k) {
@@ -505,6 +553,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			break;
 		case BT_INSN_POP_REG: emit_pop_reg(&x, &in); break;
 		case BT_INSN_LEAVE: emit_leave(&x); break;
+		case BT_INSN_PUSH_MEM: emit_push_mem(&x, ib, &in, next); break;
+		case BT_INSN_MOV_FROM_CR: emit_mov_from_cr(&x, &in, ops); break;
 		case BT_INSN_JMP:
 			if (target == rip && loops) {
 				/* a loop on itself: straight back to the

@@ -9,7 +9,8 @@
  * registers. The kernels exercise what makes counting hard: chained and
  * self-looping blocks, RET-site caches and the indirect lookup, the
  * monitor (INT/IRETQ, REP STOSB, port I/O), a #DE raised in translated
- * code and handled through the IDT, an MMIO store inside a block, and a
+ * code and handled through the IDT, an MMIO store inside a block, PUSH of
+ * memory operands and MOV from CR0/2/3/4 (translated in place), and a
  * store into code the monitor has decoded (SMC stop mid-block).
  */
 #include <setjmp.h>
@@ -58,6 +59,10 @@ GUEST(g_mix, GATE(0, "de") GATE(0x80, "sys")
 	"sub $64, %rsp\n mov %rsp, %rdi\n mov $5, %ecx\n mov $'z', %al\n"
 	"rep stosb\n add $64, %rsp\n"
 	"mov $20, %ecx\n 2: add %ecx, %r12d\n dec %ecx\n jnz 2b\n"
+	"mov %r13, %rax\n pushq 0(%rsp)\n pushq var(%rip)\n pushq (%rsp,%rax,8)\n"
+	"pop %r8\n pop %r9\n pop %r10\n add %r9d, %r12d\n"
+	"mov %cr3, %rbx\n mov %cr0, %r14\n mov %cr4, %rax\n mov %cr2, %r15\n"
+	"xor %rbx, %r14\n add %eax, %r12d\n"
 	"dec %r13d\n jnz 1b\n"
 	"mov $0x500, %dx\n mov $0x102, %eax\n out %eax, %dx\n"
 	"mov $0x500, %dx\n mov $0x201, %eax\n out %eax, %dx\n"
@@ -70,6 +75,7 @@ GUEST(g_mix, GATE(0, "de") GATE(0x80, "sys")
 	"g: push %rbx\n call f\n pop %rbx\n ret\n"
 	"sys: add $3, %r12d\n iretq\n"
 	"de: addq $2, (%rsp)\n iretq\n"
+	"var: .quad 0x1234\n"
 	".p2align 4\n idt: .fill 4096, 1, 0\n");
 
 /* Translated code patches an immediate of code the monitor decoded (it
