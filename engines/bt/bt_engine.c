@@ -18,6 +18,8 @@
 
 #define BT_CODE_BYTES (64u << 20)
 #define MON_STEP_MAX 1		/* the sensitive instruction alone (+ an STI shadow) */
+#define MON_STEP_NEAR 64	/* per step while a timer event is near */
+#define NEAR_NS 20000		/* "near": about the host timer's latency */
 
 struct bt_engine {
 	struct engine *e;
@@ -32,6 +34,8 @@ struct bt_engine {
 	uint64_t mon_steps, mon_delivers, irqs;
 	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
 	uint64_t mon_by_cause[BT_MON_NR]; /* MONITOR stops by instruction */
+	uint64_t mon_near;	/* steps run because a timer event was near */
+	uint64_t near_tsc;	/* "near": closer than this many TSC ticks */
 };
 
 /* ---- hooks: keeping the translator, the shadows and the monitor coherent */
@@ -153,6 +157,8 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 		return -1;
 	}
 	b->e = e;
+	b->near_tsc = (uint64_t)NEAR_NS * (e->m->tsc_khz ? e->m->tsc_khz
+							 : 1000000) / 1000000;
 	h.opaque = b;
 	b->mon = interp_monitor_create(e, &h);
 	if (!b->mon) {
@@ -257,7 +263,7 @@ static int state_back(struct bt_engine *b, const struct x86_state *st,
 
 /* One monitor call for (stop). IMON_OK or IMON_STOP. */
 static int monitor(struct bt_engine *b, const struct bt_stop *stop,
-		   struct run_exit *x)
+		   unsigned max, struct run_exit *x)
 {
 	struct x86_state st;
 	uint64_t n = 0;
@@ -275,12 +281,11 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 					    stop->has_error, stop->error,
 					    stop->cr2, x);
 	} else {
-		/* an MMIO access runs alone: the next one may be translated */
-		unsigned max = stop->kind == BT_STOP_MMIO ? 1 : MON_STEP_MAX;
 		uint64_t limit = b->e->cfg.insn_limit, done = insns_total(b);
 
 		b->mon_steps++;
 		b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
+		b->mon_near += stop->kind == BT_STOP_LIMIT;
 		if (stop->kind == BT_STOP_MONITOR && stop->cause < BT_MON_NR)
 			b->mon_by_cause[stop->cause]++;
 		/* an exact limit: not one more (an STI shadow could add one) */
@@ -295,6 +300,26 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 	if (state_back(b, &st, x))
 		return IMON_STOP;
 	return rc;
+}
+
+/*
+ * Is a timer interrupt due within NEAR_NS, deliverable (IF set)? The host
+ * timer's signal comes tens of microseconds late on a loaded host, and
+ * translated code (a guest spinning for the interrupt) only stops at the
+ * kick; the monitor instead checks for the event between steps of
+ * MON_STEP_NEAR instructions, so the interrupt comes at its time.
+ */
+static bool timer_near(struct bt_engine *b)
+{
+	uint64_t next, now;
+
+	if (!(b->v.st.rflags & X86_RFLAGS_IF))
+		return false;
+	next = interp_monitor_next_event(b->mon);
+	if (!next)
+		return false;
+	now = __rdtsc();
+	return next > now && next - now < b->near_tsc;
 }
 
 static int interrupts(struct bt_engine *b, struct run_exit *x)
@@ -354,6 +379,13 @@ static int bt_run(struct engine *e, struct run_exit *x)
 			rc = interp_monitor_halt_wait(b->mon, &st, deadline, x);
 			continue;
 		}
+		if (timer_near(b)) {
+			/* the kick would come late: interpret up to the
+			 * event, checking for it between steps */
+			stop.kind = BT_STOP_LIMIT;
+			rc = monitor(b, &stop, MON_STEP_NEAR, x);
+			continue;
+		}
 		timer_rearm(b, deadline);
 		if (limit)	/* translated blocks that fit whole */
 			b->v.icount_stop = b->v.ctx.icount +
@@ -366,13 +398,14 @@ static int bt_run(struct engine *e, struct run_exit *x)
 		case BT_STOP_LIMIT:
 			/* the next block would pass the limit: the monitor
 			 * runs the rest one instruction at a time */
-			stop.kind = BT_STOP_MONITOR;
-			rc = monitor(b, &stop, x);
+			rc = monitor(b, &stop, MON_STEP_MAX, x);
 			break;
 		case BT_STOP_MONITOR:
-		case BT_STOP_MMIO:
 		case BT_STOP_EXCEPTION:
-			rc = monitor(b, &stop, x);
+			rc = monitor(b, &stop, MON_STEP_MAX, x);
+			break;
+		case BT_STOP_MMIO:	/* alone: the next one may be translated */
+			rc = monitor(b, &stop, 1, x);
 			break;
 		default:
 			x->reason = RUN_EXIT_INTERNAL_ERROR;
@@ -415,6 +448,7 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	engine_stat_add(out, "bt_monitor_steps", b->mon_steps);
 	engine_stat_add(out, "bt_monitor_steps_insn", b->mon_by_kind[0]);
 	engine_stat_add(out, "bt_monitor_steps_mmio", b->mon_by_kind[1]);
+	engine_stat_add(out, "bt_monitor_steps_near_timer", b->mon_near);
 	engine_stat_add(out, "bt_monitor_exception_deliveries",
 			b->mon_delivers);
 	engine_stat_add(out, "bt_interrupts_injected", b->irqs);
