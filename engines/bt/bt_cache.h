@@ -42,6 +42,7 @@ struct bt_exit_rec {
 	uint8_t orig[5];	/* stub bytes a cross-page chain replaced */
 	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
 	uint8_t cause;		/* BT_EXIT_MONITOR: enum bt_mon_cause */
+	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
 };
 
 /*
@@ -111,6 +112,7 @@ struct bt_block {
 	bool monitor_only;	/* first instruction needs the monitor */
 	uint64_t monitor_rip;	/* then: its RIP */
 	uint8_t monitor_cause;	/* and its enum bt_mon_cause */
+	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
 };
 
 #define BT_NO_PAGE UINT64_MAX

@@ -390,6 +390,7 @@ static int bt_run(struct engine *e, struct run_exit *x)
 		if (limit)	/* translated blocks that fit whole */
 			b->v.icount_stop = b->v.ctx.icount +
 					   (limit - insns_total(b));
+		b->v.irq_pending = interp_monitor_irq_pending(b->mon);
 		bt_exec_run(&b->v, 0, &stop);
 		switch (stop.kind) {
 		case BT_STOP_KICK:

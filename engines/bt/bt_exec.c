@@ -5,6 +5,7 @@
  */
 #include "bt/bt_exec.h"
 #include "bt/bt_exec_fault.h"
+#include "bt/bt_fast.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -448,7 +449,7 @@ static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
-	uint64_t old_gs = bt_gs_get(), gs_now = old_gs, gs_want;
+	uint64_t gs_now = bt_gs_get(), gs_want;
 	struct bt_exit_rec *from = NULL;
 	struct bt_ret_site *site = NULL;
 	uint64_t flushes = v->cache.st.flushes;
@@ -489,6 +490,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		site = NULL;
 		looked_up = false;
 		if (b->monitor_only) {
+			if (b->fast && bt_fast_run(v, b->fast, b->fast_len))
+				continue;
 			stop->kind = BT_STOP_MONITOR;
 			stop->cause = b->monitor_cause;
 			v->cnt.monitor_exits++;
@@ -561,6 +564,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		}
 		v->rip = rec->target;
 		if (rec->kind == BT_EXIT_MONITOR) {
+			if (rec->fast && bt_fast_run(v, rec->fast, rec->fast_len))
+				continue;
 			stop->kind = BT_STOP_MONITOR;
 			stop->cause = rec->cause;
 			v->cnt.monitor_exits++;
@@ -569,7 +574,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		v->cnt.branch_exits++;
 		from = rec;
 	}
-	bt_gs_set(old_gs);
+	/* the GS base stays at the window: host code does not use GS, and
+	 * the next run most likely wants the same one */
 	stop->rip = v->rip;
 	if (stop->kind == BT_STOP_EXCEPTION && stop->vector < 32)
 		v->cnt.exceptions[stop->vector]++;

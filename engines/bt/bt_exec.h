@@ -64,6 +64,7 @@ struct bt_exec_counters {
 	uint64_t ret_fills;	/* RET-site caches filled */
 	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
 	uint64_t mmio_stops;
+	uint64_t fast[3];	/* by enum bt_fast_kind (bt_fast.h) */
 };
 
 struct bt_vcpu {
@@ -96,6 +97,10 @@ struct bt_vcpu {
 	struct bt_ret_site **rsite; /* filled RET-site caches, reset together */
 	uint32_t nrsite;
 	volatile int kicked;
+	/* An interrupt is pending at the APIC (set by the caller before each
+	 * run): an instruction done without the monitor that sets IF must
+	 * leave it to the monitor, so the caller delivers it. */
+	bool irq_pending;
 	/* Called after the translations of RAM page (gpa) were dropped
 	 * because it was written (the monitor's decoded code may be on it
 	 * too); NULL = none. */
@@ -204,7 +209,8 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * Guest instructions are counted exactly in v->ctx.icount (bt_ctx.h):
  * each block adds its count on entry; a stop inside a block takes back
  * the instructions that did not retire.
- * Returns with (stop) filled and v->rip = stop->rip.
+ * Returns with (stop) filled and v->rip = stop->rip. The host GS base is
+ * left at the last window used (host code does not use GS).
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);
 

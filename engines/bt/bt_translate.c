@@ -17,6 +17,7 @@
 #include <Zydis/Zydis.h>
 
 #include "bt/bt_classify.h"
+#include "bt/bt_fast.h"
 #include "bt/bt_window.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -408,6 +409,19 @@ static void emit_ret_cached(struct xl *x, const ZydisDecodedInstruction *in,
 	stub_tail(x, fill_rec);
 }
 
+/* Which monitor instructions the dispatcher does itself (bt_fast.h):
+ * exactly these encodings. */
+static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
+{
+	if (in->mnemonic == ZYDIS_MNEMONIC_SYSCALL && in->length == 2 &&
+	    ib[0] == 0x0f && ib[1] == 0x05)
+		return BT_FAST_SYSCALL;
+	if (in->mnemonic == ZYDIS_MNEMONIC_SYSRET && in->length == 3 &&
+	    ib[0] == 0x48 && ib[1] == 0x0f && ib[2] == 0x07)
+		return BT_FAST_SYSRETQ;
+	return BT_FAST_NONE;
+}
+
 /* ---- the block loop ---------------------------------------------------- */
 
 /* Up to 15 bytes of guest code at (rip), whose page is at (page_gpa).
@@ -525,13 +539,20 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 					: BT_MON_OTHER;
 			struct bt_exit_rec *r;
 
+			uint8_t fast = next != cur ? fast_kind(&in, ib)
+						   : BT_FAST_NONE;
+
 			if (n == 0) {
 				x.b->monitor_only = true;
 				x.b->monitor_rip = cur;
 				x.b->monitor_cause = cause;
+				x.b->fast = fast;
+				x.b->fast_len = (uint8_t)(next - cur);
 			}
 			r = rec_new(&x, BT_EXIT_MONITOR, cur, n);
 			r->cause = cause;
+			r->fast = fast;
+			r->fast_len = (uint8_t)(next - cur);
 			stub_exit(&x, r);
 			break;
 		}

@@ -250,6 +250,11 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
 	return IMON_OK;
 }
 
+bool interp_monitor_irq_pending(const struct interp_monitor *mon)
+{
+	return x2apic_pending_vector(&mon->c.apic) >= 0;
+}
+
 uint64_t interp_monitor_next_event(const struct interp_monitor *mon)
 {
 	return x2apic_next_event(&mon->c.apic);

@@ -101,6 +101,10 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
 			     const struct x86_state *s, uint64_t deadline,
 			     struct run_exit *x);
 
+/* Is an interrupt pending at the x2APIC (as of its last update),
+ * deliverable or not? */
+bool interp_monitor_irq_pending(const struct interp_monitor *mon);
+
 /* Host TSC of the x2APIC's next timer event, 0 = none armed. */
 uint64_t interp_monitor_next_event(const struct interp_monitor *mon);
 
