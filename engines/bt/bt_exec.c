@@ -142,6 +142,8 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		   size_t code_bytes, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
+	for (unsigned i = 0; i < BT_FETCH_TLB; i++)
+		v->fetch[i].key = ~0ull;	/* no page | CPL looks like it */
 	v->sh = sh;
 	v->mem = sh->mem;
 	v->ctx.rflags = X86_RFLAGS_FIXED;
@@ -269,6 +271,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	struct walk_result res;
 	uint32_t pf_error;
 	uint64_t cr2, key;
+	struct bt_fetch_tlb *ft;
 
 	env.wctx.cpl = v->cpl;
 	env.no_loops = v->exact;
@@ -285,8 +288,9 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 		return false;
 	}
 	key = (v->rip & ~0xfffull) | v->cpl;
-	if (key == v->fetch_key && v->fetch_gen == v->sh->gen) {
-		res.gpa = v->fetch_gpa | (v->rip & 0xfff);
+	ft = &v->fetch[(v->rip >> 12) & (BT_FETCH_TLB - 1)];
+	if (key == ft->key && ft->gen == v->sh->gen) {
+		res.gpa = ft->gpa | (v->rip & 0xfff);
 	} else {
 		if (page_walk(v->mem, &env.wctx, v->rip, WALK_EXEC, &res,
 			      &pf_error)) {
@@ -294,9 +298,9 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 					  v->rip);
 			return false;
 		}
-		v->fetch_key = key;
-		v->fetch_gpa = res.gpa & ~0xfffull;
-		v->fetch_gen = v->sh->gen;
+		ft->key = key;
+		ft->gpa = res.gpa & ~0xfffull;
+		ft->gen = v->sh->gen;
 	}
 	if (!guest_mem_contains(v->mem, res.gpa, 1)) {
 		stop->kind = BT_STOP_ERROR;

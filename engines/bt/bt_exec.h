@@ -67,6 +67,8 @@ struct bt_exec_counters {
 	uint64_t fast[3];	/* by enum bt_fast_kind (bt_fast.h) */
 };
 
+#define BT_FETCH_TLB 64
+
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
 	uint64_t rip;
@@ -87,10 +89,13 @@ struct bt_vcpu {
 	bool ibl_dirty[2];
 	uint16_t *ibl_used[2];	/* indices filled since the last reset */
 	uint32_t nibl_used[2];	/* > BT_IBL_ENTRIES / 8: reset them all */
-	/* The last code page fetched: guest page (rip_page | cpl) -> gpa,
-	 * valid while the shadow's generation is fetch_gen (a TLB entry:
-	 * CR3 writes, INVLPG, traced PT writes and flushes end it). */
-	uint64_t fetch_key, fetch_gpa, fetch_gen;
+	/* Code pages fetched from, direct-mapped on the page number: guest
+	 * page (rip_page | cpl) -> gpa, each valid while the shadow's
+	 * generation is its gen (TLB entries: CR3 writes, INVLPG, traced PT
+	 * writes and flushes end them). */
+	struct bt_fetch_tlb {
+		uint64_t key, gpa, gen;
+	} fetch[BT_FETCH_TLB];
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;
