@@ -34,7 +34,8 @@ struct bt_engine {
 	uint64_t mon_steps, mon_delivers, irqs;
 	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
 	uint64_t mon_by_cause[BT_MON_NR]; /* MONITOR stops by instruction */
-	uint64_t mon_near;	/* steps run because a timer event was near */
+	uint64_t mon_near;	/* steps run because a timer event was near
+				 * (or to an exact limit's last instructions) */
 	uint64_t near_tsc;	/* "near": closer than this many TSC ticks */
 };
 
@@ -284,8 +285,10 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 		uint64_t limit = b->e->cfg.insn_limit, done = insns_total(b);
 
 		b->mon_steps++;
-		b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
-		b->mon_near += stop->kind == BT_STOP_LIMIT;
+		if (stop->kind == BT_STOP_LIMIT)	/* near timer, limit tail */
+			b->mon_near++;
+		else
+			b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
 		if (stop->kind == BT_STOP_MONITOR && stop->cause < BT_MON_NR)
 			b->mon_by_cause[stop->cause]++;
 		/* an exact limit: not one more (an STI shadow could add one) */
