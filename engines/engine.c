@@ -57,6 +57,9 @@ static void engine_roi_hook(void *opaque, uint32_t value)
 	}
 	e->roi[e->nroi].value = value;
 	engine_counters(e, &e->roi[e->nroi].counters);
+	if (e->cfg.roi_observer)
+		e->cfg.roi_observer(e->cfg.roi_observer_opaque,
+				    &e->roi[e->nroi]);
 	e->nroi++;
 }
 

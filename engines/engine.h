@@ -82,6 +82,12 @@ struct vm_config {
 	const char *options;	/* e.g. "shadow=trace", "host-pages=2m" */
 	console_sink_fn console_sink; /* live console stream, may be NULL */
 	void *console_opaque;
+	/* Called at every ROI marker right after the engine's counters are
+	 * in (snap), on the vCPU's thread; it may add named stats to
+	 * snap->counters (the harness adds its per-thread host counters as
+	 * "host.*"). May be NULL. */
+	void (*roi_observer)(void *opaque, struct engine_roi_snapshot *snap);
+	void *roi_observer_opaque;
 };
 
 struct engine;

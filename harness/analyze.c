@@ -251,6 +251,8 @@ static void counters_put(struct sample_ctx *c, const char *prefix,
 		sample_missing(c, name,
 			       "this engine does not count guest instructions");
 	for (unsigned i = 0; i < b->nstats; i++) {
+		if (!strncmp(b->stats[i].name, "host.", 5))
+			continue; /* host_counters_put() */
 		const struct engine_stat *sa =
 			a ? engine_stat_find(a, b->stats[i].name) : NULL;
 		uint64_t d = b->stats[i].value - (sa ? sa->value : 0);
@@ -258,6 +260,27 @@ static void counters_put(struct sample_ctx *c, const char *prefix,
 			 b->stats[i].name);
 		if (d || !a)
 			sample_put(c, name, (double)d);
+	}
+}
+
+/* The region's host counters, sampled on the vCPU thread at its markers
+ * (cell.c); an event the run could not count keeps the run's reason. */
+static void host_counters_put(struct sample_ctx *c,
+			      const struct cell_outcome *o,
+			      const struct engine_counters *a,
+			      const struct engine_counters *b)
+{
+	for (unsigned i = 0; i < o->pmu.n; i++) {
+		const struct pmu_counter *pc = &o->pmu.c[i];
+		const struct engine_stat *sa = engine_stat_find(a, pc->name);
+		const struct engine_stat *sb = engine_stat_find(b, pc->name);
+		if (sa && sb && sb->value >= sa->value)
+			sample_put(c, pc->name, (double)(sb->value - sa->value));
+		else if (!pc->available)
+			sample_missing(c, pc->name, "%s", pc->why);
+		else
+			sample_missing(c, pc->name,
+				       "not sampled at this region's markers");
 	}
 }
 
@@ -300,6 +323,7 @@ static void result_samples(struct sample_ctx *c, const struct cell_spec *spec,
 		return;
 	}
 	counters_put(c, "", &begin->counters, &end->counters);
+	host_counters_put(c, o, &begin->counters, &end->counters);
 }
 
 static void run_samples(struct sample_ctx *c, const struct cell_spec *spec,

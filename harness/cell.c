@@ -42,11 +42,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* Moves all len bytes through fd (retrying short transfers and EINTR);
+ * -1 on error or EOF before the end. */
+static int fd_transfer(int fd, void *buf, size_t len, bool writing)
 {
-	const char *p = buf;
+	char *p = buf;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -57,19 +59,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	return fd_transfer(fd, (void *)buf, len, true);
+}
+
 static int read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_transfer(fd, buf, len, false);
 }
 
 static void console_to_fd(void *opaque, const char *buf, size_t len)
@@ -78,6 +75,19 @@ static void console_to_fd(void *opaque, const char *buf, size_t len)
 }
 
 /* ---- child side ------------------------------------------------------- */
+
+/* Host counters of the vCPU thread at each ROI marker, as "host.*" stats
+ * of the snapshot; analyze.c turns them into per-region samples. */
+static void roi_host_counters(void *opaque, struct engine_roi_snapshot *snap)
+{
+	struct pmu_set *set = opaque;
+
+	pmu_sample(set);
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->c[i].available)
+			engine_stat_add(&snap->counters, set->c[i].name,
+					set->c[i].value);
+}
 
 static void child_engine(const struct cell_spec *s, const char *image,
 			 int con_fd, int rec_fd, const char *cmdline)
@@ -94,6 +104,10 @@ static void child_engine(const struct cell_spec *s, const char *image,
 	cfg.options = s->engine_opts ? s->engine_opts : "";
 	cfg.console_sink = console_to_fd;
 	cfg.console_opaque = &con_fd;
+	static struct pmu_set roi_pmu;
+	pmu_open_thread(&roi_pmu, !strcmp(s->target->name, "kvm"));
+	cfg.roi_observer = roi_host_counters;
+	cfg.roi_observer_opaque = &roi_pmu;
 
 	h.magic = CELL_RECORD_MAGIC;
 	struct engine *e = NULL;

@@ -81,7 +81,8 @@ int pmu_encode(const char *name, struct perf_event_attr *attr, char *why,
 }
 
 static void counter_open(struct pmu_counter *c, const struct pmu_def *d,
-			 pid_t pid, bool pmu_ok, const char *pmu_why)
+			 pid_t pid, bool inherit, bool pmu_ok,
+			 const char *pmu_why)
 {
 	c->fd = -1;
 	c->name = d->name;
@@ -92,7 +93,7 @@ static void counter_open(struct pmu_counter *c, const struct pmu_def *d,
 	struct perf_event_attr a;
 	if (pmu_encode(d->pfm, &a, c->why, sizeof(c->why)))
 		return;
-	a.inherit = 1;
+	a.inherit = inherit;
 	a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
 			PERF_FORMAT_TOTAL_TIME_RUNNING;
 	a.exclude_guest = d->mode == MODE_HOST_ONLY;
@@ -108,19 +109,34 @@ static void counter_open(struct pmu_counter *c, const struct pmu_def *d,
 	c->available = true;
 }
 
-void pmu_open(struct pmu_set *s, pid_t pid, bool guest_split)
+static void set_open(struct pmu_set *s, pid_t pid, bool inherit,
+		     bool guest_split)
 {
 	char pmu_why[HOSTINFO_STR];
 	bool pmu_ok = hostinfo_pmu_usable(pmu_why, sizeof(pmu_why));
+
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
 		if (defs[i].guest_split_only && !guest_split)
 			continue;
-		counter_open(&s->c[s->n++], &defs[i], pid, pmu_ok, pmu_why);
+		counter_open(&s->c[s->n++], &defs[i], pid, inherit, pmu_ok,
+			     pmu_why);
 	}
 }
 
-void pmu_read_close(struct pmu_set *s)
+void pmu_open(struct pmu_set *s, pid_t pid, bool guest_split)
+{
+	set_open(s, pid, true, guest_split);
+}
+
+void pmu_open_thread(struct pmu_set *s, bool guest_split)
+{
+	/* Not inherited: with inherit=1 a read would miss live threads'
+	 * counts anyway, and this set is read in the middle of the run. */
+	set_open(s, 0, false, guest_split);
+}
+
+void pmu_sample(struct pmu_set *s)
 {
 	for (unsigned i = 0; i < s->n; i++) {
 		struct pmu_counter *c = &s->c[i];
@@ -138,12 +154,26 @@ void pmu_read_close(struct pmu_set *s)
 				 "counter never scheduled (PMU busy)");
 		} else {
 			/* Multiplexed: scale by enabled/running time. */
+			c->available = true;
 			c->value = v[2] == v[1] ?
 					   v[0] :
 					   (uint64_t)((double)v[0] * (double)v[1] /
 						      (double)v[2]);
 		}
-		close(c->fd);
-		c->fd = -1;
 	}
+}
+
+void pmu_close(struct pmu_set *s)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		if (s->c[i].fd >= 0)
+			close(s->c[i].fd);
+		s->c[i].fd = -1;
+	}
+}
+
+void pmu_read_close(struct pmu_set *s)
+{
+	pmu_sample(s);
+	pmu_close(s);
 }

@@ -3,7 +3,9 @@
  *
  * A run's host counters are opened on the child process (inherit=1, so
  * threads and QEMU's own threads count too) before it starts working, and
- * read after it exits. Hardware events (cycles, instructions, dTLB and
+ * read after it exits. An in-process engine also samples a per-thread set
+ * at every region-of-interest marker, so host counters are reported per
+ * region as well. Hardware events (cycles, instructions, dTLB and
  * iTLB misses, and for KVM targets the split between guest and host mode
  * through exclude_host/exclude_guest) need a PMU; software events (page
  * faults, context switches, migrations, task clock) always work. An event
@@ -50,7 +52,25 @@ int pmu_encode(const char *name, struct perf_event_attr *attr, char *why,
  */
 void pmu_open(struct pmu_set *s, pid_t pid, bool guest_split);
 
-/* Read every open counter, then close it. */
+/*
+ * Open the same events on the calling thread only (not inherited), to be
+ * read repeatedly with pmu_sample() while it runs: the per-region host
+ * counters of an in-process engine, whose vCPU runs on this thread.
+ */
+void pmu_open_thread(struct pmu_set *s, bool guest_split);
+
+/*
+ * Read every open counter into its value, leaving it open. A counter that
+ * cannot be read becomes unavailable with the reason. A multiplexed
+ * counter is scaled by its enabled/running time, so two samples of it
+ * differ by an estimate.
+ */
+void pmu_sample(struct pmu_set *s);
+
+/* Close every open counter (values and reasons stay). */
+void pmu_close(struct pmu_set *s);
+
+/* pmu_sample() then pmu_close(). */
 void pmu_read_close(struct pmu_set *s);
 
 #endif /* VMB_PMU_H */

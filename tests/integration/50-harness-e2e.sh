@@ -59,6 +59,15 @@ grep -q "cpuid/op" "$tmp/report.txt" || fail "report lacks cpuid/op"
 grep -q "cycles_per_op" "$tmp/x.csv" || fail "export lacks samples"
 "$vmb" export latest --json --db "$db" > "$tmp/x.json" || fail "export json"
 
+# Host counters per region (sampled on the vCPU thread at the markers) for
+# in-process engines: present, non-zero, and within the whole run's figure.
+awk -F, '$3 == "interp" && $11 == "host.task_clock_ns" && $12 != "" {
+		if ($10 == 0) run[$2] = $12; else roi[$2] += $12 }
+	END { n = 0
+		for (c in roi) { n++; if (roi[c] <= 0 || roi[c] > run[c]) exit 1 }
+		exit n ? 0 : 1 }' "$tmp/new/samples.csv" ||
+	fail "interp cells lack sane per-region host.task_clock_ns"
+
 # A run compared with itself cannot regress; base vs new only runs.
 "$vmb" compare latest latest --db "$db" || fail "compare run with itself"
 "$vmb" compare latest~1 latest --db "$db"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -105,6 +106,54 @@ static void softwareEvents_alwaysCounted(void **state)
 		assert_true(strlen(cyc->why) > 10);
 }
 
+/* Per-thread sampling: two samples bracket exactly this thread's work. */
+static void threadSet_samplesBracketWork(void **state)
+{
+	(void)state;
+	struct pmu_set s;
+	pmu_open_thread(&s, false);
+	const struct pmu_counter *pf = counter(&s, "host.page_faults");
+	const struct pmu_counter *clk = counter(&s, "host.task_clock_ns");
+	assert_non_null(pf);
+	assert_non_null(clk);
+	pmu_sample(&s);
+	assert_true(pf->available);
+	assert_true(clk->available);
+	uint64_t pf0 = pf->value, clk0 = clk->value;
+
+	char *p = mmap(NULL, 64 << 12, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(p != MAP_FAILED);
+	for (int i = 0; i < 64; i++)
+		p[i << 12] = (char)i;
+	pmu_sample(&s);
+	assert_true(pf->value - pf0 >= 64);
+	assert_true(clk->value > clk0);
+	uint64_t pf1 = pf->value;
+
+	/* Pages touched by another process are not this thread's. */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (int i = 0; i < 64; i++)
+			p[i << 12] = (char)(i + 1);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	pmu_sample(&s);
+	assert_true(pf->value - pf1 < 32);
+
+	pmu_close(&s);
+	for (unsigned i = 0; i < s.n; i++)
+		assert_int_equal(s.c[i].fd, -1);
+	/* Values survive the close; sampling a closed set changes nothing. */
+	uint64_t last = pf->value;
+	pmu_sample(&s);
+	assert_int_equal(pf->value, last);
+	munmap(p, 64 << 12);
+}
+
 static void fakeRootWithoutPmu_hardwareUnavailableWithReason(void **state)
 {
 	(void)state;
@@ -138,6 +187,7 @@ int main(void)
 		cmocka_unit_test(encode_genericEvents_perfTypes),
 		cmocka_unit_test(encode_unknownEvent_saysWhy),
 		cmocka_unit_test(softwareEvents_alwaysCounted),
+		cmocka_unit_test(threadSet_samplesBracketWork),
 		cmocka_unit_test(fakeRootWithoutPmu_hardwareUnavailableWithReason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
