@@ -312,30 +312,29 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
  * kick; the monitor instead checks for the event between steps of
  * MON_STEP_NEAR instructions, so the interrupt comes at its time.
  */
-static bool timer_near(struct bt_engine *b)
+static bool timer_near(struct bt_engine *b, uint64_t now)
 {
-	uint64_t next, now;
+	uint64_t next;
 
 	if (!(b->v.st.rflags & X86_RFLAGS_IF))
 		return false;
 	next = interp_monitor_next_event(b->mon);
 	if (!next)
 		return false;
-	now = __rdtsc();
 	return next > now && next - now < b->near_tsc;
 }
 
-static int interrupts(struct bt_engine *b, struct run_exit *x)
+static int interrupts(struct bt_engine *b, uint64_t now, struct run_exit *x)
 {
 	struct x86_state st;
 	bool inj;
 	int rc;
 
 	if (!(b->v.st.rflags & X86_RFLAGS_IF))	/* the APIC's timer only */
-		return interp_monitor_irq(b->mon, &b->v.st, __rdtsc(), &inj, x);
+		return interp_monitor_irq(b->mon, &b->v.st, now, &inj, x);
 	bt_vcpu_state_get(&b->v, &st);
 	b->in_monitor = true;
-	rc = interp_monitor_irq(b->mon, &st, __rdtsc(), &inj, x);
+	rc = interp_monitor_irq(b->mon, &st, now, &inj, x);
 	b->in_monitor = false;
 	if (!inj && rc == IMON_OK)
 		return IMON_OK;
@@ -357,9 +356,12 @@ static int bt_run(struct engine *e, struct run_exit *x)
 		deadline = __rdtsc() + (uint64_t)(e->cfg.time_limit_s *
 						  (double)e->m->tsc_khz * 1e3);
 	while (rc == IMON_OK) {
+		/* one TSC read per round: RDTSC is slow in this VM */
+		uint64_t now = __rdtsc();
+
 		if (e->m->exit_requested)
 			break;
-		if (deadline && __rdtsc() >= deadline) {
+		if (deadline && now >= deadline) {
 			x->reason = RUN_EXIT_TIME_LIMIT;
 			snprintf(x->message, sizeof(x->message),
 				 "wall-time limit reached at RIP %#llx",
@@ -373,7 +375,7 @@ static int bt_run(struct engine *e, struct run_exit *x)
 				 (unsigned long long)limit);
 			break;
 		}
-		if ((rc = interrupts(b, x)))
+		if ((rc = interrupts(b, now, x)))
 			break;
 		if (interp_monitor_halted(b->mon)) {
 			struct x86_state st;
@@ -382,7 +384,7 @@ static int bt_run(struct engine *e, struct run_exit *x)
 			rc = interp_monitor_halt_wait(b->mon, &st, deadline, x);
 			continue;
 		}
-		if (timer_near(b)) {
+		if (timer_near(b, now)) {
 			/* the kick would come late: interpret up to the
 			 * event, checking for it between steps */
 			stop.kind = BT_STOP_LIMIT;
