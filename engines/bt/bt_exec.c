@@ -125,7 +125,8 @@ static void ibl_fill(struct bt_vcpu *v, const struct bt_block *b)
 	int lvl = b->cpl == 3;
 	struct bt_ibl_entry *e;
 
-	if (b->step || b->monitor_only || v->exact)
+	if (b->step || b->monitor_only || v->exact || b->cpl == 1 ||
+	    b->cpl == 2)
 		return;
 	e = &v->ibl[lvl][b->rip & (BT_IBL_ENTRIES - 1)];
 	if (v->nibl_used[lvl] < IBL_USED_MAX)
@@ -278,8 +279,10 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	env.no_loops = v->exact;
 	env.native_rdtsc = v->st.tsc_offset == 0 &&
 			   !(v->sh->ctx.cr4 & X86_CR4_TSD);
+	/* CPL 1 and 2 (unused by the guest) share no lookup table with CPL0:
+	 * their blocks differ (no privileged reads translated) */
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
-			      : (const void *)bt_ibl_lookup0;
+	        : v->cpl == 0 ? (const void *)bt_ibl_lookup0 : NULL;
 	if (!bt_window_gva_ok(v->rip)) {
 		stop->kind = BT_STOP_ERROR;
 		snprintf(stop->message, sizeof(stop->message),
