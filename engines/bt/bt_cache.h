@@ -22,6 +22,15 @@
 
 struct bt_block;
 
+/* A memory operand's address: gpr[base] + gpr[index] * scale + disp
+ * (base/index BT_FAST_NOREG when absent; RIP-relative folded into
+ * disp). */
+#define BT_FAST_NOREG 0xff
+struct bt_fast_mem {
+	uint8_t base, index, scale;
+	int64_t disp;
+};
+
 enum bt_exit_kind {
 	BT_EXIT_BRANCH,		/* continue at rec->target */
 	BT_EXIT_INDIRECT,	/* continue at ctx->target */
@@ -43,6 +52,7 @@ struct bt_exit_rec {
 	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
 	uint8_t cause;		/* BT_EXIT_MONITOR: enum bt_mon_cause */
 	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
+	struct bt_fast_mem mem;	/* and its memory operand (INVLPG) */
 };
 
 /*
@@ -113,6 +123,7 @@ struct bt_block {
 	uint64_t monitor_rip;	/* then: its RIP */
 	uint8_t monitor_cause;	/* and its enum bt_mon_cause */
 	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
+	struct bt_fast_mem mem;	/* and its memory operand (INVLPG) */
 };
 
 #define BT_NO_PAGE UINT64_MAX

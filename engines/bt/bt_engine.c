@@ -93,6 +93,15 @@ static void hook_cr3(void *opaque, uint64_t cr3)
 		b->hook_failed = 1;
 }
 
+/* The dispatcher executed INVLPG (gva) itself. */
+static int hook_fast_invlpg(void *opaque, uint64_t gva)
+{
+	struct bt_engine *b = opaque;
+
+	interp_monitor_invlpg(b->mon, gva);
+	return bt_shadow_invlpg(&b->sh, gva);
+}
+
 /* Translated code (or the monitor) wrote a page with translations. */
 static void hook_code_drop(void *opaque, uint64_t gpa)
 {
@@ -180,6 +189,8 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 	}
 	/* an exact limit needs every block back in the dispatcher */
 	b->v.exact = cfg->insn_limit != 0;
+	b->v.invlpg_hook = hook_fast_invlpg;
+	b->v.hook_opaque = b;
 	b->v.code_drop_hook = hook_code_drop;
 	b->v.code_drop_opaque = b;
 	if (bt_vcpu_state_set(&b->v, boot)) {

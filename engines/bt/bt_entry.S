@@ -146,7 +146,7 @@ bt_ibl_table\lvl:
 	.quad 0
 	.globl bt_ibl_miss\lvl
 bt_ibl_miss\lvl:		/* struct bt_exit_rec, filled by C */
-	.skip 64
+	.skip 128
 	.endm
 
 	IBL 0

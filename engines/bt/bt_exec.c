@@ -23,9 +23,9 @@
 #include "machine/x86_state.h"
 
 
-/* Miss records of the lookup routines (bt_entry.S reserves 64 bytes). */
+/* Miss records of the lookup routines (bt_entry.S reserves 128 bytes). */
 extern struct bt_exit_rec bt_ibl_miss0, bt_ibl_miss3;
-_Static_assert(sizeof(struct bt_exit_rec) <= 64, "bt_ibl_miss size");
+_Static_assert(sizeof(struct bt_exit_rec) <= 128, "bt_ibl_miss size");
 
 #define IBL_USED_MAX (BT_IBL_ENTRIES / 8)
 
@@ -467,6 +467,27 @@ static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 	stop->kind = BT_STOP_KICK;
 }
 
+/* A monitor instruction the dispatcher may do itself (bt_fast.h): true
+ * when done; an INVLPG whose shadow update failed sets (stop) to
+ * BT_STOP_ERROR. */
+static bool fast(struct bt_vcpu *v, unsigned kind, unsigned len,
+		 const struct bt_fast_mem *mem, struct bt_stop *stop)
+{
+	if (!bt_fast_run(v, kind, len, mem))
+		return false;
+	if (kind == BT_FAST_INVLPG) {
+		if (v->fast_failed) {
+			v->fast_failed = false;
+			stop->kind = BT_STOP_ERROR;
+			snprintf(stop->message, sizeof(stop->message),
+				 "bt: INVLPG: dropping a shadow page failed");
+			return false;
+		}
+		ibl_check(v, false);	/* translations may have changed */
+	}
+	return true;
+}
+
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
 	uint64_t gs_now = bt_gs_get(), gs_want;
@@ -510,8 +531,11 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		site = NULL;
 		looked_up = false;
 		if (b->monitor_only) {
-			if (b->fast && bt_fast_run(v, b->fast, b->fast_len))
+			if (b->fast && fast(v, b->fast, b->fast_len, &b->mem,
+					    stop))
 				continue;
+			if (stop->kind == BT_STOP_ERROR)
+				break;
 			stop->kind = BT_STOP_MONITOR;
 			stop->cause = b->monitor_cause;
 			v->cnt.monitor_exits++;
@@ -584,8 +608,11 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		}
 		v->rip = rec->target;
 		if (rec->kind == BT_EXIT_MONITOR) {
-			if (rec->fast && bt_fast_run(v, rec->fast, rec->fast_len))
+			if (rec->fast && fast(v, rec->fast, rec->fast_len,
+					      &rec->mem, stop))
 				continue;
+			if (stop->kind == BT_STOP_ERROR)
+				break;
 			stop->kind = BT_STOP_MONITOR;
 			stop->cause = rec->cause;
 			v->cnt.monitor_exits++;

@@ -64,7 +64,7 @@ struct bt_exec_counters {
 	uint64_t ret_fills;	/* RET-site caches filled */
 	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
 	uint64_t mmio_stops;
-	uint64_t fast[3];	/* by enum bt_fast_kind (bt_fast.h) */
+	uint64_t fast[4];	/* by enum bt_fast_kind (bt_fast.h) */
 };
 
 #define BT_FETCH_TLB 64
@@ -111,6 +111,13 @@ struct bt_vcpu {
 	 * too); NULL = none. */
 	void (*code_drop_hook)(void *opaque, uint64_t gpa);
 	void *code_drop_opaque;
+	/* INVLPG (gva) done by the dispatcher (bt_fast.h): the caller drops
+	 * the page from the shadow and its monitor's TLB; non-zero when the
+	 * shadow failed (host mmap), which stops the run. NULL: INVLPG
+	 * always goes to the monitor. */
+	int (*invlpg_hook)(void *opaque, uint64_t gva);
+	void *hook_opaque;
+	bool fast_failed;
 
 	/* Exact instruction limits: when non-zero, nothing is chained
 	 * (every block comes back to the dispatcher) and a block that would

@@ -61,7 +61,26 @@ static bool sysret_run(struct bt_vcpu *v)
 	return true;
 }
 
-bool bt_fast_run(struct bt_vcpu *v, enum bt_fast_kind kind, unsigned len)
+/* INVLPG at CPL0: the shadow and the monitor's TLB forget the page. */
+static bool invlpg_run(struct bt_vcpu *v, const struct bt_fast_mem *m,
+		       uint64_t next)
+{
+	uint64_t ea = (uint64_t)m->disp;
+
+	if (x86_cpl(&v->st) != 0 || !v->invlpg_hook)
+		return false;			/* #GP */
+	if (m->base != BT_FAST_NOREG)
+		ea += v->ctx.gpr[m->base];
+	if (m->index != BT_FAST_NOREG)
+		ea += v->ctx.gpr[m->index] * m->scale;
+	if (v->invlpg_hook(v->hook_opaque, ea))
+		v->fast_failed = true;
+	v->rip = next;
+	return true;
+}
+
+bool bt_fast_run(struct bt_vcpu *v, enum bt_fast_kind kind, unsigned len,
+		 const struct bt_fast_mem *mem)
 {
 	bool ok;
 
@@ -74,6 +93,7 @@ bool bt_fast_run(struct bt_vcpu *v, enum bt_fast_kind kind, unsigned len)
 	switch (kind) {
 	case BT_FAST_SYSCALL: ok = syscall_run(v, v->rip + len); break;
 	case BT_FAST_SYSRETQ: ok = sysret_run(v); break;
+	case BT_FAST_INVLPG: ok = invlpg_run(v, mem, v->rip + len); break;
 	default: return false;
 	}
 	if (ok) {

@@ -411,6 +411,46 @@ static void emit_ret_cached(struct xl *x, const ZydisDecodedInstruction *in,
 
 /* Which monitor instructions the dispatcher does itself (bt_fast.h):
  * exactly these encodings. */
+/* GPR number of 64-bit register (r), BT_FAST_NOREG for none, -1 for
+ * anything else. */
+static int fast_reg(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return BT_FAST_NOREG;
+	if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR64)
+		return -1;
+	return ZydisRegisterGetId(r);
+}
+
+/* INVLPG m with a plain 64-bit address (no prefix but REX): its operand
+ * into (m). */
+static bool fast_invlpg(const ZydisDecodedInstruction *in,
+			const ZydisDecodedOperand *ops, uint64_t next,
+			struct bt_fast_mem *m)
+{
+	const ZydisDecodedOperand *o = &ops[0];
+	int base, index;
+
+	if (in->mnemonic != ZYDIS_MNEMONIC_INVLPG ||
+	    in->raw.prefix_count !=
+		    ((in->attributes & ZYDIS_ATTRIB_HAS_REX) ? 1u : 0u) ||
+	    o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+		return false;
+	m->disp = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+	if (o->mem.base == ZYDIS_REGISTER_RIP) {
+		m->disp += (int64_t)next;
+		base = BT_FAST_NOREG;
+	} else if ((base = fast_reg(o->mem.base)) < 0) {
+		return false;
+	}
+	if ((index = fast_reg(o->mem.index)) < 0)
+		return false;
+	m->base = (uint8_t)base;
+	m->index = (uint8_t)index;
+	m->scale = index == BT_FAST_NOREG ? 0 : o->mem.scale;
+	return true;
+}
+
 static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
 {
 	if (in->mnemonic == ZYDIS_MNEMONIC_SYSCALL && in->length == 2 &&
@@ -541,6 +581,11 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 
 			uint8_t fast = next != cur ? fast_kind(&in, ib)
 						   : BT_FAST_NONE;
+			struct bt_fast_mem mem = { 0 };
+
+			if (next != cur && env->wctx.cpl == 0 &&
+			    fast_invlpg(&in, ops, next, &mem))
+				fast = BT_FAST_INVLPG;
 
 			if (n == 0) {
 				x.b->monitor_only = true;
@@ -548,11 +593,13 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 				x.b->monitor_cause = cause;
 				x.b->fast = fast;
 				x.b->fast_len = (uint8_t)(next - cur);
+				x.b->mem = mem;
 			}
 			r = rec_new(&x, BT_EXIT_MONITOR, cur, n);
 			r->cause = cause;
 			r->fast = fast;
 			r->fast_len = (uint8_t)(next - cur);
+			r->mem = mem;
 			stub_exit(&x, r);
 			break;
 		}

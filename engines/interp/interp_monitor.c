@@ -263,6 +263,12 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
 	return IMON_OK;
 }
 
+void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva)
+{
+	mon->c.traps.count[TRAP_INVLPG]++;
+	tlb_flush_page(&mon->c.tlb, gva);
+}
+
 bool interp_monitor_irq_pending(const struct interp_monitor *mon)
 {
 	return x2apic_pending_vector(&mon->c.apic) >= 0;

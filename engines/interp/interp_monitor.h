@@ -101,6 +101,10 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
 			     const struct x86_state *s, uint64_t deadline,
 			     struct run_exit *x);
 
+/* The caller executed INVLPG (gva) itself: drop the monitor's TLB entry
+ * for it and count it, as the interpreter's INVLPG does (no hook). */
+void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva);
+
 /* Is an interrupt pending at the x2APIC (as of its last update),
  * deliverable or not? */
 bool interp_monitor_irq_pending(const struct interp_monitor *mon);

@@ -7,7 +7,9 @@
 #
 # Only regions where neither engine injected an interrupt are compared: a
 # timer interrupt adds its handler's instructions wherever wall time puts
-# it, on either engine. Whole-run counts are not compared here for the
+# it, on either engine. ctxswitch is left out: a tick between its fork and
+# its region can let the child run first, which changes what the region
+# does (seen once: 14072 against 44622 instructions, no interrupt inside). Whole-run counts are not compared here for the
 # same reason, and because the guest prints cycle counts whose digits vary
 # from run to run (tests/unit/test_bt_insns.c compares whole runs and
 # --insn-limit stops on deterministic kernels). The test fails when bt
@@ -29,13 +31,13 @@ MIN=10
 	{ echo "skip: bt is not usable here"; exit 77; }
 
 wl=pio,mmio,cpuid,hypercall,divzero,invlpg,callret,syscall,int80,pagefault
-wl=$wl,mprotect,ctxswitch,forkexec,sort
+wl=$wl,mprotect,forkexec,sort
 set -- --wparams pio:iters=2000 --wparams mmio:iters=2000 \
 	--wparams cpuid:iters=2000 --wparams hypercall:iters=2000 \
 	--wparams divzero:iters=500 --wparams invlpg:iters=2000 \
 	--wparams callret:iters=20000 --wparams syscall:iters=200 \
 	--wparams int80:iters=200 --wparams pagefault:iters=32 \
-	--wparams mprotect:iters=20 --wparams ctxswitch:iters=20 \
+	--wparams mprotect:iters=20 \
 	--wparams forkexec:iters=2 --wparams sort:iters=1,size=2048
 for pol in vtlb trace; do
 	rm -rf "$tmp/out" "$tmp/db"

@@ -10,7 +10,8 @@
  * self-looping blocks, RET-site caches and the indirect lookup, the
  * monitor (INT/IRETQ, REP STOSB, port I/O), a #DE raised in translated
  * code and handled through the IDT, an MMIO store inside a block, PUSH of
- * memory operands and MOV from CR0/2/3/4 (translated in place), and a
+ * memory operands and MOV from CR0/2/3/4 (translated in place), INVLPG
+ * (done by the dispatcher), and a
  * store into code the monitor has decoded (SMC stop mid-block).
  */
 #include <setjmp.h>
@@ -63,6 +64,8 @@ GUEST(g_mix, GATE(0, "de") GATE(0x80, "sys")
 	"pop %r8\n pop %r9\n pop %r10\n add %r9d, %r12d\n"
 	"mov %cr3, %rbx\n mov %cr0, %r14\n mov %cr4, %rax\n mov %cr2, %r15\n"
 	"xor %rbx, %r14\n add %eax, %r12d\n"
+	"lea var(%rip), %rbx\n invlpg (%rbx)\n invlpg var(%rip)\n"
+	"mov $1, %ecx\n invlpg -8(%rbx,%rcx,8)\n add $1, %r12d\n"
 	"dec %r13d\n jnz 1b\n"
 	"mov $0x500, %dx\n mov $0x102, %eax\n out %eax, %dx\n"
 	"mov $0x500, %dx\n mov $0x201, %eax\n out %eax, %dx\n"
