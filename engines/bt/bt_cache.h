@@ -22,6 +22,15 @@
 
 struct bt_block;
 
+/* A memory operand's address: gpr[base] + gpr[index] * scale + disp
+ * (base/index BT_FAST_NOREG when absent; RIP-relative folded into
+ * disp). */
+#define BT_FAST_NOREG 0xff
+struct bt_fast_mem {
+	uint8_t base, index, scale;
+	int64_t disp;
+};
+
 enum bt_exit_kind {
 	BT_EXIT_BRANCH,		/* continue at rec->target */
 	BT_EXIT_INDIRECT,	/* continue at ctx->target */
@@ -41,6 +50,9 @@ struct bt_exit_rec {
 	bool chained;		/* stub now jumps straight to a block */
 	uint8_t orig[5];	/* stub bytes a cross-page chain replaced */
 	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
+	uint8_t cause;		/* BT_EXIT_MONITOR: enum bt_mon_cause */
+	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
+	struct bt_fast_mem mem;	/* and its memory operand (INVLPG) */
 };
 
 /*
@@ -75,14 +87,21 @@ struct bt_insn_map {
 #define BT_MAP_RAX_IN_CTX 0x1
 
 /*
- * Every block starts with a load from its cache's kick page into XMM15
- * (movss kick(%rip),%xmm15: 9 bytes; no GPR, no flags; guest code never
- * uses XMM registers, none are on the copy list). Making the page
- * PROT_NONE stops the guest at the next block entry, chained or not: the
- * precise point where interrupts are delivered. A load costs nothing in
- * a tight loop; a store there (the first design) doubled its time.
+ * Every block starts with one instruction that both counts and can be
+ * stopped: paddq kick+16n(%rip),%xmm14 (9 bytes), n the block's guest
+ * instruction count. The kick page holds the 128-bit constants {k, 0} at
+ * offset 16k (BT_CACHE_COUNTS of them), so the load adds n to the count
+ * in XMM14's low lane (bt_ctx.h) -- no GPR, no flags; guest code never
+ * uses XMM registers, none are on the copy list. Making the page
+ * PROT_NONE stops the guest at the next block entry, chained or not,
+ * before the block counted anything: the precise point where interrupts
+ * are delivered. A load and a register add cost next to nothing in a
+ * tight loop (a store there, the first design, doubled its time; a
+ * counter in memory would chain every block on a store-to-load
+ * forwarding).
  */
 #define BT_BLOCK_PROLOGUE 9
+#define BT_CACHE_COUNTS 256
 
 struct bt_block {
 	uint64_t rip, gpa;
@@ -102,6 +121,9 @@ struct bt_block {
 	bool step;		/* one-instruction block outside the cache */
 	bool monitor_only;	/* first instruction needs the monitor */
 	uint64_t monitor_rip;	/* then: its RIP */
+	uint8_t monitor_cause;	/* and its enum bt_mon_cause */
+	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
+	struct bt_fast_mem mem;	/* and its memory operand (INVLPG) */
 };
 
 #define BT_NO_PAGE UINT64_MAX
@@ -118,8 +140,12 @@ struct bt_cache_stats {
  * a cache line holding instructions costs the host a pipeline flush.
  */
 #define BT_CACHE_DATA 8192u
-#define BT_CACHE_KICK 0		/* offset of the kick page */
+#define BT_CACHE_KICK 0		/* offset of the kick page (the counts) */
 #define BT_CACHE_SLOT_RCX 4096	/* offset: RET sites park guest RCX here */
+/* offset of the guest's CR0, CR2, CR3, CR4 (8 bytes each, in that order):
+ * translated MOV from CR reads them (bt_exec.c keeps them current) */
+#define BT_CACHE_CR 4160
+#define BT_CACHE_CR_OFF(n) (BT_CACHE_CR + 8u * ((n) == 0 ? 0u : (n) - 1u))
 
 struct bt_cache {
 	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */

@@ -163,12 +163,27 @@ enum bt_insn_kind bt_insn_classify(const ZydisDecodedInstruction *in,
 			return BT_INSN_MONITOR;
 		if (op >= 0x50 && op <= 0x57)
 			return BT_INSN_PUSH_REG;
+		if (op == 0xff)	/* FF /6: only the r/m operand is explicit */
+			return bt_insn_riprel(in) && !fits_simm32(next)
+				       ? BT_INSN_MONITOR : BT_INSN_PUSH_MEM;
 		return op == 0x6a || op == 0x68 ? BT_INSN_PUSH_IMM : BT_INSN_MONITOR;
 	case ZYDIS_MNEMONIC_POP:
 		return in->operand_width == 64 && legacy_map && op >= 0x58 &&
 		       op <= 0x5f ? BT_INSN_POP_REG : BT_INSN_MONITOR;
 	case ZYDIS_MNEMONIC_LEAVE:
 		return in->operand_width == 64 ? BT_INSN_LEAVE : BT_INSN_MONITOR;
+	case ZYDIS_MNEMONIC_MOV:
+		/* 0F 20 /r with no prefix but REX (LOCK would name CR8) */
+		if (in->opcode_map == ZYDIS_OPCODE_MAP_0F && op == 0x20 &&
+		    in->raw.prefix_count ==
+			    ((in->attributes & ZYDIS_ATTRIB_HAS_REX) ? 1u : 0u) &&
+		    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (ops[1].reg.value == ZYDIS_REGISTER_CR0 ||
+		     ops[1].reg.value == ZYDIS_REGISTER_CR2 ||
+		     ops[1].reg.value == ZYDIS_REGISTER_CR3 ||
+		     ops[1].reg.value == ZYDIS_REGISTER_CR4))
+			return BT_INSN_MOV_FROM_CR;
+		break;
 	default:
 		break;
 	}
@@ -198,3 +213,81 @@ enum bt_insn_kind bt_insn_classify(const ZydisDecodedInstruction *in,
 	return BT_INSN_MEM;
 }
 
+
+static const char *const cause_names[BT_MON_NR] = {
+	[BT_MON_PIO] = "pio", [BT_MON_CPUID] = "cpuid", [BT_MON_MSR] = "msr",
+	[BT_MON_CR] = "cr", [BT_MON_SREG] = "sreg", [BT_MON_INVLPG] = "invlpg",
+	[BT_MON_HLT] = "hlt", [BT_MON_IF] = "cli_sti_pushf_popf",
+	[BT_MON_IRET] = "iret", [BT_MON_SYSCALL] = "syscall",
+	[BT_MON_SYSRET] = "sysret", [BT_MON_INT] = "int",
+	[BT_MON_STRING] = "string", [BT_MON_DESC] = "descriptor_tables",
+	[BT_MON_VMCALL] = "vmcall", [BT_MON_TSC] = "rdtsc",
+	[BT_MON_SEGMENT_BASE] = "fs_gs_operand", [BT_MON_OTHER] = "other",
+};
+
+const char *bt_mon_cause_name(enum bt_mon_cause cause)
+{
+	return cause < BT_MON_NR ? cause_names[cause] : "other";
+}
+
+enum bt_mon_cause bt_insn_mon_cause(const ZydisDecodedInstruction *in)
+{
+	if (in->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS |
+			      ZYDIS_ATTRIB_HAS_SEGMENT_GS))
+		return BT_MON_SEGMENT_BASE;
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT:
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW:
+	case ZYDIS_MNEMONIC_INSD: case ZYDIS_MNEMONIC_OUTSB:
+	case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return BT_MON_PIO;
+	case ZYDIS_MNEMONIC_CPUID: return BT_MON_CPUID;
+	case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR:
+		return BT_MON_MSR;
+	case ZYDIS_MNEMONIC_INVLPG: return BT_MON_INVLPG;
+	case ZYDIS_MNEMONIC_HLT: return BT_MON_HLT;
+	case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI:
+	case ZYDIS_MNEMONIC_PUSHFQ: case ZYDIS_MNEMONIC_POPFQ:
+	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_POPF:
+		return BT_MON_IF;
+	case ZYDIS_MNEMONIC_IRETQ: case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_IRET:
+		return BT_MON_IRET;
+	case ZYDIS_MNEMONIC_SYSCALL: return BT_MON_SYSCALL;
+	case ZYDIS_MNEMONIC_SYSRET: return BT_MON_SYSRET;
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_INT1: case ZYDIS_MNEMONIC_INTO:
+	case ZYDIS_MNEMONIC_UD2:
+		return BT_MON_INT;
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
+	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
+	case ZYDIS_MNEMONIC_LODSD: case ZYDIS_MNEMONIC_LODSQ:
+	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW:
+	case ZYDIS_MNEMONIC_CMPSD: case ZYDIS_MNEMONIC_CMPSQ:
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW:
+	case ZYDIS_MNEMONIC_SCASD: case ZYDIS_MNEMONIC_SCASQ:
+		return BT_MON_STRING;
+	case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT:
+	case ZYDIS_MNEMONIC_LTR: case ZYDIS_MNEMONIC_LLDT:
+	case ZYDIS_MNEMONIC_SGDT: case ZYDIS_MNEMONIC_SIDT:
+	case ZYDIS_MNEMONIC_STR: case ZYDIS_MNEMONIC_SLDT:
+		return BT_MON_DESC;
+	case ZYDIS_MNEMONIC_VMCALL: case ZYDIS_MNEMONIC_VMMCALL:
+		return BT_MON_VMCALL;
+	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_RDTSCP:
+		return BT_MON_TSC;
+	case ZYDIS_MNEMONIC_MOV:
+		if (in->opcode_map == ZYDIS_OPCODE_MAP_0F &&
+		    (in->opcode == 0x20 || in->opcode == 0x22))
+			return BT_MON_CR;
+		if (in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+		    (in->opcode == 0x8c || in->opcode == 0x8e))
+			return BT_MON_SREG;
+		return BT_MON_OTHER;
+	default:
+		return BT_MON_OTHER;
+	}
+}

@@ -32,6 +32,17 @@ enum bt_insn_kind {
 	BT_INSN_RET,		/* block ends: indirect branches */
 	BT_INSN_JMP_IND,
 	BT_INSN_CALL_IND,
+	BT_INSN_PUSH_MEM,	/* push r/m64: through RAX, parked in ctx */
+	BT_INSN_MOV_FROM_CR,	/* mov %cr0/2/3/4, r64: a load of the
+				 * mirror (CPL0 only: the translator's call) */
+};
+
+/* Why an instruction goes to the monitor (counted per monitor exit). */
+enum bt_mon_cause {
+	BT_MON_PIO, BT_MON_CPUID, BT_MON_MSR, BT_MON_CR, BT_MON_SREG,
+	BT_MON_INVLPG, BT_MON_HLT, BT_MON_IF, BT_MON_IRET, BT_MON_SYSCALL,
+	BT_MON_SYSRET, BT_MON_INT, BT_MON_STRING, BT_MON_DESC, BT_MON_VMCALL,
+	BT_MON_TSC, BT_MON_SEGMENT_BASE, BT_MON_OTHER, BT_MON_NR
 };
 
 /*
@@ -41,6 +52,12 @@ enum bt_insn_kind {
 enum bt_insn_kind bt_insn_classify(const ZydisDecodedInstruction *in,
 				   const ZydisDecodedOperand *ops,
 				   uint64_t next);
+
+/* The cause class of a monitor instruction (in), for the counters. */
+enum bt_mon_cause bt_insn_mon_cause(const ZydisDecodedInstruction *in);
+
+/* Counter name suffix of (cause): "pio", "cpuid", ... */
+const char *bt_mon_cause_name(enum bt_mon_cause cause);
 
 /* Does (in) have a RIP-relative ModRM memory operand? */
 bool bt_insn_riprel(const ZydisDecodedInstruction *in);

@@ -42,6 +42,9 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_code_writes", c->code_writes },
 		{ "bt_single_steps", c->steps },
 		{ "bt_kicks", c->kicks },
+		{ "bt_fast_syscall", c->fast[1] },
+		{ "bt_fast_sysretq", c->fast[2] },
+		{ "bt_fast_invlpg", c->fast[3] },
 	};
 
 	t->count[TRAP_HIDDEN_PAGE_FAULT] += s->hidden_faults;

@@ -9,7 +9,8 @@
  * C. bt_enter() saves the host's callee-saved registers and stack pointer
  * in the context, loads the guest registers and jumps to the code; an exit
  * stub stores the guest registers back, records which exit was taken in
- * (exit_rec), and returns from bt_enter().
+ * (exit_rec), and returns from bt_enter(). The instruction count rides in
+ * XMM14 the same way (icount).
  *
  * The layout is fixed: bt_entry.S and emitted code use the offsets below.
  */
@@ -29,6 +30,13 @@ struct bt_ctx {
 	uint64_t exit_rec;	/* struct bt_exit_rec * of the exit taken */
 	uint64_t target;	/* guest target of an indirect branch */
 	uint64_t entry;		/* host code bt_enter jumps to */
+	/* Guest instructions retired by translated code. While it runs the
+	 * count is in the low lane of the host XMM14 (guest code never uses
+	 * XMM registers): every block prologue adds its instruction count
+	 * there (see BT_BLOCK_PROLOGUE), bt_enter loads it, every way out
+	 * stores it back. A stop inside a block counted too many: the
+	 * dispatcher takes the ones not retired back off. */
+	uint64_t icount;
 };
 
 #define BT_CTX_GPR 0
@@ -37,12 +45,14 @@ struct bt_ctx {
 #define BT_CTX_EXIT_REC 144
 #define BT_CTX_TARGET 152
 #define BT_CTX_ENTRY 160
+#define BT_CTX_ICOUNT 168
 
 _Static_assert(offsetof(struct bt_ctx, rflags) == BT_CTX_RFLAGS, "ctx");
 _Static_assert(offsetof(struct bt_ctx, host_rsp) == BT_CTX_HOST_RSP, "ctx");
 _Static_assert(offsetof(struct bt_ctx, exit_rec) == BT_CTX_EXIT_REC, "ctx");
 _Static_assert(offsetof(struct bt_ctx, target) == BT_CTX_TARGET, "ctx");
 _Static_assert(offsetof(struct bt_ctx, entry) == BT_CTX_ENTRY, "ctx");
+_Static_assert(offsetof(struct bt_ctx, icount) == BT_CTX_ICOUNT, "ctx");
 
 /*
  * Run translated code at ctx->entry with the guest registers of (ctx)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <x86intrin.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
 #include "bt/bt_gs.h"
@@ -16,7 +17,9 @@
 #include "interp/interp_monitor.h"
 
 #define BT_CODE_BYTES (64u << 20)
-#define MON_STEP_MAX 64		/* instructions per monitor call at most */
+#define MON_STEP_MAX 1		/* the sensitive instruction alone (+ an STI shadow) */
+#define MON_STEP_NEAR 64	/* per step while a timer event is near */
+#define NEAR_NS 20000		/* "near": about the host timer's latency */
 
 struct bt_engine {
 	struct engine *e;
@@ -27,8 +30,13 @@ struct bt_engine {
 	bool in_monitor;
 	int hook_failed;	/* a shadow operation in a hook failed */
 	uint64_t armed_ns;	/* deadline the timer holds, 0 = none */
-	uint64_t mon_insns, mon_steps, mon_delivers, irqs;
+	uint64_t armed_tsc;	/* the TSC deadline it was armed for */
+	uint64_t mon_steps, mon_delivers, irqs;
 	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
+	uint64_t mon_by_cause[BT_MON_NR]; /* MONITOR stops by instruction */
+	uint64_t mon_near;	/* steps run because a timer event was near
+				 * (or to an exact limit's last instructions) */
+	uint64_t near_tsc;	/* "near": closer than this many TSC ticks */
 };
 
 /* ---- hooks: keeping the translator, the shadows and the monitor coherent */
@@ -83,6 +91,15 @@ static void hook_cr3(void *opaque, uint64_t cr3)
 
 	if (bt_vcpu_cr3_write(&b->v, cr3))
 		b->hook_failed = 1;
+}
+
+/* The dispatcher executed INVLPG (gva) itself. */
+static int hook_fast_invlpg(void *opaque, uint64_t gva)
+{
+	struct bt_engine *b = opaque;
+
+	interp_monitor_invlpg(b->mon, gva);
+	return bt_shadow_invlpg(&b->sh, gva);
 }
 
 /* Translated code (or the monitor) wrote a page with translations. */
@@ -150,6 +167,8 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 		return -1;
 	}
 	b->e = e;
+	b->near_tsc = (uint64_t)NEAR_NS * (e->m->tsc_khz ? e->m->tsc_khz
+							 : 1000000) / 1000000;
 	h.opaque = b;
 	b->mon = interp_monitor_create(e, &h);
 	if (!b->mon) {
@@ -168,6 +187,10 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 		free(b);
 		return -1;
 	}
+	/* an exact limit needs every block back in the dispatcher */
+	b->v.exact = cfg->insn_limit != 0;
+	b->v.invlpg_hook = hook_fast_invlpg;
+	b->v.hook_opaque = b;
 	b->v.code_drop_hook = hook_code_drop;
 	b->v.code_drop_opaque = b;
 	if (bt_vcpu_state_set(&b->v, boot)) {
@@ -206,17 +229,24 @@ static void timer_rearm(struct bt_engine *b, uint64_t deadline_tsc)
 		b->armed_ns = 0;
 		return;
 	}
+	/* the same deadline as armed: nothing to do, no clock read */
+	if (b->armed_ns && next == b->armed_tsc)
+		return;
 	ns = tsc_to_ns(b, next);
 	/* re-arming costs a syscall: only when the deadline moved */
-	if (b->armed_ns && ns + 20000 > b->armed_ns && ns < b->armed_ns + 20000)
+	if (b->armed_ns && ns + 20000 > b->armed_ns && ns < b->armed_ns + 20000) {
+		b->armed_tsc = next;
 		return;
+	}
 	bt_timer_arm(&b->timer, ns);
 	b->armed_ns = ns;
+	b->armed_tsc = next;
 }
 
+/* Guest instructions retired: translated + monitor, exact. */
 static uint64_t insns_total(const struct bt_engine *b)
 {
-	return b->v.cnt.insns + b->mon_insns;
+	return b->v.ctx.icount + interp_monitor_insns(b->mon);
 }
 
 static int stop_internal(struct bt_engine *b, struct run_exit *x,
@@ -245,12 +275,16 @@ static int state_back(struct bt_engine *b, const struct x86_state *st,
 
 /* One monitor call for (stop). IMON_OK or IMON_STOP. */
 static int monitor(struct bt_engine *b, const struct bt_stop *stop,
-		   struct run_exit *x)
+		   unsigned max, struct run_exit *x)
 {
 	struct x86_state st;
 	uint64_t n = 0;
 	int rc;
 
+	/* an exact limit reached: nothing more runs, not even a delivery
+	 * (the loop stops with RIP at the instruction) */
+	if (b->e->cfg.insn_limit && insns_total(b) >= b->e->cfg.insn_limit)
+		return IMON_OK;
 	bt_vcpu_state_get(&b->v, &st);
 	b->in_monitor = true;
 	if (stop->kind == BT_STOP_EXCEPTION) {
@@ -259,12 +293,22 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 					    stop->has_error, stop->error,
 					    stop->cr2, x);
 	} else {
+		uint64_t limit = b->e->cfg.insn_limit, done = insns_total(b);
+
 		b->mon_steps++;
-		b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
-		/* an MMIO access runs alone: the next one may be translated */
-		rc = interp_monitor_step(b->mon, &st, stop->kind == BT_STOP_MMIO
-					 ? 1 : MON_STEP_MAX, &n, x);
-		b->mon_insns += n;
+		if (stop->kind == BT_STOP_LIMIT)	/* near timer, limit tail */
+			b->mon_near++;
+		else
+			b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
+		if (stop->kind == BT_STOP_MONITOR && stop->cause < BT_MON_NR)
+			b->mon_by_cause[stop->cause]++;
+		/* an exact limit: not one more (an STI shadow could add one) */
+		if (limit && limit - done <= max + 1u)
+			rc = interp_monitor_step_exact(b->mon, &st,
+					limit - done < max ? (unsigned)(limit - done)
+							   : max, &n, x);
+		else
+			rc = interp_monitor_step(b->mon, &st, max, &n, x);
 	}
 	b->in_monitor = false;
 	if (state_back(b, &st, x))
@@ -272,20 +316,36 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 	return rc;
 }
 
-static int interrupts(struct bt_engine *b, struct run_exit *x)
+/*
+ * Is a timer interrupt due within NEAR_NS, deliverable (IF set)? The host
+ * timer's signal comes tens of microseconds late on a loaded host, and
+ * translated code (a guest spinning for the interrupt) only stops at the
+ * kick; the monitor instead checks for the event between steps of
+ * MON_STEP_NEAR instructions, so the interrupt comes at its time.
+ */
+static bool timer_near(struct bt_engine *b, uint64_t now)
+{
+	uint64_t next;
+
+	if (!(b->v.st.rflags & X86_RFLAGS_IF))
+		return false;
+	next = interp_monitor_next_event(b->mon);
+	if (!next)
+		return false;
+	return next > now && next - now < b->near_tsc;
+}
+
+static int interrupts(struct bt_engine *b, uint64_t now, struct run_exit *x)
 {
 	struct x86_state st;
 	bool inj;
 	int rc;
 
-	if (!(b->v.st.rflags & X86_RFLAGS_IF)) {
-		/* still let the APIC's timer advance */
-		bt_vcpu_state_get(&b->v, &st);
-		return interp_monitor_irq(b->mon, &st, __rdtsc(), &inj, x);
-	}
+	if (!(b->v.st.rflags & X86_RFLAGS_IF))	/* the APIC's timer only */
+		return interp_monitor_irq(b->mon, &b->v.st, now, &inj, x);
 	bt_vcpu_state_get(&b->v, &st);
 	b->in_monitor = true;
-	rc = interp_monitor_irq(b->mon, &st, __rdtsc(), &inj, x);
+	rc = interp_monitor_irq(b->mon, &st, now, &inj, x);
 	b->in_monitor = false;
 	if (!inj && rc == IMON_OK)
 		return IMON_OK;
@@ -307,9 +367,12 @@ static int bt_run(struct engine *e, struct run_exit *x)
 		deadline = __rdtsc() + (uint64_t)(e->cfg.time_limit_s *
 						  (double)e->m->tsc_khz * 1e3);
 	while (rc == IMON_OK) {
+		/* one TSC read per round: RDTSC is slow in this VM */
+		uint64_t now = __rdtsc();
+
 		if (e->m->exit_requested)
 			break;
-		if (deadline && __rdtsc() >= deadline) {
+		if (deadline && now >= deadline) {
 			x->reason = RUN_EXIT_TIME_LIMIT;
 			snprintf(x->message, sizeof(x->message),
 				 "wall-time limit reached at RIP %#llx",
@@ -319,11 +382,11 @@ static int bt_run(struct engine *e, struct run_exit *x)
 		if (limit && insns_total(b) >= limit) {
 			x->reason = RUN_EXIT_INSN_LIMIT;
 			snprintf(x->message, sizeof(x->message),
-				 "instruction limit %llu reached (counted at "
-				 "block exits)", (unsigned long long)limit);
+				 "instruction limit %llu reached",
+				 (unsigned long long)limit);
 			break;
 		}
-		if ((rc = interrupts(b, x)))
+		if ((rc = interrupts(b, now, x)))
 			break;
 		if (interp_monitor_halted(b->mon)) {
 			struct x86_state st;
@@ -332,18 +395,34 @@ static int bt_run(struct engine *e, struct run_exit *x)
 			rc = interp_monitor_halt_wait(b->mon, &st, deadline, x);
 			continue;
 		}
+		if (timer_near(b, now)) {
+			/* the kick would come late: interpret up to the
+			 * event, checking for it between steps */
+			stop.kind = BT_STOP_LIMIT;
+			rc = monitor(b, &stop, MON_STEP_NEAR, x);
+			continue;
+		}
 		timer_rearm(b, deadline);
+		if (limit)	/* translated blocks that fit whole */
+			b->v.icount_stop = b->v.ctx.icount +
+					   (limit - insns_total(b));
+		b->v.irq_pending = interp_monitor_irq_pending(b->mon);
 		bt_exec_run(&b->v, 0, &stop);
 		switch (stop.kind) {
 		case BT_STOP_KICK:
 			b->armed_ns = 0;	/* it fired */
 			break;
 		case BT_STOP_LIMIT:
+			/* the next block would pass the limit: the monitor
+			 * runs the rest one instruction at a time */
+			rc = monitor(b, &stop, MON_STEP_MAX, x);
 			break;
 		case BT_STOP_MONITOR:
-		case BT_STOP_MMIO:
 		case BT_STOP_EXCEPTION:
-			rc = monitor(b, &stop, x);
+			rc = monitor(b, &stop, MON_STEP_MAX, x);
+			break;
+		case BT_STOP_MMIO:	/* alone: the next one may be translated */
+			rc = monitor(b, &stop, 1, x);
 			break;
 		default:
 			x->reason = RUN_EXIT_INTERNAL_ERROR;
@@ -381,16 +460,22 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	/* the monitor counts each MMIO access it carries out itself */
 	out->traps.count[TRAP_MMIO] -= b->v.cnt.mmio_stops;
 	interp_monitor_counters(b->mon, out);
-	/* translated instructions are counted at block exits only (chained
-	 * blocks run on without one): an undercount, so not valid */
 	out->instructions = insns_total(b);
-	out->instructions_valid = false;
+	out->instructions_valid = true;
 	engine_stat_add(out, "bt_monitor_steps", b->mon_steps);
 	engine_stat_add(out, "bt_monitor_steps_insn", b->mon_by_kind[0]);
 	engine_stat_add(out, "bt_monitor_steps_mmio", b->mon_by_kind[1]);
+	engine_stat_add(out, "bt_monitor_steps_near_timer", b->mon_near);
 	engine_stat_add(out, "bt_monitor_exception_deliveries",
 			b->mon_delivers);
 	engine_stat_add(out, "bt_interrupts_injected", b->irqs);
+	for (unsigned k = 0; k < BT_MON_NR; k++) {
+		char name[ENGINE_STAT_NAME_MAX];
+
+		snprintf(name, sizeof(name), "bt_monitor_steps_%s",
+			 bt_mon_cause_name(k));
+		engine_stat_add(out, name, b->mon_by_cause[k]);
+	}
 	engine_stat_add(out, "bt_timer_kicks", b->timer.fires);
 }
 

@@ -19,6 +19,7 @@ bt_enter:
 	mov %rsp, 136(%rdi)
 	mov 160(%rdi), %rax
 	mov %rax, bt_entry_slot(%rip)
+	movq 168(%rdi), %xmm14		/* the instruction count */
 	/* guest flags: only CF PF AF ZF SF DF OF are ever set here */
 	pushq 128(%rdi)
 	popfq
@@ -49,6 +50,7 @@ bt_exit_common:
 	mov %rdx, 16(%rax)
 	mov %rbx, 24(%rax)
 	mov %rsp, 32(%rax)
+	movq %xmm14, 168(%rax)
 	mov %rbp, 40(%rax)
 	mov %rsi, 48(%rax)
 	mov %rdi, 56(%rax)
@@ -72,6 +74,7 @@ bt_exit_common:
 	.type bt_exit_resume_host, @function
 bt_exit_resume_host:
 	mov 136(%rdi), %rsp
+	movq %xmm14, 168(%rdi)	/* as interrupted: sigreturn restored it */
 	cld
 1:	pop %r15
 	pop %r14
@@ -143,7 +146,7 @@ bt_ibl_table\lvl:
 	.quad 0
 	.globl bt_ibl_miss\lvl
 bt_ibl_miss\lvl:		/* struct bt_exit_rec, filled by C */
-	.skip 64
+	.skip 128
 	.endm
 
 	IBL 0

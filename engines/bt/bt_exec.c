@@ -5,6 +5,7 @@
  */
 #include "bt/bt_exec.h"
 #include "bt/bt_exec_fault.h"
+#include "bt/bt_fast.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <emmintrin.h>
 
 #include "bt/bt_fault.h"
 #include "bt/bt_gs.h"
@@ -21,18 +23,32 @@
 #include "machine/x86_state.h"
 
 
-/* Miss records of the lookup routines (bt_entry.S reserves 64 bytes). */
+/* Miss records of the lookup routines (bt_entry.S reserves 128 bytes). */
 extern struct bt_exit_rec bt_ibl_miss0, bt_ibl_miss3;
-_Static_assert(sizeof(struct bt_exit_rec) <= 64, "bt_ibl_miss size");
+_Static_assert(sizeof(struct bt_exit_rec) <= 128, "bt_ibl_miss size");
 
+#define IBL_USED_MAX (BT_IBL_ENTRIES / 8)
+
+/* Empty the lookup table of (lvl): the entries filled since the last
+ * reset when there are few (resets follow every INVLPG and CR3 write),
+ * else all of them. */
 static void ibl_reset(struct bt_vcpu *v, int lvl)
 {
 	const char *empty = lvl ? bt_ibl_empty3 : bt_ibl_empty0;
+	struct bt_ibl_entry *t = v->ibl[lvl];
 
-	for (unsigned i = 0; i < BT_IBL_ENTRIES; i++) {
-		v->ibl[lvl][i].rip = ~0ull;
-		v->ibl[lvl][i].code = (uint64_t)(uintptr_t)empty;
+	if (v->nibl_used[lvl] <= IBL_USED_MAX) {
+		for (uint32_t k = 0; k < v->nibl_used[lvl]; k++) {
+			t[v->ibl_used[lvl][k]].rip = ~0ull;
+			t[v->ibl_used[lvl][k]].code = (uint64_t)(uintptr_t)empty;
+		}
+	} else {
+		for (unsigned i = 0; i < BT_IBL_ENTRIES; i++) {
+			t[i].rip = ~0ull;
+			t[i].code = (uint64_t)(uintptr_t)empty;
+		}
 	}
+	v->nibl_used[lvl] = 0;
 	v->ibl_dirty[lvl] = false;
 }
 
@@ -75,7 +91,7 @@ static void ret_site_fill(struct bt_vcpu *v, struct bt_ret_site *site,
 	uint64_t ibl = (uint64_t)(uintptr_t)(b->cpl == 3 ? bt_ibl_lookup3
 							 : bt_ibl_lookup0);
 
-	if (v->nrsite == XCHAIN_MAX)
+	if (v->nrsite == XCHAIN_MAX || v->exact)
 		return;	/* stays with its fill stub: correct, slower */
 	v->rsite[v->nrsite++] = site;
 	/* -rip must fit the disp32: every layout address but 2^64 - 2^31 */
@@ -109,9 +125,15 @@ static void ibl_fill(struct bt_vcpu *v, const struct bt_block *b)
 	int lvl = b->cpl == 3;
 	struct bt_ibl_entry *e;
 
-	if (b->step || b->monitor_only)
+	if (b->step || b->monitor_only || v->exact || b->cpl == 1 ||
+	    b->cpl == 2)
 		return;
 	e = &v->ibl[lvl][b->rip & (BT_IBL_ENTRIES - 1)];
+	if (v->nibl_used[lvl] < IBL_USED_MAX)
+		v->ibl_used[lvl][v->nibl_used[lvl]] =
+			(uint16_t)(b->rip & (BT_IBL_ENTRIES - 1));
+	if (v->nibl_used[lvl] <= IBL_USED_MAX)
+		v->nibl_used[lvl]++;	/* past the max: reset them all */
 	e->rip = b->rip;
 	e->code = (uint64_t)(uintptr_t)b->code;
 	v->ibl_dirty[lvl] = true;
@@ -122,6 +144,8 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 		   size_t code_bytes, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
+	for (unsigned i = 0; i < BT_FETCH_TLB; i++)
+		v->fetch[i].key = ~0ull;	/* no page | CPL looks like it */
 	v->sh = sh;
 	v->mem = sh->mem;
 	v->ctx.rflags = X86_RFLAGS_FIXED;
@@ -133,9 +157,14 @@ int bt_vcpu_create(struct bt_vcpu *v, struct bt_shadow *sh,
 	}
 	for (int lvl = 0; lvl < 2; lvl++) {
 		v->ibl[lvl] = calloc(BT_IBL_ENTRIES, sizeof(*v->ibl[lvl]));
-		if (!v->ibl[lvl]) {
+		v->ibl_used[lvl] = calloc(IBL_USED_MAX, sizeof(uint16_t));
+		v->nibl_used[lvl] = IBL_USED_MAX + 1;	/* all, once */
+		if (!v->ibl[lvl] || !v->ibl_used[lvl]) {
 			snprintf(err, errlen, "bt: lookup table: out of memory");
 			free(v->ibl[0]);
+			free(v->ibl[1]);
+			free(v->ibl_used[0]);
+			free(v->ibl_used[1]);
 			bt_cache_destroy(&v->cache);
 			bt_cache_destroy(&v->step);
 			return -1;
@@ -190,6 +219,8 @@ void bt_vcpu_destroy(struct bt_vcpu *v)
 	bt_cache_destroy(&v->step);
 	free(v->ibl[0]);
 	free(v->ibl[1]);
+	free(v->ibl_used[0]);
+	free(v->ibl_used[1]);
 	free(v->xchain);
 	free(v->rsite);
 	v->rsite = NULL;
@@ -214,7 +245,8 @@ static void chain_try(struct bt_vcpu *v, struct bt_exit_rec *rec,
 		     ((from->gpa ^ to->gpa) & ~0xfffull);
 	int32_t rel;
 
-	if (rec->chained || to->monitor_only || from->step || to->step ||
+	if (v->exact || rec->chained || to->monitor_only || from->step ||
+	    to->step ||
 	    to->gpa2 != BT_NO_PAGE || from->cpl != to->cpl)
 		return;
 	if (cross) {
@@ -240,13 +272,17 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 				    .ctx = &v->ctx };
 	struct walk_result res;
 	uint32_t pf_error;
-	uint64_t cr2;
+	uint64_t cr2, key;
+	struct bt_fetch_tlb *ft;
 
 	env.wctx.cpl = v->cpl;
+	env.no_loops = v->exact;
 	env.native_rdtsc = v->st.tsc_offset == 0 &&
 			   !(v->sh->ctx.cr4 & X86_CR4_TSD);
+	/* CPL 1 and 2 (unused by the guest) share no lookup table with CPL0:
+	 * their blocks differ (no privileged reads translated) */
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
-			      : (const void *)bt_ibl_lookup0;
+	        : v->cpl == 0 ? (const void *)bt_ibl_lookup0 : NULL;
 	if (!bt_window_gva_ok(v->rip)) {
 		stop->kind = BT_STOP_ERROR;
 		snprintf(stop->message, sizeof(stop->message),
@@ -255,9 +291,20 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			 (unsigned long long)v->rip);
 		return false;
 	}
-	if (page_walk(v->mem, &env.wctx, v->rip, WALK_EXEC, &res, &pf_error)) {
-		bt_stop_exception(stop, X86_VEC_PF, true, pf_error, v->rip);
-		return false;
+	key = (v->rip & ~0xfffull) | v->cpl;
+	ft = &v->fetch[(v->rip >> 12) & (BT_FETCH_TLB - 1)];
+	if (key == ft->key && ft->gen == v->sh->gen) {
+		res.gpa = ft->gpa | (v->rip & 0xfff);
+	} else {
+		if (page_walk(v->mem, &env.wctx, v->rip, WALK_EXEC, &res,
+			      &pf_error)) {
+			bt_stop_exception(stop, X86_VEC_PF, true, pf_error,
+					  v->rip);
+			return false;
+		}
+		ft->key = key;
+		ft->gpa = res.gpa & ~0xfffull;
+		ft->gen = v->sh->gen;
 	}
 	if (!guest_mem_contains(v->mem, res.gpa, 1)) {
 		stop->kind = BT_STOP_ERROR;
@@ -335,9 +382,30 @@ static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 		v->code_drop_hook(v->code_drop_opaque, gpa & ~0xfffull);
 }
 
+/* Copy a whole x86_state with 16-byte moves: GCC expands the structure
+ * assignment into REP MOVSQ, whose start-up cost was the top entry of a
+ * monitor call's profile (four copies per call). */
+static inline void state_copy(struct x86_state *d, const struct x86_state *s)
+{
+	_Static_assert(sizeof(*s) % 16 == 0, "x86_state size");
+	for (size_t i = 0; i < sizeof(*s); i += 16)
+		_mm_storeu_si128((__m128i *)((char *)d + i),
+				 _mm_loadu_si128((const __m128i *)
+						 ((const char *)s + i)));
+}
+
+/* The control registers translated MOV from CR reads, in both caches. */
+static void cr_mirror(struct bt_vcpu *v)
+{
+	const uint64_t cr[4] = { v->st.cr0, v->st.cr2, v->st.cr3, v->st.cr4 };
+
+	memcpy(v->cache.data + BT_CACHE_CR, cr, sizeof(cr));
+	memcpy(v->step.data + BT_CACHE_CR, cr, sizeof(cr));
+}
+
 void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out)
 {
-	*out = v->st;
+	state_copy(out, &v->st);
 	memcpy(out->gpr, v->ctx.gpr, sizeof(out->gpr));
 	out->rip = v->rip;
 	out->rflags = (v->st.rflags & ~BT_HOST_FLAGS) |
@@ -354,19 +422,21 @@ int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in)
 					      in->efer);
 	if (in->cr3 != w->cr3)
 		rc |= bt_shadow_cr3_write(v->sh, in->cr3);
-	v->st = *in;
+	state_copy(&v->st, in);
 	memcpy(v->ctx.gpr, in->gpr, sizeof(v->ctx.gpr));
 	v->rip = in->rip;
 	v->ctx.rflags = (in->rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;
-	/* CPL 1 and 2 access memory as supervisor: the kernel window and the
-	 * CPL0 blocks serve them (privilege checks use st's CS.DPL) */
-	v->cpl = x86_cpl(in) == 3 ? 3 : 0;
+	/* CPL 1 and 2 access memory as supervisor: the kernel window serves
+	 * them (privilege checks use st's CS.DPL) */
+	v->cpl = x86_cpl(in);
+	cr_mirror(v);
 	return rc ? -1 : 0;
 }
 
 int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
 {
 	v->st.cr3 = cr3;
+	cr_mirror(v);
 	return bt_shadow_cr3_write(v->sh, cr3);
 }
 
@@ -397,9 +467,30 @@ static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 	stop->kind = BT_STOP_KICK;
 }
 
+/* A monitor instruction the dispatcher may do itself (bt_fast.h): true
+ * when done; an INVLPG whose shadow update failed sets (stop) to
+ * BT_STOP_ERROR. */
+static bool fast(struct bt_vcpu *v, unsigned kind, unsigned len,
+		 const struct bt_fast_mem *mem, struct bt_stop *stop)
+{
+	if (!bt_fast_run(v, kind, len, mem))
+		return false;
+	if (kind == BT_FAST_INVLPG) {
+		if (v->fast_failed) {
+			v->fast_failed = false;
+			stop->kind = BT_STOP_ERROR;
+			snprintf(stop->message, sizeof(stop->message),
+				 "bt: INVLPG: dropping a shadow page failed");
+			return false;
+		}
+		ibl_check(v, false);	/* translations may have changed */
+	}
+	return true;
+}
+
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
-	uint64_t old_gs = bt_gs_get(), gs_now = old_gs, gs_want;
+	uint64_t gs_now = bt_gs_get(), gs_want;
 	struct bt_exit_rec *from = NULL;
 	struct bt_ret_site *site = NULL;
 	uint64_t flushes = v->cache.st.flushes;
@@ -440,8 +531,18 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		site = NULL;
 		looked_up = false;
 		if (b->monitor_only) {
+			if (b->fast && fast(v, b->fast, b->fast_len, &b->mem,
+					    stop))
+				continue;
+			if (stop->kind == BT_STOP_ERROR)
+				break;
 			stop->kind = BT_STOP_MONITOR;
+			stop->cause = b->monitor_cause;
 			v->cnt.monitor_exits++;
+			break;
+		}
+		if (v->icount_stop && v->ctx.icount + b->ninsn > v->icount_stop) {
+			stop->kind = BT_STOP_LIMIT;
 			break;
 		}
 		v->ctx.rflags = (v->ctx.rflags & BT_HOST_FLAGS) |
@@ -458,8 +559,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		bt_exec_running = NULL;
 		v->cnt.blocks_run++;
 		rec = (struct bt_exit_rec *)(uintptr_t)v->ctx.exit_rec;
-		v->cnt.insns += rec->ninsn;
 		if (rec->kind == BT_EXIT_FAULT) {
+			v->ctx.icount -= v->fault_uncount;
 			*stop = v->fault_stop;
 			v->rip = stop->rip;
 			if (stop->kind == BT_STOP_CODE_WRITE) {
@@ -507,14 +608,21 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		}
 		v->rip = rec->target;
 		if (rec->kind == BT_EXIT_MONITOR) {
+			if (rec->fast && fast(v, rec->fast, rec->fast_len,
+					      &rec->mem, stop))
+				continue;
+			if (stop->kind == BT_STOP_ERROR)
+				break;
 			stop->kind = BT_STOP_MONITOR;
+			stop->cause = rec->cause;
 			v->cnt.monitor_exits++;
 			break;
 		}
 		v->cnt.branch_exits++;
 		from = rec;
 	}
-	bt_gs_set(old_gs);
+	/* the GS base stays at the window: host code does not use GS, and
+	 * the next run most likely wants the same one */
 	stop->rip = v->rip;
 	if (stop->kind == BT_STOP_EXCEPTION && stop->vector < 32)
 		v->cnt.exceptions[stop->vector]++;

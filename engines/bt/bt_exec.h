@@ -34,7 +34,8 @@ enum bt_stop_kind {
 	BT_STOP_MONITOR,	/* instruction at rip needs the monitor */
 	BT_STOP_EXCEPTION,	/* deliver (vector, error, cr2) at rip */
 	BT_STOP_MMIO,		/* instruction at rip touches device gpa */
-	BT_STOP_LIMIT,		/* block budget used up (rip = next block) */
+	BT_STOP_LIMIT,		/* block budget or icount_stop reached (rip =
+				 * next block) */
 	BT_STOP_KICK,		/* bt_vcpu_kick() was called: rip = next block */
 	BT_STOP_ERROR,		/* internal error: message */
 	BT_STOP_CODE_WRITE,	/* internal (never returned): SMC at rip */
@@ -49,11 +50,12 @@ struct bt_stop {
 	uint32_t error;
 	uint64_t cr2;
 	uint64_t gpa;
+	uint8_t cause;		/* MONITOR: enum bt_mon_cause (bt_classify.h) */
 	char message[256];
 };
 
 struct bt_exec_counters {
-	uint64_t blocks_run, translations, insns, monitor_exits;
+	uint64_t blocks_run, translations, monitor_exits;
 	uint64_t branch_exits, indirect_exits, faults_in_code;
 	uint64_t chained, kicks;
 	uint64_t code_writes, blocks_invalidated, steps, pt_writes;
@@ -62,12 +64,17 @@ struct bt_exec_counters {
 	uint64_t ret_fills;	/* RET-site caches filled */
 	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
 	uint64_t mmio_stops;
+	uint64_t fast[4];	/* by enum bt_fast_kind (bt_fast.h) */
 };
+
+#define BT_FETCH_TLB 64
 
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
 	uint64_t rip;
-	unsigned cpl;		/* 3 = user window and blocks, else kernel */
+	unsigned cpl;		/* CS.DPL: 3 = the user window, else the kernel
+				 * one; blocks are keyed by it (CPL0 blocks
+				 * may hold privileged reads) */
 	/* The rest of the architectural state (segments, control registers,
 	 * MSRs, RFLAGS bits other than BT_HOST_FLAGS); its gpr[], rip and
 	 * arithmetic flags are stale: use bt_vcpu_state_get(). */
@@ -80,21 +87,49 @@ struct bt_vcpu {
 	struct bt_exec_counters cnt;
 	struct bt_ibl_entry *ibl[2]; /* lookup tables: [0] CPL0, [1] CPL3 */
 	bool ibl_dirty[2];
+	uint16_t *ibl_used[2];	/* indices filled since the last reset */
+	uint32_t nibl_used[2];	/* > BT_IBL_ENTRIES / 8: reset them all */
+	/* Code pages fetched from, direct-mapped on the page number: guest
+	 * page (rip_page | cpl) -> gpa, each valid while the shadow's
+	 * generation is its gen (TLB entries: CR3 writes, INVLPG, traced PT
+	 * writes and flushes end them). */
+	struct bt_fetch_tlb {
+		uint64_t key, gpa, gen;
+	} fetch[BT_FETCH_TLB];
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;
 	struct bt_ret_site **rsite; /* filled RET-site caches, reset together */
 	uint32_t nrsite;
 	volatile int kicked;
+	/* An interrupt is pending at the APIC (set by the caller before each
+	 * run): an instruction done without the monitor that sets IF must
+	 * leave it to the monitor, so the caller delivers it. */
+	bool irq_pending;
 	/* Called after the translations of RAM page (gpa) were dropped
 	 * because it was written (the monitor's decoded code may be on it
 	 * too); NULL = none. */
 	void (*code_drop_hook)(void *opaque, uint64_t gpa);
 	void *code_drop_opaque;
+	/* INVLPG (gva) done by the dispatcher (bt_fast.h): the caller drops
+	 * the page from the shadow and its monitor's TLB; non-zero when the
+	 * shadow failed (host mmap), which stops the run. NULL: INVLPG
+	 * always goes to the monitor. */
+	int (*invlpg_hook)(void *opaque, uint64_t gva);
+	void *hook_opaque;
+	bool fast_failed;
+
+	/* Exact instruction limits: when non-zero, nothing is chained
+	 * (every block comes back to the dispatcher) and a block that would
+	 * take ctx.icount past icount_stop is not entered: BT_STOP_LIMIT. */
+	uint64_t icount_stop;
+	bool exact;		/* set before the first run: no chaining, no
+				 * lookup tables, no RET caches, no loops */
 
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;
 	struct bt_stop fault_stop;
+	uint32_t fault_uncount;	/* counted by the prologue, not retired */
 };
 
 /*
@@ -182,7 +217,12 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * store; the page's blocks are dropped, and the store runs alone from a
  * one-instruction block that protects nothing, so it cannot fault on its
  * own page again; translation then resumes normally (and re-protects).
- * Returns with (stop) filled and v->rip = stop->rip.
+ *
+ * Guest instructions are counted exactly in v->ctx.icount (bt_ctx.h):
+ * each block adds its count on entry; a stop inside a block takes back
+ * the instructions that did not retire.
+ * Returns with (stop) filled and v->rip = stop->rip. The host GS base is
+ * left at the last window used (host code does not use GS).
  */
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop);
 

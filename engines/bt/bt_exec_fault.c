@@ -64,6 +64,8 @@ static bool take_over(struct bt_vcpu *v, ucontext_t *uc)
 	v->fault_stop.rip = b->rip + m->guest_off;
 	v->fault_rec.kind = BT_EXIT_FAULT;
 	v->fault_rec.ninsn = (uint32_t)(m - b->map);
+	/* the prologue counted the whole block; this one did not retire */
+	v->fault_uncount = b->ninsn - v->fault_rec.ninsn;
 	v->fault_rec.block = b;
 	v->ctx.exit_rec = (uint64_t)(uintptr_t)&v->fault_rec;
 	v->cnt.faults_in_code++;
@@ -142,6 +144,7 @@ static bool take_over_kick(struct bt_vcpu *v, ucontext_t *uc)
 	v->fault_stop.rip = b->rip;
 	v->fault_rec.kind = BT_EXIT_FAULT;
 	v->fault_rec.ninsn = 0;
+	v->fault_uncount = 0;	/* the prologue's load faulted: no count */
 	v->fault_rec.block = b;
 	v->ctx.exit_rec = (uint64_t)(uintptr_t)&v->fault_rec;
 	g[REG_RDI] = (greg_t)(uintptr_t)&v->ctx;

@@ -17,6 +17,7 @@
 #include <Zydis/Zydis.h>
 
 #include "bt/bt_classify.h"
+#include "bt/bt_fast.h"
 #include "bt/bt_window.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -69,6 +70,12 @@ static void lea_rsp(struct xl *x, int32_t d)
 		bn(x, op, 4);
 		b4(x, (uint32_t)d);
 	}
+}
+
+/* rip-relative disp32 from the end of a 4-byte field at (x->p) to (to). */
+static void rel32_to(struct xl *x, const void *to)
+{
+	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
 }
 
 static void movabs_store_rax(struct xl *x, const void *addr)
@@ -248,6 +255,40 @@ static void emit_load_target(struct xl *x, const uint8_t *ib,
 	bn(x, ib + mo + 1, addr_end(in) - (mo + 1u));
 }
 
+/* push r/m64: movabs %rax,ctx.rax; mov r/m64,%rax; mov %rax,%gs:-8(%esp);
+ * lea -8(%rsp),%rsp; movabs ctx.rax,%rax. The operand's address uses the
+ * RSP before the push, as the CPU does; guest RAX is in ctx until the
+ * end (BT_MAP_RAX_IN_CTX), so a fault on the load or the store is
+ * precise. */
+static void emit_push_mem(struct xl *x, const uint8_t *ib,
+			  const ZydisDecodedInstruction *in, uint64_t next)
+{
+	static const uint8_t st[] = { 0x65, 0x67, 0x48, 0x89, 0x44, 0x24, 0xf8 };
+	uint64_t rax = (uint64_t)(uintptr_t)&x->env->ctx->gpr[X86_RAX];
+
+	movabs_store_rax(x, &x->env->ctx->gpr[X86_RAX]);
+	emit_load_target(x, ib, in, next);
+	bn(x, st, sizeof(st));
+	lea_rsp(x, -8);
+	b1(x, 0x48);	/* movabs moffs64, %rax */
+	b1(x, 0xa1);
+	b8(x, rax);
+}
+
+/* mov %crN, %r64 -> mov mirror(%rip), %r64 (the cache's data page). */
+static void emit_mov_from_cr(struct xl *x, const ZydisDecodedInstruction *in,
+			     const ZydisDecodedOperand *ops)
+{
+	unsigned n = (unsigned)(ops[1].reg.value - ZYDIS_REGISTER_CR0);
+	unsigned r = in->raw.modrm.rm;
+	bool rb = (in->attributes & ZYDIS_ATTRIB_HAS_REX) && in->raw.rex.B;
+
+	b1(x, 0x48 | (rb ? 0x04 : 0));	/* REX.W, REX.R = the GPR's bit 3 */
+	b1(x, 0x8b);
+	b1(x, (uint8_t)(0x05 | (r << 3)));
+	rel32_to(x, x->c->data + BT_CACHE_CR_OFF(n));
+}
+
 /* 65 67 48 C7 44 24 F8 imm32: movq $imm, %gs:-8(%esp) */
 static void emit_push_imm(struct xl *x, uint32_t imm)
 {
@@ -309,11 +350,6 @@ static void emit_ret(struct xl *x, const ZydisDecodedInstruction *in)
 	lea_rsp(x, 8 + n);
 }
 
-/* rip-relative disp32 from the end of a 4-byte field at (x->p) to (to). */
-static void rel32_to(struct xl *x, const void *to)
-{
-	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
-}
 
 /*
  * RET with its inline site cache (bt_cache.h, struct bt_ret_site). Only
@@ -371,6 +407,59 @@ static void emit_ret_cached(struct xl *x, const ZydisDecodedInstruction *in,
 	fill_rec->stub = x->p;
 	movabs_store_rax(x, &x->env->ctx->target);
 	stub_tail(x, fill_rec);
+}
+
+/* Which monitor instructions the dispatcher does itself (bt_fast.h):
+ * exactly these encodings. */
+/* GPR number of 64-bit register (r), BT_FAST_NOREG for none, -1 for
+ * anything else. */
+static int fast_reg(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return BT_FAST_NOREG;
+	if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR64)
+		return -1;
+	return ZydisRegisterGetId(r);
+}
+
+/* INVLPG m with a plain 64-bit address (no prefix but REX): its operand
+ * into (m). */
+static bool fast_invlpg(const ZydisDecodedInstruction *in,
+			const ZydisDecodedOperand *ops, uint64_t next,
+			struct bt_fast_mem *m)
+{
+	const ZydisDecodedOperand *o = &ops[0];
+	int base, index;
+
+	if (in->mnemonic != ZYDIS_MNEMONIC_INVLPG ||
+	    in->raw.prefix_count !=
+		    ((in->attributes & ZYDIS_ATTRIB_HAS_REX) ? 1u : 0u) ||
+	    o->type != ZYDIS_OPERAND_TYPE_MEMORY)
+		return false;
+	m->disp = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+	if (o->mem.base == ZYDIS_REGISTER_RIP) {
+		m->disp += (int64_t)next;
+		base = BT_FAST_NOREG;
+	} else if ((base = fast_reg(o->mem.base)) < 0) {
+		return false;
+	}
+	if ((index = fast_reg(o->mem.index)) < 0)
+		return false;
+	m->base = (uint8_t)base;
+	m->index = (uint8_t)index;
+	m->scale = index == BT_FAST_NOREG ? 0 : o->mem.scale;
+	return true;
+}
+
+static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
+{
+	if (in->mnemonic == ZYDIS_MNEMONIC_SYSCALL && in->length == 2 &&
+	    ib[0] == 0x0f && ib[1] == 0x05)
+		return BT_FAST_SYSCALL;
+	if (in->mnemonic == ZYDIS_MNEMONIC_SYSRET && in->length == 3 &&
+	    ib[0] == 0x48 && ib[1] == 0x0f && ib[2] == 0x07)
+		return BT_FAST_SYSRETQ;
+	return BT_FAST_NONE;
 }
 
 /* ---- the block loop ---------------------------------------------------- */
@@ -431,7 +520,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	struct xl x = { .c = c, .env = env };
 	uint64_t page_gpa = gpa & ~(PAGE - 1), cur = rip;
 	uint32_t n = 0, max = env->max_insn ? env->max_insn : BT_BLOCK_MAX_INSN;
-	bool done = false;
+	bool done = false, loops = max > 1 && !env->no_loops;
+	uint8_t *count;
 
 	if (bt_cache_code_room(c) < BLOCK_CODE_MAX ||
 	    c->meta_cap - c->meta_used < BLOCK_META_MAX ||
@@ -445,9 +535,11 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->cpl = env->wctx.cpl;
 	x.b->gpa2 = BT_NO_PAGE;
 	x.b->code = x.p = bt_cache_code_ptr(c);
-	/* movss kick(%rip), %xmm15: a load, no GPR, no flags */
-	b1(&x, 0xf3), b1(&x, 0x44), b1(&x, 0x0f), b1(&x, 0x10), b1(&x, 0x3d);
-	rel32_to(&x, c->data + BT_CACHE_KICK);
+	/* paddq kick+16n(%rip), %xmm14: count and kick check (bt_cache.h);
+	 * n is known at the end */
+	b1(&x, 0x66), b1(&x, 0x44), b1(&x, 0x0f), b1(&x, 0xd4), b1(&x, 0x35);
+	count = x.p;
+	b4(&x, 0);
 
 	while (!done) {
 		uint8_t ib[15];
@@ -464,6 +556,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 							ops))) {
 			next = cur + in.length;
 			k = bt_insn_classify(&in, ops, next);
+			/* CR reads are privileged: translated at CPL0 only */
+			if (k == BT_INSN_MOV_FROM_CR && env->wctx.cpl != 0)
+				k = BT_INSN_MONITOR;
 			/* guest TSC = host TSC: RDTSC may run as it is */
 			if (k == BT_INSN_MONITOR && env->native_rdtsc &&
 			    in.mnemonic == ZYDIS_MNEMONIC_RDTSC &&
@@ -478,18 +573,42 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		    !branch_target(&in, ops, cur, &target))
 			k = BT_INSN_MONITOR;
 		if (k == BT_INSN_MONITOR) {
+			/* decoded (next moved on) or not (OTHER) */
+			uint8_t cause = next != cur
+					? (uint8_t)bt_insn_mon_cause(&in)
+					: BT_MON_OTHER;
+			struct bt_exit_rec *r;
+
+			uint8_t fast = next != cur ? fast_kind(&in, ib)
+						   : BT_FAST_NONE;
+			struct bt_fast_mem mem = { 0 };
+
+			if (next != cur && env->wctx.cpl == 0 &&
+			    fast_invlpg(&in, ops, next, &mem))
+				fast = BT_FAST_INVLPG;
+
 			if (n == 0) {
 				x.b->monitor_only = true;
 				x.b->monitor_rip = cur;
+				x.b->monitor_cause = cause;
+				x.b->fast = fast;
+				x.b->fast_len = (uint8_t)(next - cur);
+				x.b->mem = mem;
 			}
-			stub_exit(&x, rec_new(&x, BT_EXIT_MONITOR, cur, n));
+			r = rec_new(&x, BT_EXIT_MONITOR, cur, n);
+			r->cause = cause;
+			r->fast = fast;
+			r->fast_len = (uint8_t)(next - cur);
+			r->mem = mem;
+			stub_exit(&x, r);
 			break;
 		}
 		/* bytes from the next page: writes there must drop us too */
 		if ((cur & (PAGE - 1)) + in.length > PAGE)
 			x.b->gpa2 = next_gpa & ~(PAGE - 1);
 		map_add(&x, cur, ((k == BT_INSN_RET && !env->ibl) ||
-				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND)
+				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND ||
+				  k == BT_INSN_PUSH_MEM)
 					 ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
 		switch (k) {
@@ -502,8 +621,10 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			break;
 		case BT_INSN_POP_REG: emit_pop_reg(&x, &in); break;
 		case BT_INSN_LEAVE: emit_leave(&x); break;
+		case BT_INSN_PUSH_MEM: emit_push_mem(&x, ib, &in, next); break;
+		case BT_INSN_MOV_FROM_CR: emit_mov_from_cr(&x, &in, ops); break;
 		case BT_INSN_JMP:
-			if (target == rip && max > 1) {
+			if (target == rip && loops) {
 				/* a loop on itself: straight back to the
 				 * prologue (kicks still stop it there) */
 				b1(&x, 0xe9);
@@ -525,7 +646,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			b1(&x, 0x0f);
 			b1(&x, (uint8_t)(0x80 | (in.opcode & 0x0f)));
 			rel = x.p;
-			if (target == rip && max > 1) {
+			if (target == rip && loops) {
 				/* a loop on itself: one taken branch per
 				 * iteration, to the prologue */
 				rel32_to(&x, x.b->code);
@@ -574,6 +695,14 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		}
 	}
 	x.b->ninsn = n;
+	{
+		uint8_t *end = x.p;
+
+		_Static_assert(BT_BLOCK_MAX_INSN < BT_CACHE_COUNTS, "counts");
+		x.p = count;
+		rel32_to(&x, c->data + BT_CACHE_KICK + 16 * n);
+		x.p = end;
+	}
 	x.b->code_len = (uint32_t)(x.p - x.b->code);
 	x.b->nmap = x.nmap;
 	x.b->map = bt_cache_meta_alloc(c, x.nmap * sizeof(*x.b->map) + 1);

@@ -14,6 +14,11 @@
  * FS/GS-relative, SSE, ...) ends the block with a monitor exit at its RIP,
  * so nothing unknown ever runs natively. A block also ends at the end of
  * its guest page and after BT_BLOCK_MAX_INSN instructions.
+ *
+ * The block's prologue adds its instruction count (block->ninsn) to the
+ * count in XMM14 (bt_ctx.h, bt_cache.h): a block that is left through
+ * any of its exits retired all of them; one that stops in the middle
+ * (a fault at instruction k, map index k) retired k.
  */
 #ifndef VMB_BT_TRANSLATE_H
 #define VMB_BT_TRANSLATE_H
@@ -38,6 +43,9 @@ struct bt_xlate_env {
 				 * for a plain indirect exit */
 	bool native_rdtsc;	/* RDTSC runs natively (guest TSC offset 0
 				 * and CR4.TSD clear): no monitor exit */
+	bool no_loops;		/* no direct jump back to the block's own
+				 * start: every iteration exits (exact
+				 * instruction limits) */
 };
 
 enum bt_xlate_status {

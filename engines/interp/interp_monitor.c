@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <x86intrin.h>
+#include <emmintrin.h>
 
 #include "interp/cpu.h"
 #include "interp/exec.h"
@@ -18,7 +19,6 @@
 struct interp_monitor {
 	struct cpu c;		/* first: the write hook finds us from it */
 	struct interp_monitor_hooks h;
-	uint64_t insns;
 	struct run_exit scratch; /* c.exit between calls */
 };
 
@@ -58,11 +58,23 @@ void interp_monitor_destroy(struct interp_monitor *mon)
 	free(mon);
 }
 
+/* Copy a whole x86_state with 16-byte moves: GCC expands the structure
+ * assignment into REP MOVSQ, whose start-up cost was the top entry of a
+ * monitor call's profile (bt copies the state four times per call). */
+static inline void state_copy(struct x86_state *d, const struct x86_state *s)
+{
+	_Static_assert(sizeof(*s) % 16 == 0, "x86_state size");
+	for (size_t i = 0; i < sizeof(*s); i += 16)
+		_mm_storeu_si128((__m128i *)((char *)d + i),
+				 _mm_loadu_si128((const __m128i *)
+						 ((const char *)s + i)));
+}
+
 /* Take the caller's state; the lazy flags start from its RFLAGS. */
 static void state_in(struct interp_monitor *mon, const struct x86_state *s,
 		     struct run_exit *x)
 {
-	mon->c.s = *s;
+	state_copy(&mon->c.s, s);
 	mon->c.lf.op = LF_NONE;
 	mon->c.exit = x;
 }
@@ -72,7 +84,7 @@ static int state_out(struct interp_monitor *mon, struct x86_state *s,
 {
 	flags_get(&mon->c);
 	mon->c.lf.op = LF_NONE;
-	*s = mon->c.s;
+	state_copy(s, &mon->c.s);
 	mon->c.exit = &mon->scratch;
 	if (mon->c.m->exit_requested)
 		rc = OP_STOP;
@@ -93,8 +105,7 @@ static void after_insn(struct interp_monitor *mon, const struct insn *i,
 }
 
 /* Run up to (max) instructions of the block at RIP; OP_* of the last. */
-static int run_some(struct interp_monitor *mon, unsigned max,
-		    uint64_t *ninsns)
+static int run_some(struct interp_monitor *mon, unsigned max)
 {
 	struct cpu *c = &mon->c;
 	struct block *b;
@@ -121,32 +132,50 @@ static int run_some(struct interp_monitor *mon, unsigned max,
 		if ((rc = i->exec(c, i)) != 0)
 			return rc;
 		c->s.rip = c->next_rip;
-		c->icount++;
-		++*ninsns;
+		c->icount++;	/* a REP that yielded took it back */
 		after_insn(mon, i, ea);
 	}
 	return OP_OK;
+}
+
+static int step(struct interp_monitor *mon, struct x86_state *s,
+		unsigned max_insns, bool shadow_ext, uint64_t *ninsns,
+		struct run_exit *x)
+{
+	struct cpu *c = &mon->c;
+	uint64_t start = c->icount;
+	int rc;
+
+	state_in(mon, s, x);
+	c->sti_shadow = false;
+	rc = run_some(mon, max_insns ? max_insns : 1);
+	if (rc == OP_OK && shadow_ext && c->sti_shadow && !c->halted &&
+	    !c->m->exit_requested)
+		rc = run_some(mon, 1);
+	c->sti_shadow = false;
+	if (rc == OP_FAULT)
+		rc = intr_deliver_pending(c);
+	*ninsns = c->icount - start;
+	return state_out(mon, s, rc);
 }
 
 int interp_monitor_step(struct interp_monitor *mon, struct x86_state *s,
 			unsigned max_insns, uint64_t *ninsns,
 			struct run_exit *x)
 {
-	struct cpu *c = &mon->c;
-	int rc;
+	return step(mon, s, max_insns, true, ninsns, x);
+}
 
-	*ninsns = 0;
-	state_in(mon, s, x);
-	c->sti_shadow = false;
-	rc = run_some(mon, max_insns ? max_insns : 1, ninsns);
-	if (rc == OP_OK && c->sti_shadow && !c->halted &&
-	    !c->m->exit_requested)
-		rc = run_some(mon, 1, ninsns);
-	c->sti_shadow = false;
-	if (rc == OP_FAULT)
-		rc = intr_deliver_pending(c);
-	mon->insns += *ninsns;
-	return state_out(mon, s, rc);
+int interp_monitor_step_exact(struct interp_monitor *mon,
+			      struct x86_state *s, unsigned max_insns,
+			      uint64_t *ninsns, struct run_exit *x)
+{
+	return step(mon, s, max_insns, false, ninsns, x);
+}
+
+uint64_t interp_monitor_insns(const struct interp_monitor *mon)
+{
+	return mon->c.icount;
 }
 
 int interp_monitor_deliver(struct interp_monitor *mon, struct x86_state *s,
@@ -234,6 +263,17 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
 	return IMON_OK;
 }
 
+void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva)
+{
+	mon->c.traps.count[TRAP_INVLPG]++;
+	tlb_flush_page(&mon->c.tlb, gva);
+}
+
+bool interp_monitor_irq_pending(const struct interp_monitor *mon)
+{
+	return x2apic_pending_vector(&mon->c.apic) >= 0;
+}
+
 uint64_t interp_monitor_next_event(const struct interp_monitor *mon)
 {
 	return x2apic_next_event(&mon->c.apic);
@@ -263,7 +303,7 @@ void interp_monitor_counters(const struct interp_monitor *mon,
 	for (unsigned k = 0; k < TRAP_VECTORS; k++)
 		out->traps.exception_by_vector[k] +=
 			c->traps.exception_by_vector[k];
-	engine_stat_add(out, "mon_insns", mon->insns);
+	engine_stat_add(out, "mon_insns", c->icount);
 	engine_stat_add(out, "mon_blocks_decoded", c->st.blocks_decoded);
 	engine_stat_add(out, "mon_icache_flushes", c->st.icache_flushes);
 	engine_stat_add(out, "timer_fires", c->apic.timer_fires);

@@ -55,11 +55,25 @@ void interp_monitor_destroy(struct interp_monitor *mon);
  * at s->rip, at most (max_insns) (>= 1), delivering any exception they
  * raise through the guest IDT (after a delivery the step ends). An STI
  * shadow is honoured by running one more instruction. (*ninsns) gets the
- * number retired.
+ * number retired (a REP instruction that yields before it completes
+ * retires nothing).
  */
 int interp_monitor_step(struct interp_monitor *mon, struct x86_state *s,
 			unsigned max_insns, uint64_t *ninsns,
 			struct run_exit *x);
+
+/* Like interp_monitor_step(), but never more than (max_insns): an STI
+ * shadow left by the last one is dropped (for an exact instruction limit,
+ * where the run ends there). */
+int interp_monitor_step_exact(struct interp_monitor *mon,
+			      struct x86_state *s, unsigned max_insns,
+			      uint64_t *ninsns, struct run_exit *x);
+
+/* Guest instructions the monitor has retired so far (a REP that yields
+ * retires nothing; exactly as the interp engine counts). Current during a
+ * monitor call too (from a port handler: the instruction running is not
+ * counted yet). */
+uint64_t interp_monitor_insns(const struct interp_monitor *mon);
 
 /* Deliver exception (vector) (error when has_error; CR2 = cr2 for #PF),
  * raised by the instruction at s->rip, through the guest IDT. */
@@ -86,6 +100,14 @@ bool interp_monitor_halted(const struct interp_monitor *mon);
 int interp_monitor_halt_wait(struct interp_monitor *mon,
 			     const struct x86_state *s, uint64_t deadline,
 			     struct run_exit *x);
+
+/* The caller executed INVLPG (gva) itself: drop the monitor's TLB entry
+ * for it and count it, as the interpreter's INVLPG does (no hook). */
+void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva);
+
+/* Is an interrupt pending at the x2APIC (as of its last update),
+ * deliverable or not? */
+bool interp_monitor_irq_pending(const struct interp_monitor *mon);
 
 /* Host TSC of the x2APIC's next timer event, 0 = none armed. */
 uint64_t interp_monitor_next_event(const struct interp_monitor *mon);

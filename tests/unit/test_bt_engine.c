@@ -83,10 +83,14 @@ static void ports_countersAreBts(void **state)
 	assert_int_equal(engine_run(e, &x), 0);
 	assert_int_equal(x.reason, RUN_EXIT_GUEST);
 	engine_counters(e, &c);
-	/* translated blocks are counted at block exits only */
-	assert_false(c.instructions_valid);
+	assert_true(c.instructions_valid);
 	assert_non_null(engine_stat_find(&c, "bt_translations"));
 	assert_non_null(engine_stat_find(&c, "bt_monitor_steps"));
+	/* exact counts between the ROI markers: OUT (begin), MOV, MOVL
+	 * (MMIO), MOV, MOV */
+	assert_int_equal(e->nroi, 2);
+	assert_int_equal(e->roi[1].counters.instructions -
+				 e->roi[0].counters.instructions, 5);
 	engine_destroy(e);
 }
 

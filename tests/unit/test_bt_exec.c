@@ -56,6 +56,8 @@ PROG(ibl);
 PROG(xpage);
 PROG(load1);
 PROG(tsc);
+PROG(pushm);
+PROG(pushs);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -100,6 +102,20 @@ __asm__(
 	"  mov %rcx, (%rdx)\n"
 	"  hlt\n"
 	"prog_pf_end:\n"
+	/* push of a memory operand: the load faults, then the store */
+	"prog_pushm:\n"
+	"  mov $0x1111, %eax\n"
+	"  mov $0x500000, %ebx\n"
+	"  pushq (%rbx)\n"
+	"  hlt\n"
+	"prog_pushm_end:\n"
+	"prog_pushs:\n"
+	"  mov $0x2222, %eax\n"
+	"  mov $0x600000, %edi\n"
+	"  mov $0x500010, %esp\n"
+	"  pushq 8(%rdi)\n"
+	"  hlt\n"
+	"prog_pushs_end:\n"
 	"prog_div0:\n"
 	"  mov $7, %eax\n"
 	"  xor %edx, %edx\n"
@@ -333,6 +349,41 @@ static void test_guest_pf_precise(void **state)
 	assert_true(g[X86_RCX] == 0x55 && g[X86_RDX] == 0x500008);
 	assert_true(g[X86_RSP] == STACK_VA + 0x1000 - 8);
 	assert_true(*(uint64_t *)(f->mem.host + STACK_GPA + 0xff8) == 0x55);
+	bt_vcpu_destroy(&f->v);
+}
+
+/* PUSH r/m64 goes through RAX: a fault on its load or its store leaves
+ * the state of the instruction's start (RAX, RSP), and the instruction
+ * count holds the ones before it only. */
+static void test_push_mem_precise(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *g = f->v.ctx.gpr;
+	struct bt_stop s;
+
+	load(f, prog_pushm, prog_pushm_end);
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_EXCEPTION);
+	assert_int_equal(s.vector, X86_VEC_PF);
+	assert_true(s.cr2 == 0x500000);
+	assert_int_equal(s.error, X86_PF_U);
+	assert_true(s.rip == CODE_VA + 10);
+	assert_true(g[X86_RAX] == 0x1111);
+	assert_true(g[X86_RSP] == STACK_VA + 0x1000);
+	assert_true(f->v.ctx.icount == 2);
+	bt_vcpu_destroy(&f->v);
+
+	load(f, prog_pushs, prog_pushs_end);
+	*(uint64_t *)(f->mem.host + DATA_GPA + 8) = 0x77;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_EXCEPTION);
+	assert_int_equal(s.vector, X86_VEC_PF);
+	assert_true(s.cr2 == 0x500008);
+	assert_int_equal(s.error, X86_PF_W | X86_PF_U);
+	assert_true(s.rip == CODE_VA + 15);
+	assert_true(g[X86_RAX] == 0x2222);
+	assert_true(g[X86_RSP] == 0x500010);
+	assert_true(f->v.ctx.icount == 3);
 	bt_vcpu_destroy(&f->v);
 }
 
@@ -776,6 +827,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_pf_precise, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_divide_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_mem_precise, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_wild_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
