@@ -453,6 +453,13 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			bt_gs_set(gs_want);
 			gs_now = gs_want;
 		}
+		if (v->sh->pf_pending && v->cpl == 3 &&
+		    bt_shadow_prefetch(v->sh)) {
+			stop->kind = BT_STOP_ERROR;
+			snprintf(stop->message, sizeof(stop->message),
+				 "bt: shadow prefetch: mmap failed");
+			break;
+		}
 		bt_exec_running = v;
 		bt_enter(&v->ctx);
 		bt_exec_running = NULL;

@@ -70,8 +70,9 @@ enum bt_space {
  */
 #define BT_SHADOW_MAX_MAPPED 16384u
 
-/* Fault-around group: pages (aligned) considered around a hidden fault. */
-#define BT_SHADOW_AROUND 16u
+/* Fault-around group: pages (aligned) considered around a hidden fault
+ * (the default of bt_shadow.around_n; a power of two, at most 512). */
+#define BT_SHADOW_AROUND 64u
 
 /* Address spaces the trace policy keeps shadows for. */
 #define BT_SHADOW_MAX_AS 6
@@ -94,6 +95,8 @@ struct bt_shadow_counters {
 	uint64_t pt_protects;	/* trace: page-table pages write-protected */
 	uint64_t pt_writes;	/* trace: guest writes to them (traps) */
 	uint64_t around_pages;	/* neighbours mapped by fault-around */
+	uint64_t prefetches;	/* pages mapped ahead of the retried access
+				 * after a guest #PF (bt_shadow_prefetch) */
 };
 
 /* One guest address space: its CR3 and its windows. */
@@ -117,6 +120,12 @@ struct bt_shadow {
 	struct bt_window *win;	/* cur->win: the windows in use */
 	uint64_t stamp;
 	bool around;		/* fault-around on (default; see .c) */
+	unsigned around_n;	/* its group: BT_SHADOW_AROUND (tests vary) */
+	bool populate;		/* fill host PTEs at map time (default) */
+	bool prefetch;		/* map after a user #PF (default; see
+				 * bt_shadow_prefetch) */
+	bool pf_pending;	/* a user-mode #PF was reflected at pf_gva */
+	uint64_t pf_gva;
 	uint32_t max_mapped;	/* run bound: BT_SHADOW_MAX_MAPPED (tests
 				 * lower it) */
 	uint64_t gen;		/* bumped whenever guest translations may
@@ -172,6 +181,21 @@ static inline uint64_t bt_shadow_gs_base(const struct bt_shadow *sh,
 enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      enum bt_space space, uint64_t off,
 				      bool write, struct bt_shadow_fill *out);
+
+/*
+ * The guest is about to run user code again after a user-mode #PF was
+ * reflected (sh->pf_pending): its kernel has usually made the page present
+ * and returns to the faulting instruction. Map that page now, before the
+ * retried access would fault for it, but only when nothing the guest can
+ * observe changes: every entry of its walk already has A set (the guest
+ * kernel sets A when it installs a PTE, as Linux does), so the walk writes
+ * nothing; it is mapped writable only when D is set too. Otherwise, or
+ * when the walk fails, nothing happens and the access faults as usual.
+ * This is what a CPU may do at any time: cache a translation whose A bits
+ * are set (Intel SDM Vol. 3A 4.10.2.3). Clears pf_pending. Returns 0, or
+ * -1 when the host mmap fails (nothing is half done).
+ */
+int bt_shadow_prefetch(struct bt_shadow *sh);
 
 /*
  * Which address space and privilege window (w) is; false when (w) is not

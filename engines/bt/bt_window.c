@@ -143,8 +143,10 @@ int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 		errno = EINVAL;
 		return -1;
 	}
-	p = mmap(w->base + off, len, prot, MAP_SHARED | MAP_FIXED, w->ram_fd,
-		 (off_t)gpa);
+	p = mmap(w->base + off, len, prot,
+		 MAP_SHARED | MAP_FIXED |
+			 (flags & BT_MAP_POPULATE ? MAP_POPULATE : 0),
+		 w->ram_fd, (off_t)gpa);
 	if (p == MAP_FAILED)
 		return -1;
 	for (uint32_t i = 0; i < n; i++, page++) {

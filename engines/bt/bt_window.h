@@ -40,6 +40,13 @@
 #define BT_PAGE_GLOBAL 0x04	/* guest PTE had G (kept across CR3 writes) */
 #define BT_PAGE_USER 0x08	/* free for the policy: e.g. user-page marker */
 
+/* Request bit for bt_window_map*() (flags), never stored: fill the host
+ * page-table entries now (MAP_POPULATE), so the first access after the
+ * map takes no host fault. Populating costs about one host fault for the
+ * first page and little for each further one (the kernel maps 16 per
+ * step), so it pays for pages about to be touched. */
+#define BT_MAP_POPULATE 0x80
+
 struct bt_window {
 	uint8_t *base;		/* guest offset 0; NULL when not reserved */
 	uint8_t *reserve;	/* start of the reservation (base - guard) */
@@ -111,7 +118,8 @@ int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 
 /*
  * Map (n) consecutive RAM pages from (gpa) at (off) with one mmap(), like
- * (n) calls of bt_window_map(). Returns 0 or -1.
+ * (n) calls of bt_window_map(); (flags) may add BT_MAP_POPULATE. Returns
+ * 0 or -1.
  */
 int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 			uint32_t n, bool write, uint8_t flags);
