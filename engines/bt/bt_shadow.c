@@ -226,7 +226,13 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 {
 	uint64_t table = res->pte_gpa & PAGE_MASK;
 	bool has_fault = idx >= r->j && idx < r->j + r->n;
-	uint8_t flags = r->flags | (sh->populate ? BT_MAP_POPULATE : 0);
+	/* populate the faulting page's run when short: it saves the retried
+	 * access its host fault; long runs and neighbour-only runs are left
+	 * to the host's own fault-around (a refill rarely touches them all) */
+	uint8_t flags = r->flags | (sh->populate && has_fault &&
+						    r->n <= BT_SHADOW_POPULATE_MAX
+					    ? BT_MAP_POPULATE
+					    : 0);
 
 	if (!r->n)
 		return 0;
@@ -332,6 +338,8 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 	bool trace = sh->policy == BT_SHADOW_TRACE, w;
 
 	memset(out, 0, sizeof(*out));
+	if (bt_shadow_sync(sh))
+		return BT_SHADOW_ERROR;
 	if (off >= BT_WINDOW_SIZE) {
 		sh->cnt.outside_faults++;
 		return BT_SHADOW_OUTSIDE;
@@ -502,13 +510,25 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
 		return 0; /* never filled: nothing to drop */
 	for (int s = 0; s < BT_SPACE_NR; s++) {
 		struct bt_window *w = &sh->win[s];
+		uint8_t st = bt_window_state(w, off);
 
-		if (!(bt_window_state(w, off) & BT_PAGE_MAPPED))
+		if (!(st & BT_PAGE_MAPPED) || (st & BT_PAGE_DROP))
 			continue;
-		if (bt_window_unmap(w, off))
-			return -1;
+		bt_window_mark_drop(w, off);
+		sh->drop_pending = true;
 		sh->cnt.invalidations++;
 	}
+	return 0;
+}
+
+int bt_shadow_sync(struct bt_shadow *sh)
+{
+	if (!sh->drop_pending)
+		return 0;
+	for_each_window(sh, w)
+		if (bt_window_unmap_marked(w) < 0)
+			return -1;
+	sh->drop_pending = false;
 	return 0;
 }
 

@@ -74,6 +74,9 @@ enum bt_space {
  * (the default of bt_shadow.around_n; a power of two, at most 512). */
 #define BT_SHADOW_AROUND 64u
 
+/* Longest run holding the faulting page that a fill populates. */
+#define BT_SHADOW_POPULATE_MAX 16u
+
 /* Address spaces the trace policy keeps shadows for. */
 #define BT_SHADOW_MAX_AS 6
 
@@ -124,6 +127,8 @@ struct bt_shadow {
 	bool populate;		/* fill host PTEs at map time (default) */
 	bool prefetch;		/* map after a user #PF (default; see
 				 * bt_shadow_prefetch) */
+	bool drop_pending;	/* pages marked BT_PAGE_DROP (INVLPG): see
+				 * bt_shadow_sync */
 	bool pf_pending;	/* a user-mode #PF was reflected at pf_gva */
 	uint64_t pf_gva;
 	uint32_t max_mapped;	/* run bound: BT_SHADOW_MAX_MAPPED (tests
@@ -220,8 +225,19 @@ int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3);
 int bt_shadow_control_write(struct bt_shadow *sh, uint64_t cr0, uint64_t cr4,
 			    uint64_t efer);
 
-/* INVLPG (gva): drop its page from the current space. Returns 0 or -1. */
+/*
+ * INVLPG (gva): drop its page from the current space. The host unmap is
+ * deferred (the page is marked and sh->drop_pending set) so that a run of
+ * INVLPGs -- a guest mprotect or munmap flushes page by page -- costs one
+ * mmap() per stretch of pages: bt_shadow_sync() must run before guest
+ * code next touches a window (the vCPU does it at every entry; fills do
+ * it first too). Returns 0.
+ */
 int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva);
+
+/* Carry out deferred unmaps (sh->drop_pending). Returns 0 or -1 (host
+ * mmap failure). */
+int bt_shadow_sync(struct bt_shadow *sh);
 
 /* Drop every shadow mapping of every space (globals too). 0 or -1. */
 int bt_shadow_flush(struct bt_shadow *sh);

@@ -39,6 +39,8 @@
 #define BT_PAGE_WRITE 0x02	/* mapped writable */
 #define BT_PAGE_GLOBAL 0x04	/* guest PTE had G (kept across CR3 writes) */
 #define BT_PAGE_USER 0x08	/* free for the policy: e.g. user-page marker */
+#define BT_PAGE_DROP 0x40	/* still mapped, to be unmapped by
+				 * bt_window_unmap_marked() */
 
 /* Request bit for bt_window_map*() (flags), never stored: fill the host
  * page-table entries now (MAP_POPULATE), so the first access after the
@@ -147,6 +149,22 @@ static inline void bt_window_pte_set(struct bt_window *w, uint32_t off,
  * at (pt_gpa). Returns how many, or -1.
  */
 long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa);
+
+/* Mark the mapped page at (off) BT_PAGE_DROP (no-op when unmapped):
+ * bt_window_unmap_marked() unmaps it later, with its marked neighbours. */
+static inline void bt_window_mark_drop(struct bt_window *w, uint32_t off)
+{
+	uint8_t *st = &w->page_state[off / BT_WINDOW_PAGE];
+
+	if (*st & BT_PAGE_MAPPED)
+		*st |= BT_PAGE_DROP;
+}
+
+/*
+ * Unmap every page marked BT_PAGE_DROP, one mmap() per stretch of
+ * consecutive marked pages. Returns how many pages, or -1.
+ */
+long bt_window_unmap_marked(struct bt_window *w);
 
 /* Unmap the page at (off) (no-op when unmapped). Returns 0 or -1. */
 int bt_window_unmap(struct bt_window *w, uint32_t off);

@@ -209,6 +209,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 {
 	uint64_t v;
 
+	assert_int_equal(bt_shadow_sync(cur_sh(f)), 0); /* as a vCPU entry */
 	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%gs:(%k1), %0" : "=a"(v) : "r"(gva) : "memory");
 	return v;
@@ -217,6 +218,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 static uint64_t store(struct fixture *f, enum bt_space s, uint64_t gva,
 		      uint64_t v)
 {
+	assert_int_equal(bt_shadow_sync(cur_sh(f)), 0); /* as a vCPU entry */
 	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%rax, %%gs:(%k1)" : "+a"(v) : "r"(gva) : "memory");
 	return v;
