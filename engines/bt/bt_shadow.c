@@ -338,7 +338,7 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 	bool trace = sh->policy == BT_SHADOW_TRACE, w;
 
 	memset(out, 0, sizeof(*out));
-	if (bt_shadow_sync(sh))
+	if (bt_shadow_sync(sh, space))
 		return BT_SHADOW_ERROR;
 	if (off >= BT_WINDOW_SIZE) {
 		sh->cnt.outside_faults++;
@@ -515,20 +515,20 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
 		if (!(st & BT_PAGE_MAPPED) || (st & BT_PAGE_DROP))
 			continue;
 		bt_window_mark_drop(w, off);
-		sh->drop_pending = true;
+		sh->drop_pending[s] = true;
 		sh->cnt.invalidations++;
 	}
 	return 0;
 }
 
-int bt_shadow_sync(struct bt_shadow *sh)
+int bt_shadow_sync(struct bt_shadow *sh, enum bt_space space)
 {
-	if (!sh->drop_pending)
+	if (!sh->drop_pending[space])
 		return 0;
-	for_each_window(sh, w)
-		if (bt_window_unmap_marked(w) < 0)
+	for (unsigned a = 0; a < sh->nas; a++)
+		if (bt_window_unmap_marked(&sh->as[a].win[space]) < 0)
 			return -1;
-	sh->drop_pending = false;
+	sh->drop_pending[space] = false;
 	return 0;
 }
 

@@ -127,7 +127,8 @@ struct bt_shadow {
 	bool populate;		/* fill host PTEs at map time (default) */
 	bool prefetch;		/* map after a user #PF (default; see
 				 * bt_shadow_prefetch) */
-	bool drop_pending;	/* pages marked BT_PAGE_DROP (INVLPG): see
+	bool drop_pending[BT_SPACE_NR]; /* windows of that privilege hold
+				 * pages marked BT_PAGE_DROP (INVLPG): see
 				 * bt_shadow_sync */
 	bool pf_pending;	/* a user-mode #PF was reflected at pf_gva */
 	uint64_t pf_gva;
@@ -227,17 +228,19 @@ int bt_shadow_control_write(struct bt_shadow *sh, uint64_t cr0, uint64_t cr4,
 
 /*
  * INVLPG (gva): drop its page from the current space. The host unmap is
- * deferred (the page is marked and sh->drop_pending set) so that a run of
- * INVLPGs -- a guest mprotect or munmap flushes page by page -- costs one
- * mmap() per stretch of pages: bt_shadow_sync() must run before guest
- * code next touches a window (the vCPU does it at every entry; fills do
- * it first too). Returns 0.
+ * deferred (the page is marked and sh->drop_pending[] set) so that a run
+ * of INVLPGs -- a guest mprotect or munmap flushes page by page -- costs
+ * one mmap() per stretch of pages: bt_shadow_sync(space) must run before
+ * guest code next touches a window of (space) (the vCPU does it at every
+ * entry for the privilege it enters with: kernel code between the
+ * INVLPGs of a loop never reaches the user window; fills do it first
+ * too). Returns 0.
  */
 int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva);
 
-/* Carry out deferred unmaps (sh->drop_pending). Returns 0 or -1 (host
- * mmap failure). */
-int bt_shadow_sync(struct bt_shadow *sh);
+/* Carry out the deferred unmaps in the windows of (space) (of every
+ * address space). Returns 0 or -1 (host mmap failure). */
+int bt_shadow_sync(struct bt_shadow *sh, enum bt_space space);
 
 /* Drop every shadow mapping of every space (globals too). 0 or -1. */
 int bt_shadow_flush(struct bt_shadow *sh);

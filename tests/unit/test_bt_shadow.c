@@ -209,7 +209,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 {
 	uint64_t v;
 
-	assert_int_equal(bt_shadow_sync(cur_sh(f)), 0); /* as a vCPU entry */
+	assert_int_equal(bt_shadow_sync(cur_sh(f), s), 0); /* a vCPU entry */
 	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%gs:(%k1), %0" : "=a"(v) : "r"(gva) : "memory");
 	return v;
@@ -218,7 +218,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 static uint64_t store(struct fixture *f, enum bt_space s, uint64_t gva,
 		      uint64_t v)
 {
-	assert_int_equal(bt_shadow_sync(cur_sh(f)), 0); /* as a vCPU entry */
+	assert_int_equal(bt_shadow_sync(cur_sh(f), s), 0); /* a vCPU entry */
 	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%rax, %%gs:(%k1)" : "+a"(v) : "r"(gva) : "memory");
 	return v;
@@ -389,6 +389,43 @@ static void test_fault_around(void **state)
 	*(uint64_t *)(f->mem.host + gpa + 0x3008) = 99;
 	assert_true(load(f, BT_SPACE_USER, va + 0x3008) == 99);
 	assert_int_equal(f->fills, 1);
+	disarm(f);
+}
+
+/* INVLPG only marks; the unmap happens at the next entry (sync) of the
+ * privilege whose window holds the page, for a whole stretch at once. */
+static void test_invlpg_deferred(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t va = 0xe00000, gpa = 0x700000;
+	struct bt_window *uw = &f->sh.win[BT_SPACE_USER];
+
+	for (unsigned i = 0; i < 8; i++)
+		map4k(f, CR3_A, va + i * 0x1000ull, gpa + i * 0x1000ull,
+		      P | RW | US | A | D);
+	arm(f);
+	assert_true(load(f, BT_SPACE_USER, va) == 0);
+	assert_true(load(f, BT_SPACE_KERNEL, va) == 0);
+	assert_int_equal(f->fills, 2);
+	uint32_t runs = uw->runs;
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(bt_shadow_invlpg(&f->sh, va + i * 0x1000ull), 0);
+	assert_true(f->sh.cnt.invalidations == 16);
+	assert_true(bt_window_state(uw, va + 0x3000) & BT_PAGE_DROP);
+	assert_true(f->sh.drop_pending[BT_SPACE_USER] &&
+		    f->sh.drop_pending[BT_SPACE_KERNEL]);
+	assert_int_equal(bt_shadow_sync(&f->sh, BT_SPACE_USER), 0);
+	assert_false(f->sh.drop_pending[BT_SPACE_USER]);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(bt_window_state(uw, va + i * 0x1000u), 0);
+	assert_int_equal(uw->runs, runs - 1);
+	assert_true(bt_window_state(&f->sh.win[BT_SPACE_KERNEL], va) &
+		    BT_PAGE_DROP);
+	/* the guest remapped the pages: both windows see the new frame */
+	*pte_slot(f, CR3_A, va) = 0x200000 | P | RW | US | A | D;
+	assert_true(load(f, BT_SPACE_USER, va) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_KERNEL, va) == 0x1111111111111111ull);
+	assert_false(f->sh.drop_pending[BT_SPACE_KERNEL]);
 	disarm(f);
 }
 
@@ -602,6 +639,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invlpg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr3_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_around, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invlpg_deferred, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fault_around_table, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch, setup, teardown),
