@@ -226,18 +226,27 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 {
 	uint64_t table = res->pte_gpa & PAGE_MASK;
 	bool has_fault = idx >= r->j && idx < r->j + r->n;
-	/* populate the faulting page's run when short: it saves the retried
-	 * access its host fault; long runs and neighbour-only runs are left
-	 * to the host's own fault-around (a refill rarely touches them all) */
-	uint8_t flags = r->flags | (sh->populate && has_fault &&
-						    r->n <= BT_SHADOW_POPULATE_MAX
-					    ? BT_MAP_POPULATE
-					    : 0);
+	/* populate the faulting page and up to BT_SHADOW_POPULATE_AHEAD - 1
+	 * pages after it: the retried access then takes no host fault, nor
+	 * do the next ones of a sequential walk; the rest of a long run and
+	 * neighbour-only runs are left to host faults (after a flush most
+	 * neighbours are not touched again) */
+	bool whole = sh->populate && has_fault &&
+		     r->n <= BT_SHADOW_POPULATE_AHEAD;
+	uint8_t flags = r->flags | (whole ? BT_MAP_POPULATE : 0);
 
 	if (!r->n)
 		return 0;
 	if (bt_window_map_range(w, r->off, r->gpa, r->n, r->write, flags))
 		return has_fault ? -1 : 0; /* neighbours are best effort */
+	if (sh->populate && has_fault && !whole) {
+		unsigned n = r->j + r->n - idx;
+
+		bt_window_populate(w, r->off + (idx - r->j) * 4096u,
+				   n < BT_SHADOW_POPULATE_AHEAD
+					   ? n
+					   : BT_SHADOW_POPULATE_AHEAD);
+	}
 	sh->cnt.around_pages += r->n - has_fault;
 	for (unsigned k = 0; k < r->n; k++)
 		bt_window_pte_set(w, r->off + k * 4096u,
@@ -283,6 +292,10 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 			ok = true;
 			gpa = res->gpa & PAGE_MASK;
 			wr = w_fault;
+		} else if (j < first + group && leaf &&
+			   (leaf[j] & 0x21) != 0x21) {
+			/* not present or never used: the common case of a
+			 * first touch, decided without looking further */
 		} else if (j < first + group &&
 			   !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
 			if (leaf) {

@@ -72,10 +72,10 @@ enum bt_space {
 
 /* Fault-around group: pages (aligned) considered around a hidden fault
  * (the default of bt_shadow.around_n; a power of two, at most 512). */
-#define BT_SHADOW_AROUND 64u
+#define BT_SHADOW_AROUND 512u
 
-/* Longest run holding the faulting page that a fill populates. */
-#define BT_SHADOW_POPULATE_MAX 16u
+/* Pages from the faulting one on that a fill populates (sh->populate). */
+#define BT_SHADOW_POPULATE_AHEAD 16u
 
 /* Address spaces the trace policy keeps shadows for. */
 #define BT_SHADOW_MAX_AS 6

@@ -164,6 +164,21 @@ int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 	return 0;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int bt_window_populate(struct bt_window *w, uint32_t off, uint32_t n)
+{
+	if ((off & (BT_WINDOW_PAGE - 1)) || n == 0 ||
+	    (uint64_t)off + (uint64_t)n * BT_WINDOW_PAGE > BT_WINDOW_SIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	return madvise(w->base + off, (size_t)n * BT_WINDOW_PAGE,
+		       MADV_POPULATE_READ);
+}
+
 int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 		  uint8_t flags)
 {

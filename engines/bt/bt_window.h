@@ -126,6 +126,14 @@ int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 			uint32_t n, bool write, uint8_t flags);
 
+/*
+ * Fill the host page-table entries of the (n) mapped pages at (off) now
+ * (madvise MADV_POPULATE_READ, Linux 5.14+; a writable mapping gets
+ * writable entries), as BT_MAP_POPULATE does at map time. Best effort:
+ * returns 0, or -1 when the host refused (the pages then fault as usual).
+ */
+int bt_window_populate(struct bt_window *w, uint32_t off, uint32_t n);
+
 /* Make the mapped page at (off) read-only (write=false) or writable.
  * Returns 0, -1 on failure or when nothing is mapped there. */
 int bt_window_protect(struct bt_window *w, uint32_t off, bool write);
