@@ -70,6 +70,7 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->around = true;
 	sh->around_n = BT_SHADOW_AROUND;
 	sh->populate = true;
+	sh->populate_ahead = BT_SHADOW_POPULATE_AHEAD;
 	sh->prefetch = true;
 	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
 	sh->code = calloc(mem->size >> 12, 1);
@@ -231,8 +232,8 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 	 * do the next ones of a sequential walk; the rest of a long run and
 	 * neighbour-only runs are left to host faults (after a flush most
 	 * neighbours are not touched again) */
-	bool whole = sh->populate && has_fault &&
-		     r->n <= BT_SHADOW_POPULATE_AHEAD;
+	unsigned ahead = sh->populate_ahead;
+	bool whole = sh->populate && has_fault && r->n <= ahead;
 	uint8_t flags = r->flags | (whole ? BT_MAP_POPULATE : 0);
 
 	if (!r->n)
@@ -243,9 +244,7 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 		unsigned n = r->j + r->n - idx;
 
 		bt_window_populate(w, r->off + (idx - r->j) * 4096u,
-				   n < BT_SHADOW_POPULATE_AHEAD
-					   ? n
-					   : BT_SHADOW_POPULATE_AHEAD);
+				   n < ahead ? n : ahead);
 	}
 	sh->cnt.around_pages += r->n - has_fault;
 	for (unsigned k = 0; k < r->n; k++)

@@ -125,6 +125,8 @@ struct bt_shadow {
 	bool around;		/* fault-around on (default; see .c) */
 	unsigned around_n;	/* its group: BT_SHADOW_AROUND (tests vary) */
 	bool populate;		/* fill host PTEs at map time (default) */
+	unsigned populate_ahead; /* pages from the faulting one on to fill:
+				 * BT_SHADOW_POPULATE_AHEAD (tests vary) */
 	bool prefetch;		/* map after a user #PF (default; see
 				 * bt_shadow_prefetch) */
 	bool drop_pending[BT_SPACE_NR]; /* windows of that privilege hold

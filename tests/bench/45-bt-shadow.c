@@ -23,7 +23,9 @@
  *                                 guest kernel installed with A (and D)
  *                                 set, as ours and Linux do
  *   bt_seq_write_ad_gN_pP         the same write run with fault-around
- *                                 group N (1 = off) and populate P
+ *                                 group N (1 = off), populating P pages
+ *                                 from the faulting one (0 = off)
+ *   switch_vtlb_pP                switch_vtlb populating P pages
  *   host_sigsegv                  ns per SIGSEGV round trip (handler skips
  *                                 the load): the floor of a hidden fault
  *   bt_walk                       ns per guest page walk (4 levels, sets A)
@@ -509,19 +511,23 @@ static void bench_touch(struct bt_vcpu *cpu, struct bt_shadow *sh,
 						 m[i].step)));
 	}
 	for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
-		for (int pop = 0; pop < 2; pop++) {
+		for (int k = 0; k < 3; k++) {
+			static const unsigned aheads[] = { 0, 1, 16 };
+			unsigned pop = aheads[k];
 			uint64_t faults = 0;
-			unsigned n0 = sh->around_n;
+			unsigned n0 = sh->around_n, a0 = sh->populate_ahead;
 			bool p0 = sh->populate;
 
 			sh->around_n = groups[g];
-			sh->populate = pop;
+			sh->populate = pop != 0;
+			sh->populate_ahead = pop ? pop : a0;
 			for (int r = 0; r < REPS; r++)
 				v[r] = bt_touch(cpu, sh, mem, pages, 1, true,
 						A | D, &faults);
 			sh->around_n = n0;
 			sh->populate = p0;
-			snprintf(name, sizeof(name), "bt_seq_write_ad_g%u_p%d",
+			sh->populate_ahead = a0;
+			snprintf(name, sizeof(name), "bt_seq_write_ad_g%u_p%u",
 				 groups[g], pop);
 			report(name, v);
 		}
@@ -530,7 +536,8 @@ static void bench_touch(struct bt_vcpu *cpu, struct bt_shadow *sh,
 
 /* Alternate between two address spaces touching 256 pages in each. */
 static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
-			const struct walk_ctx *ctx, unsigned pages)
+			const struct walk_ctx *ctx, unsigned pages,
+			unsigned ahead)
 {
 	const unsigned rounds = 200;
 	static struct bt_vcpu cpu;
@@ -543,6 +550,8 @@ static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
+	if (ahead)
+		sh.populate_ahead = ahead;
 	cpu.cpl = 3;
 	for (int r = 0; r < REPS; r++) {
 		double total = 0;
@@ -559,7 +568,8 @@ static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
 		}
 		v[r] = total / rounds;
 	}
-	snprintf(name, sizeof(name), "switch_%s", bt_shadow_policy_name(pol));
+	snprintf(name, sizeof(name), ahead ? "switch_%s_p%u" : "switch_%s",
+		 bt_shadow_policy_name(pol), ahead);
 	report(name, v);
 	printf("# %s: hidden faults %llu, PT-write traps %llu, spaces kept %llu\n",
 	       name, (unsigned long long)sh.cnt.hidden_faults,
@@ -646,8 +656,9 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < sw_pages; i++)
 		map4k_in(&mem, CR3_B, DATA_VA + i * 4096ull,
 			 DATA_GPA + (pages + i) * 4096ull, P | RW | US);
-	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages) ||
-	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx, sw_pages))
+	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages, 0) ||
+	    bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages, 1) ||
+	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx, sw_pages, 0))
 		return 1;
 	report("bt_fault_first_read", v);
 	report("bt_fault_first_write", w);
