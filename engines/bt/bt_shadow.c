@@ -286,15 +286,21 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 		uint32_t off = bt_window_off(base_gva + ((uint64_t)j << 12));
 		bool ok = false, wr = false, user = res->user, global = res->global;
 
+		if (j != idx && j < first + group && leaf &&
+		    (leaf[j] & 0x21) != 0x21) {
+			/* not present or never used: the common case of a
+			 * first touch, decided first and cheaply (the scan
+			 * runs over the whole table on every fill) */
+			if (run.n && around_map(sh, w, &run, leaf, res, idx))
+				return -1;
+			run.n = 0;
+			continue;
+		}
 		if (j == idx) {
 			/* the faulting page itself, as the walk decided */
 			ok = true;
 			gpa = res->gpa & PAGE_MASK;
 			wr = w_fault;
-		} else if (j < first + group && leaf &&
-			   (leaf[j] & 0x21) != 0x21) {
-			/* not present or never used: the common case of a
-			 * first touch, decided without looking further */
 		} else if (j < first + group &&
 			   !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
 			if (leaf) {

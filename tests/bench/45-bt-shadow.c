@@ -19,6 +19,8 @@
  *                                 set now: fault-around)
  *   bt_fault_iso_read/_write      isolated first touch: one page in 16,
  *                                 A and D clear (one hidden fault each)
+ *   bt_fault_iso_read_g1          bt_fault_iso_read with fault-around off
+ *                                 (the cost of scanning the leaf table)
  *   bt_fault_seq_read_ad/_write_ad  sequential first touch of pages the
  *                                 guest kernel installed with A (and D)
  *                                 set, as ours and Linux do
@@ -509,6 +511,18 @@ static void bench_touch(struct bt_vcpu *cpu, struct bt_shadow *sh,
 		printf("# %s: hidden faults per touched page %.3f\n", m[i].name,
 		       faults / (double)(REPS * ((pages + m[i].step - 1) /
 						 m[i].step)));
+	}
+	{
+		/* the isolated read without fault-around: the scan's cost */
+		uint64_t faults = 0;
+		unsigned n0 = sh->around_n;
+
+		sh->around_n = 1;
+		for (int r = 0; r < REPS; r++)
+			v[r] = bt_touch(cpu, sh, mem, pages, 16, false, 0,
+					&faults);
+		sh->around_n = n0;
+		report("bt_fault_iso_read_g1", v);
 	}
 	for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		for (int k = 0; k < 3; k++) {
