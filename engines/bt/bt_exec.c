@@ -554,6 +554,15 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			bt_gs_set(gs_want);
 			gs_now = gs_want;
 		}
+		if (bt_shadow_sync(v->sh, v->cpl == 3 ? BT_SPACE_USER
+						      : BT_SPACE_KERNEL) ||
+		    (v->sh->pf_pending && v->cpl == 3 &&
+		     bt_shadow_prefetch(v->sh))) {
+			stop->kind = BT_STOP_ERROR;
+			snprintf(stop->message, sizeof(stop->message),
+				 "bt: shadow sync/prefetch: mmap failed");
+			break;
+		}
 		bt_exec_running = v;
 		bt_enter(&v->ctx);
 		bt_exec_running = NULL;

@@ -68,6 +68,10 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->ctx.implicit_supervisor = false;
 	sh->nas = policy == BT_SHADOW_TRACE ? BT_SHADOW_MAX_AS : 1;
 	sh->around = true;
+	sh->around_n = BT_SHADOW_AROUND;
+	sh->populate = true;
+	sh->populate_ahead = BT_SHADOW_POPULATE_AHEAD;
+	sh->prefetch = true;
 	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
 	sh->code = calloc(mem->size >> 12, 1);
 	sh->pt_use = calloc(mem->size >> 12, 1);
@@ -223,11 +227,25 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 {
 	uint64_t table = res->pte_gpa & PAGE_MASK;
 	bool has_fault = idx >= r->j && idx < r->j + r->n;
+	/* populate the faulting page and up to BT_SHADOW_POPULATE_AHEAD - 1
+	 * pages after it: the retried access then takes no host fault, nor
+	 * do the next ones of a sequential walk; the rest of a long run and
+	 * neighbour-only runs are left to host faults (after a flush most
+	 * neighbours are not touched again) */
+	unsigned ahead = sh->populate_ahead;
+	bool whole = sh->populate && has_fault && r->n <= ahead;
+	uint8_t flags = r->flags | (whole ? BT_MAP_POPULATE : 0);
 
 	if (!r->n)
 		return 0;
-	if (bt_window_map_range(w, r->off, r->gpa, r->n, r->write, r->flags))
+	if (bt_window_map_range(w, r->off, r->gpa, r->n, r->write, flags))
 		return has_fault ? -1 : 0; /* neighbours are best effort */
+	if (sh->populate && has_fault && !whole) {
+		unsigned n = r->j + r->n - idx;
+
+		bt_window_populate(w, r->off + (idx - r->j) * 4096u,
+				   n < ahead ? n : ahead);
+	}
 	sh->cnt.around_pages += r->n - has_fault;
 	for (unsigned k = 0; k < r->n; k++)
 		bt_window_pte_set(w, r->off + k * 4096u,
@@ -237,11 +255,14 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 
 /*
  * Fault-around: map the faulting page (gva) together with the other pages
- * of its aligned BT_SHADOW_AROUND group that the guest could reach without the
- * walk changing anything it can see, i.e. whose leaf entry already has A
- * (and D, to be writable) -- typically a refill after a vtlb flush -- or
- * that lie in the same large page (whose A the walk just set). Runs of
- * contiguous RAM with the same rights are mapped with one mmap().
+ * of its aligned group of sh->around_n that the guest could reach without
+ * the walk changing anything it can see, i.e. whose leaf entry already has
+ * A (and D, to be writable) -- a refill after a vtlb flush, or pages the
+ * guest kernel installed with A set -- or that lie in the same large page
+ * (whose A the walk just set). Runs of contiguous RAM with the same rights
+ * are mapped with one mmap(), populated when sh->populate (the pages have
+ * been or are about to be used: filling their host PTEs now costs less
+ * than a host fault each later).
  * Best effort for neighbours (one that does not qualify is left to
  * fault); returns -1 only when the faulting page could not be mapped.
  */
@@ -250,8 +271,9 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 {
 	struct bt_window *w = &sh->win[space];
 	const uint64_t *leaf = NULL;
+	unsigned group = sh->around_n;
 	unsigned idx = (unsigned)(gva >> 12) & 511;
-	unsigned first = idx & ~(BT_SHADOW_AROUND - 1u);
+	unsigned first = idx & ~(group - 1u);
 	uint64_t base_gva = gva & ~0x1fffffull;
 	struct around_run run = { 0 };
 	bool nxe = sh->ctx.efer & X86_EFER_NXE;
@@ -259,18 +281,28 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 
 	if (res->page_size == BT_WINDOW_PAGE)
 		leaf = guest_mem_ptr(sh->mem, res->pte_gpa & PAGE_MASK, 4096);
-	for (unsigned j = first; j <= first + BT_SHADOW_AROUND; j++) {
+	for (unsigned j = first; j <= first + group; j++) {
 		uint64_t gpa = 0, pte = 0;
 		uint32_t off = bt_window_off(base_gva + ((uint64_t)j << 12));
 		bool ok = false, wr = false, user = res->user, global = res->global;
 
+		if (j != idx && j < first + group && leaf &&
+		    (leaf[j] & 0x21) != 0x21) {
+			/* not present or never used: the common case of a
+			 * first touch, decided first and cheaply (the scan
+			 * runs over the whole table on every fill) */
+			if (run.n && around_map(sh, w, &run, leaf, res, idx))
+				return -1;
+			run.n = 0;
+			continue;
+		}
 		if (j == idx) {
 			/* the faulting page itself, as the walk decided */
 			ok = true;
 			gpa = res->gpa & PAGE_MASK;
 			wr = w_fault;
-		} else if (j < first + BT_SHADOW_AROUND &&
-		    !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
+		} else if (j < first + group &&
+			   !(bt_window_state(w, off) & BT_PAGE_MAPPED)) {
 			if (leaf) {
 				pte = leaf[j];
 				gpa = pte & PTE_ADDR;
@@ -308,9 +340,14 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 	return 0;
 }
 
-enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
-				      enum bt_space space, uint64_t off,
-				      bool write, struct bt_shadow_fill *out)
+/*
+ * The fill behind bt_shadow_fault() and bt_shadow_prefetch(). A prefetch
+ * (a read walk whose A bits are all set already) counts nothing on
+ * failure, never flushes for capacity and records no pending #PF.
+ */
+static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
+				  uint64_t off, bool write, bool prefetch,
+				  struct bt_shadow_fill *out)
 {
 	struct walk_ctx ctx = sh->ctx;
 	struct walk_result res;
@@ -319,6 +356,8 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	bool trace = sh->policy == BT_SHADOW_TRACE, w;
 
 	memset(out, 0, sizeof(*out));
+	if (bt_shadow_sync(sh, space))
+		return BT_SHADOW_ERROR;
 	if (off >= BT_WINDOW_SIZE) {
 		sh->cnt.outside_faults++;
 		return BT_SHADOW_OUTSIDE;
@@ -328,14 +367,21 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	ctx.cpl = space == BT_SPACE_USER ? 3 : 0;
 	if (page_walk(sh->mem, &ctx, out->gva, write ? WALK_WRITE : WALK_READ,
 		      &res, &out->pf_error)) {
+		if (prefetch)
+			return BT_SHADOW_GUEST_PF;
 		sh->cnt.reflected_pf++;
+		if (space == BT_SPACE_USER && sh->prefetch) {
+			sh->pf_pending = true;
+			sh->pf_gva = out->gva;
+		}
 		return BT_SHADOW_GUEST_PF;
 	}
 	sh->cnt.walk_refs += res.mem_refs;
 	out->gpa = res.gpa;
 	gpa_page = res.gpa & PAGE_MASK;
 	if (!guest_mem_contains(sh->mem, gpa_page, BT_WINDOW_PAGE)) {
-		sh->cnt.mmio_faults++;
+		if (!prefetch)
+			sh->cnt.mmio_faults++;
 		return BT_SHADOW_MMIO;
 	}
 	if (write && sh->code[gpa_page >> 12]) {
@@ -345,6 +391,8 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	if (write && trace && sh->pt_use[gpa_page >> 12])
 		return BT_SHADOW_PT_WRITE; /* counted by bt_shadow_pt_write */
 	if (mapped_total(sh) >= sh->max_mapped) {
+		if (prefetch)
+			return BT_SHADOW_OUTSIDE;
 		sh->cnt.capacity_flushes++;
 		if (drop_all(sh))
 			return BT_SHADOW_ERROR;
@@ -364,15 +412,64 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 	} else {
 		if (bt_window_map(&sh->win[space], woff, gpa_page, w,
 				  (res.global ? BT_PAGE_GLOBAL : 0) |
-					  (res.user ? BT_PAGE_USER : 0)))
+					  (res.user ? BT_PAGE_USER : 0) |
+					  (sh->populate ? BT_MAP_POPULATE : 0)))
 			return BT_SHADOW_ERROR;
 		/* a large page has no 4 KiB PTE: record the entry mapping it */
 		bt_window_pte_set(&sh->win[space], woff, res.pte_gpa);
+	}
+	if (prefetch) {
+		sh->cnt.prefetches++;
+		return BT_SHADOW_FILLED;
 	}
 	sh->cnt.hidden_faults++;
 	if (write && w)
 		sh->cnt.hidden_dirty++;
 	return BT_SHADOW_FILLED;
+}
+
+enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
+				      enum bt_space space, uint64_t off,
+				      bool write, struct bt_shadow_fill *out)
+{
+	return fill(sh, space, off, write, false, out);
+}
+
+/* Does every entry of the walk of (va) have P and A set, so that a read
+ * walk writes nothing to guest memory? */
+static bool walk_accessed(const struct bt_shadow *sh, uint64_t va)
+{
+	uint64_t table = sh->ctx.cr3 & CR3_ADDR;
+
+	for (int level = 4; level >= 1; level--) {
+		const uint64_t *e = guest_mem_ptr(
+			sh->mem, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8,
+			8);
+
+		if (!e || (*e & 0x21) != 0x21) /* P, A */
+			return false;
+		if (level == 1 || (level <= 3 && (*e & 0x80))) /* PS */
+			return true;
+		table = *e & PTE_ADDR;
+	}
+	return false;
+}
+
+int bt_shadow_prefetch(struct bt_shadow *sh)
+{
+	struct bt_shadow_fill out;
+	uint64_t gva = sh->pf_gva;
+	uint32_t off = bt_window_off(gva) & (uint32_t)PAGE_MASK;
+
+	sh->pf_pending = false;
+	if (!bt_window_gva_ok(gva) ||
+	    (bt_window_state(&sh->win[BT_SPACE_USER], off) & BT_PAGE_MAPPED) ||
+	    !walk_accessed(sh, gva))
+		return 0;
+	return fill(sh, BT_SPACE_USER, off, false, true, &out) ==
+			       BT_SHADOW_ERROR
+		       ? -1
+		       : 0;
 }
 
 int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3)
@@ -381,6 +478,7 @@ int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3)
 
 	sh->ctx.cr3 = cr3;
 	sh->gen++;
+	sh->pf_pending = false;	/* another process may run next */
 	if (sh->policy == BT_SHADOW_VTLB) {
 		sh->cnt.cr3_flushes++;
 		sh->cur->cr3 = cr3 & CR3_ADDR;
@@ -430,13 +528,25 @@ int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva)
 		return 0; /* never filled: nothing to drop */
 	for (int s = 0; s < BT_SPACE_NR; s++) {
 		struct bt_window *w = &sh->win[s];
+		uint8_t st = bt_window_state(w, off);
 
-		if (!(bt_window_state(w, off) & BT_PAGE_MAPPED))
+		if (!(st & BT_PAGE_MAPPED) || (st & BT_PAGE_DROP))
 			continue;
-		if (bt_window_unmap(w, off))
-			return -1;
+		bt_window_mark_drop(w, off);
+		sh->drop_pending[s] = true;
 		sh->cnt.invalidations++;
 	}
+	return 0;
+}
+
+int bt_shadow_sync(struct bt_shadow *sh, enum bt_space space)
+{
+	if (!sh->drop_pending[space])
+		return 0;
+	for (unsigned a = 0; a < sh->nas; a++)
+		if (bt_window_unmap_marked(&sh->as[a].win[space]) < 0)
+			return -1;
+	sh->drop_pending[space] = false;
 	return 0;
 }
 

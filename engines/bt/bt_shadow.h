@@ -70,8 +70,12 @@ enum bt_space {
  */
 #define BT_SHADOW_MAX_MAPPED 16384u
 
-/* Fault-around group: pages (aligned) considered around a hidden fault. */
-#define BT_SHADOW_AROUND 16u
+/* Fault-around group: pages (aligned) considered around a hidden fault
+ * (the default of bt_shadow.around_n; a power of two, at most 512). */
+#define BT_SHADOW_AROUND 512u
+
+/* Pages from the faulting one on that a fill populates (sh->populate). */
+#define BT_SHADOW_POPULATE_AHEAD 16u
 
 /* Address spaces the trace policy keeps shadows for. */
 #define BT_SHADOW_MAX_AS 6
@@ -94,6 +98,8 @@ struct bt_shadow_counters {
 	uint64_t pt_protects;	/* trace: page-table pages write-protected */
 	uint64_t pt_writes;	/* trace: guest writes to them (traps) */
 	uint64_t around_pages;	/* neighbours mapped by fault-around */
+	uint64_t prefetches;	/* pages mapped ahead of the retried access
+				 * after a guest #PF (bt_shadow_prefetch) */
 };
 
 /* One guest address space: its CR3 and its windows. */
@@ -117,6 +123,17 @@ struct bt_shadow {
 	struct bt_window *win;	/* cur->win: the windows in use */
 	uint64_t stamp;
 	bool around;		/* fault-around on (default; see .c) */
+	unsigned around_n;	/* its group: BT_SHADOW_AROUND (tests vary) */
+	bool populate;		/* fill host PTEs at map time (default) */
+	unsigned populate_ahead; /* pages from the faulting one on to fill:
+				 * BT_SHADOW_POPULATE_AHEAD (tests vary) */
+	bool prefetch;		/* map after a user #PF (default; see
+				 * bt_shadow_prefetch) */
+	bool drop_pending[BT_SPACE_NR]; /* windows of that privilege hold
+				 * pages marked BT_PAGE_DROP (INVLPG): see
+				 * bt_shadow_sync */
+	bool pf_pending;	/* a user-mode #PF was reflected at pf_gva */
+	uint64_t pf_gva;
 	uint32_t max_mapped;	/* run bound: BT_SHADOW_MAX_MAPPED (tests
 				 * lower it) */
 	uint64_t gen;		/* bumped whenever guest translations may
@@ -174,6 +191,21 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      bool write, struct bt_shadow_fill *out);
 
 /*
+ * The guest is about to run user code again after a user-mode #PF was
+ * reflected (sh->pf_pending): its kernel has usually made the page present
+ * and returns to the faulting instruction. Map that page now, before the
+ * retried access would fault for it, but only when nothing the guest can
+ * observe changes: every entry of its walk already has A set (the guest
+ * kernel sets A when it installs a PTE, as Linux does), so the walk writes
+ * nothing; it is mapped writable only when D is set too. Otherwise, or
+ * when the walk fails, nothing happens and the access faults as usual.
+ * This is what a CPU may do at any time: cache a translation whose A bits
+ * are set (Intel SDM Vol. 3A 4.10.2.3). Clears pf_pending. Returns 0, or
+ * -1 when the host mmap fails (nothing is half done).
+ */
+int bt_shadow_prefetch(struct bt_shadow *sh);
+
+/*
  * Which address space and privilege window (w) is; false when (w) is not
  * one of (sh)'s windows.
  */
@@ -196,8 +228,21 @@ int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3);
 int bt_shadow_control_write(struct bt_shadow *sh, uint64_t cr0, uint64_t cr4,
 			    uint64_t efer);
 
-/* INVLPG (gva): drop its page from the current space. Returns 0 or -1. */
+/*
+ * INVLPG (gva): drop its page from the current space. The host unmap is
+ * deferred (the page is marked and sh->drop_pending[] set) so that a run
+ * of INVLPGs -- a guest mprotect or munmap flushes page by page -- costs
+ * one mmap() per stretch of pages: bt_shadow_sync(space) must run before
+ * guest code next touches a window of (space) (the vCPU does it at every
+ * entry for the privilege it enters with: kernel code between the
+ * INVLPGs of a loop never reaches the user window; fills do it first
+ * too). Returns 0.
+ */
 int bt_shadow_invlpg(struct bt_shadow *sh, uint64_t gva);
+
+/* Carry out the deferred unmaps in the windows of (space) (of every
+ * address space). Returns 0 or -1 (host mmap failure). */
+int bt_shadow_sync(struct bt_shadow *sh, enum bt_space space);
 
 /* Drop every shadow mapping of every space (globals too). 0 or -1. */
 int bt_shadow_flush(struct bt_shadow *sh);

@@ -143,8 +143,10 @@ int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 		errno = EINVAL;
 		return -1;
 	}
-	p = mmap(w->base + off, len, prot, MAP_SHARED | MAP_FIXED, w->ram_fd,
-		 (off_t)gpa);
+	p = mmap(w->base + off, len, prot,
+		 MAP_SHARED | MAP_FIXED |
+			 (flags & BT_MAP_POPULATE ? MAP_POPULATE : 0),
+		 w->ram_fd, (off_t)gpa);
 	if (p == MAP_FAILED)
 		return -1;
 	for (uint32_t i = 0; i < n; i++, page++) {
@@ -162,30 +164,72 @@ int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 	return 0;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int bt_window_populate(struct bt_window *w, uint32_t off, uint32_t n)
+{
+	if ((off & (BT_WINDOW_PAGE - 1)) || n == 0 ||
+	    (uint64_t)off + (uint64_t)n * BT_WINDOW_PAGE > BT_WINDOW_SIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	return madvise(w->base + off, (size_t)n * BT_WINDOW_PAGE,
+		       MADV_POPULATE_READ);
+}
+
 int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 		  uint8_t flags)
 {
 	return bt_window_map_range(w, off, gpa, 1, write, flags);
 }
 
-long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
+/* A dropped stretch costs one mmap() call, not one per page. */
+long bt_window_unmap_marked(struct bt_window *w)
 {
-	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
 	long n = 0;
 
 	for (uint32_t i = 0; i < w->nmapped;) {
-		uint32_t page = w->mapped[i];
+		uint32_t page = w->mapped[i], lo = page, hi = page;
 
-		if (w->page_pte[page] - first >= BT_WINDOW_PAGE / 8) {
+		if (!(w->page_state[page] & BT_PAGE_DROP)) {
 			i++;
 			continue;
 		}
-		/* unmap moves the last entry into slot i: do not advance */
-		if (bt_window_unmap(w, page * (uint32_t)BT_WINDOW_PAGE))
+		while (lo > 0 && (w->page_state[lo - 1] & BT_PAGE_DROP))
+			lo--;
+		while (hi + 1 < BT_WINDOW_PAGES &&
+		       (w->page_state[hi + 1] & BT_PAGE_DROP))
+			hi++;
+		if (mmap(w->base + (uint64_t)lo * BT_WINDOW_PAGE,
+			 (uint64_t)(hi - lo + 1) * BT_WINDOW_PAGE, PROT_NONE,
+			 RESERVE_FLAGS | MAP_FIXED, -1, 0) == MAP_FAILED)
 			return -1;
-		n++;
+		/* removal moves the last entries into freed slots: slot i is
+		 * looked at again */
+		for (uint32_t p = lo; p <= hi; p++) {
+			run_leave(w, p);
+			w->page_state[p] = 0;
+			mapped_remove(w, p);
+			w->unmaps++;
+			n++;
+		}
 	}
 	return n;
+}
+
+long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
+{
+	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
+
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_pte[page] - first < BT_WINDOW_PAGE / 8)
+			w->page_state[page] |= BT_PAGE_DROP;
+	}
+	return bt_window_unmap_marked(w);
 }
 
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)
@@ -262,22 +306,14 @@ static long flush_all(struct bt_window *w)
 
 long bt_window_flush(struct bt_window *w, bool keep_global)
 {
-	long n = 0;
-
 	w->flushes++;
 	if (!keep_global)
 		return flush_all(w);
-	for (uint32_t i = 0; i < w->nmapped;) {
+	for (uint32_t i = 0; i < w->nmapped; i++) {
 		uint32_t page = w->mapped[i];
 
-		if (w->page_state[page] & BT_PAGE_GLOBAL) {
-			i++;
-			continue;
-		}
-		/* unmap moves the last entry into slot i: do not advance */
-		if (bt_window_unmap(w, page * (uint32_t)BT_WINDOW_PAGE))
-			return -1;
-		n++;
+		if (!(w->page_state[page] & BT_PAGE_GLOBAL))
+			w->page_state[page] |= BT_PAGE_DROP;
 	}
-	return n;
+	return bt_window_unmap_marked(w);
 }

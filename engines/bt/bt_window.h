@@ -39,6 +39,15 @@
 #define BT_PAGE_WRITE 0x02	/* mapped writable */
 #define BT_PAGE_GLOBAL 0x04	/* guest PTE had G (kept across CR3 writes) */
 #define BT_PAGE_USER 0x08	/* free for the policy: e.g. user-page marker */
+#define BT_PAGE_DROP 0x40	/* still mapped, to be unmapped by
+				 * bt_window_unmap_marked() */
+
+/* Request bit for bt_window_map*() (flags), never stored: fill the host
+ * page-table entries now (MAP_POPULATE), so the first access after the
+ * map takes no host fault. Populating costs about one host fault for the
+ * first page and little for each further one (the kernel maps 16 per
+ * step), so it pays for pages about to be touched. */
+#define BT_MAP_POPULATE 0x80
 
 struct bt_window {
 	uint8_t *base;		/* guest offset 0; NULL when not reserved */
@@ -111,10 +120,19 @@ int bt_window_map(struct bt_window *w, uint32_t off, uint64_t gpa, bool write,
 
 /*
  * Map (n) consecutive RAM pages from (gpa) at (off) with one mmap(), like
- * (n) calls of bt_window_map(). Returns 0 or -1.
+ * (n) calls of bt_window_map(); (flags) may add BT_MAP_POPULATE. Returns
+ * 0 or -1.
  */
 int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
 			uint32_t n, bool write, uint8_t flags);
+
+/*
+ * Fill the host page-table entries of the (n) mapped pages at (off) now
+ * (madvise MADV_POPULATE_READ, Linux 5.14+; a writable mapping gets
+ * writable entries), as BT_MAP_POPULATE does at map time. Best effort:
+ * returns 0, or -1 when the host refused (the pages then fault as usual).
+ */
+int bt_window_populate(struct bt_window *w, uint32_t off, uint32_t n);
 
 /* Make the mapped page at (off) read-only (write=false) or writable.
  * Returns 0, -1 on failure or when nothing is mapped there. */
@@ -139,6 +157,22 @@ static inline void bt_window_pte_set(struct bt_window *w, uint32_t off,
  * at (pt_gpa). Returns how many, or -1.
  */
 long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa);
+
+/* Mark the mapped page at (off) BT_PAGE_DROP (no-op when unmapped):
+ * bt_window_unmap_marked() unmaps it later, with its marked neighbours. */
+static inline void bt_window_mark_drop(struct bt_window *w, uint32_t off)
+{
+	uint8_t *st = &w->page_state[off / BT_WINDOW_PAGE];
+
+	if (*st & BT_PAGE_MAPPED)
+		*st |= BT_PAGE_DROP;
+}
+
+/*
+ * Unmap every page marked BT_PAGE_DROP, one mmap() per stretch of
+ * consecutive marked pages. Returns how many pages, or -1.
+ */
+long bt_window_unmap_marked(struct bt_window *w);
 
 /* Unmap the page at (off) (no-op when unmapped). Returns 0 or -1. */
 int bt_window_unmap(struct bt_window *w, uint32_t off);

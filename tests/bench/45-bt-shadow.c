@@ -2,15 +2,40 @@
  * 45-bt-shadow.c - bt micro-costs on this host, each next to its host
  * reference:
  *   gs_wrgsbase / gs_arch_prctl   ns per GS base switch by each method
- *   host_minor_fault              ns per first read of a page of a fresh
- *                                 MAP_SHARED memfd mapping (page cached)
- *   bt_hidden_fault               ns per first guest read of a page through
- *                                 the user window (SIGSEGV, guest walk, mmap)
- *   bt_hidden_fault_write         same, first guest write (walk sets A+D)
+ *   host_minor_fault              ns per page of a sequential first read
+ *                                 of a fresh MAP_SHARED memfd mapping (page
+ *                                 cached; the kernel maps 16 pages per host
+ *                                 fault: its own fault-around)
+ *   host_minor_fault_iso          same, one page in 16 (every read is a
+ *                                 host fault of its own)
+ *   host_minor_write              ns per page of a sequential first write
+ *                                 (a host fault per page: no fault-around
+ *                                 for writes to a shared mapping)
+ *   bt_fault_first_read/_write    ns per page of a sequential first guest
+ *                                 read / write through the user window,
+ *                                 PTEs with A and D clear (no neighbour
+ *                                 qualifies: a hidden fault per page)
+ *   bt_fault_refill_read          the same pages again after a flush (A
+ *                                 set now: fault-around)
+ *   bt_fault_iso_read/_write      isolated first touch: one page in 16,
+ *                                 A and D clear (one hidden fault each)
+ *   bt_fault_iso_read_g1          bt_fault_iso_read with fault-around off
+ *                                 (the cost of scanning the leaf table)
+ *   bt_fault_seq_read_ad/_write_ad  sequential first touch of pages the
+ *                                 guest kernel installed with A (and D)
+ *                                 set, as ours and Linux do
+ *   bt_seq_write_ad_gN_pP         the same write run with fault-around
+ *                                 group N (1 = off), populating P pages
+ *                                 from the faulting one (0 = off)
+ *   switch_vtlb_pP                switch_vtlb populating P pages
  *   host_sigsegv                  ns per SIGSEGV round trip (handler skips
  *                                 the load): the floor of a hidden fault
+ *   bt_walk                       ns per guest page walk (4 levels, sets A)
  *   host_mmap_fixed               ns per MAP_FIXED mmap of one memfd page
  *                                 into a reserved window: the fill itself
+ *   host_mmap_populate            same with MAP_POPULATE (host PTE filled)
+ *   host_mmap_touch               host_mmap_fixed + the first read after
+ *                                 it (the host fault that fills the PTE)
  *   host_loop / bt_loop           ns per iteration of one integer loop
  *                                 (load, add, xor, imul, dec/jnz) run as
  *                                 host code and translated at CPL3
@@ -66,7 +91,8 @@ extern const uint8_t prog_spin[], prog_spin_end[];
 uint64_t host_loop(uint64_t iters, const uint64_t *data);
 uint64_t host_call(uint64_t iters);
 
-/* touch: RCX pages from RDI, read (RSI=0) or write (RSI=1); hlt.
+/* touch: RCX pages from RDI, R8 bytes apart, read (RSI=0) or write
+ * (RSI=1); hlt.
  * loop: the integer loop of host_loop over RDI=iters, RSI=data. */
 __asm__(".pushsection .rodata\n"
 	"prog_touch:\n"
@@ -75,7 +101,7 @@ __asm__(".pushsection .rodata\n"
 	"  movb (%rdi), %al\n"
 	"  jmp 3f\n"
 	"2: movb %al, (%rdi)\n"
-	"3: add $4096, %rdi\n"
+	"3: add %r8, %rdi\n"
 	"  dec %rcx\n"
 	"  jnz 1b\n"
 	"  hlt\n"
@@ -163,12 +189,16 @@ static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)
 	map4k_in(m, CR3, va, gpa, fl);
 }
 
-/* Data PTEs as the guest kernel makes them: A and D clear. */
-static void fresh_ptes(struct guest_mem *m, unsigned pages)
+#define A 0x20ull
+#define D 0x40ull
+
+/* Fresh data PTEs with (ad): 0 (A and D clear: never used), or A | D (as
+ * the guest kernel installs a writable page for use). */
+static void fresh_ptes(struct guest_mem *m, unsigned pages, uint64_t ad)
 {
 	for (unsigned i = 0; i < pages; i++)
 		map4k(m, DATA_VA + i * 4096ull, DATA_GPA + i * 4096ull,
-		      P | RW | US);
+		      P | RW | US | ad);
 }
 
 static void bench_gs(void)
@@ -210,7 +240,39 @@ static void skip_handler(int sig, siginfo_t *si, void *ucv)
 	uc->uc_mcontext.gregs[REG_RIP] += 3; /* mov (%rax),%al = 8a 00 + ... */
 }
 
-/* The two host operations a first-touch hidden fault is made of. */
+/*
+ * ns per MAP_FIXED mmap of one memfd page into the reserved 4 GiB (win)
+ * (one page in two, so none merges: one VMA each, like scattered fills),
+ * (how) 0: plain, 1: MAP_POPULATE, 2: plain then a read of the page. The
+ * reservation is put back first, untimed.
+ */
+static double host_map(struct guest_mem *m, uint8_t *win, unsigned pages,
+		       int how)
+{
+	double t0;
+
+	if (mmap(win, 1ull << 32, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	t0 = now_ns();
+	for (unsigned k = 0; k < pages; k++) {
+		volatile uint8_t *p = win + k * 8192ull;
+
+		if (mmap((void *)p, 4096, PROT_READ,
+			 MAP_SHARED | MAP_FIXED | (how == 1 ? MAP_POPULATE : 0),
+			 m->fd, (off_t)(DATA_GPA + k * 4096ull)) == MAP_FAILED) {
+			perror("mmap");
+			exit(1);
+		}
+		if (how == 2)
+			(void)*p;
+	}
+	return (now_ns() - t0) / pages;
+}
+
+/* The host operations a first-touch hidden fault is made of. */
 static void bench_host_parts(struct guest_mem *m, unsigned pages)
 {
 	struct sigaction sa = { 0 }, old;
@@ -234,16 +296,16 @@ static void bench_host_parts(struct guest_mem *m, unsigned pages)
 	}
 	sigaction(SIGSEGV, &old, NULL);
 	report("host_sigsegv", v);
-	for (int r = 0; r < REPS; r++) {
-		double t0 = now_ns();
+	for (int how = 0; how < 3; how++) {
+		static const char *const names[] = {
+			"host_mmap_fixed", "host_mmap_populate", "host_mmap_touch"
+		};
 
-		for (unsigned k = 0; k < pages; k++)
-			mmap(win + ((uint64_t)r << 28) + k * 8192ull, 4096,
-			     PROT_READ, MAP_SHARED | MAP_FIXED, m->fd,
-			     (off_t)(DATA_GPA + k * 4096ull));
-		v[r] = (now_ns() - t0) / pages;
+		for (int r = 0; r < REPS; r++)
+			v[r] = host_map(m, win, pages, how);
+		report(names[how], v);
 	}
-	report("host_mmap_fixed", v);
+
 	munmap(win, 1ull << 32);
 	munmap(none, 4096);
 }
@@ -288,29 +350,75 @@ static void bench_host_timer(void)
 	report("host_timer_latency", v);
 }
 
+/* First touches of a fresh MAP_SHARED mapping of (pages) RAM pages:
+ * every (step)-th page, written when (write). */
+static double host_touch(struct guest_mem *m, unsigned pages, unsigned step,
+			 bool write)
+{
+	volatile uint8_t *p = mmap(NULL, pages * 4096ull,
+				   PROT_READ | (write ? PROT_WRITE : 0),
+				   MAP_SHARED, m->fd, (off_t)DATA_GPA);
+	double t0;
+	uint8_t sum = 0;
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	t0 = now_ns();
+	for (unsigned i = 0; i < pages; i += step) {
+		if (write)
+			p[i * 4096ull] = 1;
+		else
+			sum += p[i * 4096ull];
+	}
+	t0 = (now_ns() - t0) / ((pages + step - 1) / step);
+	munmap((void *)p, pages * 4096ull);
+	(void)sum;
+	return t0;
+}
+
 static void bench_host_fault(struct guest_mem *m, unsigned pages)
 {
 	double v[REPS];
 
-	for (int r = 0; r < REPS; r++) {
-		volatile uint8_t *p = mmap(NULL, pages * 4096ull, PROT_READ,
-					   MAP_SHARED, m->fd, (off_t)DATA_GPA);
-		double t0;
-		uint8_t sum = 0;
-
-		if (p == MAP_FAILED) {
-			perror("mmap");
-			exit(1);
-		}
-		t0 = now_ns();
-		for (unsigned i = 0; i < pages; i++)
-			sum += p[i * 4096ull];
-		v[r] = (now_ns() - t0) / pages;
-		munmap((void *)p, pages * 4096ull);
-		(void)sum;
-	}
+	for (int r = 0; r < REPS; r++)
+		v[r] = host_touch(m, pages, 1, false);
 	report("host_minor_fault", v);
+	for (int r = 0; r < REPS; r++)
+		v[r] = host_touch(m, pages, 16, false);
+	report("host_minor_fault_iso", v);
+	for (int r = 0; r < REPS; r++)
+		v[r] = host_touch(m, pages, 1, true);
+	report("host_minor_write", v);
 }
+
+/* One guest page walk, A clear at the leaf (the walk sets it). */
+static void bench_walk(struct guest_mem *m, const struct walk_ctx *ctx0,
+		       unsigned pages)
+{
+	struct walk_ctx ctx = *ctx0;
+	double v[REPS];
+
+	ctx.cpl = 3;
+	for (int r = 0; r < REPS; r++) {
+		double t0;
+
+		fresh_ptes(m, pages, 0);
+		t0 = now_ns();
+		for (unsigned i = 0; i < pages; i++) {
+			struct walk_result res;
+			uint32_t err;
+
+			page_walk(m, &ctx, DATA_VA + i * 4096ull, WALK_READ,
+				  &res, &err);
+		}
+		v[r] = (now_ns() - t0) / pages;
+	}
+	report("bt_walk", v);
+}
+
+static uint64_t touch_stride = 4096;
 
 static int run_guest(struct bt_vcpu *cpu, uint64_t rdi, uint64_t rsi,
 		     uint64_t rcx, double *ns)
@@ -322,6 +430,7 @@ static int run_guest(struct bt_vcpu *cpu, uint64_t rdi, uint64_t rsi,
 	cpu->ctx.gpr[X86_RDI] = rdi;
 	cpu->ctx.gpr[X86_RSI] = rsi;
 	cpu->ctx.gpr[X86_RCX] = rcx;
+	cpu->ctx.gpr[X86_R8] = touch_stride;
 	t0 = now_ns();
 	bt_exec_run(cpu, 0, &s);
 	*ns = now_ns() - t0;
@@ -337,9 +446,101 @@ static int run_guest(struct bt_vcpu *cpu, uint64_t rdi, uint64_t rsi,
 
 #define CR3_B 0x180000ull
 
+/*
+ * ns per touched page of a first touch, after a flush, of every (step)-th
+ * of (pages) pages whose PTEs are made fresh with (ad) (fresh_ptes);
+ * hidden faults are added to (*faults).
+ */
+static double bt_touch(struct bt_vcpu *cpu, struct bt_shadow *sh,
+		       struct guest_mem *mem, unsigned pages, unsigned step,
+		       bool write, uint64_t ad, uint64_t *faults)
+{
+	unsigned n = (pages + step - 1) / step;
+	uint64_t f0;
+	double ns;
+
+	fresh_ptes(mem, pages, ad);
+	if (bt_shadow_flush(sh))
+		exit(1);
+	f0 = sh->cnt.hidden_faults;
+	touch_stride = step * 4096ull;
+	if (run_guest(cpu, DATA_VA, write, n, &ns))
+		exit(1);
+	touch_stride = 4096;
+	*faults += sh->cnt.hidden_faults - f0;
+	return ns / n;
+}
+
+/* The first-touch measures of the doc comment, on (sh) (vtlb). */
+static void bench_touch(struct bt_vcpu *cpu, struct bt_shadow *sh,
+			struct guest_mem *mem, unsigned pages)
+{
+	static const struct {
+		const char *name;
+		unsigned step;
+		bool write;
+		uint64_t ad;
+	} m[] = {
+		{ "bt_fault_iso_read", 16, false, 0 },
+		{ "bt_fault_iso_write", 16, true, 0 },
+		{ "bt_fault_seq_read_ad", 1, false, A | D },
+		{ "bt_fault_seq_write_ad", 1, true, A | D },
+	};
+	static const unsigned groups[] = { 1, 16, 64, 512 };
+	double v[REPS];
+	char name[64];
+
+	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		uint64_t faults = 0;
+
+		for (int r = 0; r < REPS; r++)
+			v[r] = bt_touch(cpu, sh, mem, pages, m[i].step,
+					m[i].write, m[i].ad, &faults);
+		report(m[i].name, v);
+		printf("# %s: hidden faults per touched page %.3f\n", m[i].name,
+		       faults / (double)(REPS * ((pages + m[i].step - 1) /
+						 m[i].step)));
+	}
+	{
+		/* the isolated read without fault-around: the scan's cost */
+		uint64_t faults = 0;
+		unsigned n0 = sh->around_n;
+
+		sh->around_n = 1;
+		for (int r = 0; r < REPS; r++)
+			v[r] = bt_touch(cpu, sh, mem, pages, 16, false, 0,
+					&faults);
+		sh->around_n = n0;
+		report("bt_fault_iso_read_g1", v);
+	}
+	for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		for (int k = 0; k < 3; k++) {
+			static const unsigned aheads[] = { 0, 1, 16 };
+			unsigned pop = aheads[k];
+			uint64_t faults = 0;
+			unsigned n0 = sh->around_n, a0 = sh->populate_ahead;
+			bool p0 = sh->populate;
+
+			sh->around_n = groups[g];
+			sh->populate = pop != 0;
+			sh->populate_ahead = pop ? pop : a0;
+			for (int r = 0; r < REPS; r++)
+				v[r] = bt_touch(cpu, sh, mem, pages, 1, true,
+						A | D, &faults);
+			sh->around_n = n0;
+			sh->populate = p0;
+			sh->populate_ahead = a0;
+			snprintf(name, sizeof(name), "bt_seq_write_ad_g%u_p%u",
+				 groups[g], pop);
+			report(name, v);
+		}
+	}
+}
+
 /* Alternate between two address spaces touching 256 pages in each. */
 static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
-			const struct walk_ctx *ctx, unsigned pages)
+			const struct walk_ctx *ctx, unsigned pages,
+			unsigned ahead)
 {
 	const unsigned rounds = 200;
 	static struct bt_vcpu cpu;
@@ -352,6 +553,8 @@ static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
+	if (ahead)
+		sh.populate_ahead = ahead;
 	cpu.cpl = 3;
 	for (int r = 0; r < REPS; r++) {
 		double total = 0;
@@ -368,7 +571,8 @@ static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
 		}
 		v[r] = total / rounds;
 	}
-	snprintf(name, sizeof(name), "switch_%s", bt_shadow_policy_name(pol));
+	snprintf(name, sizeof(name), ahead ? "switch_%s_p%u" : "switch_%s",
+		 bt_shadow_policy_name(pol), ahead);
 	report(name, v);
 	printf("# %s: hidden faults %llu, PT-write traps %llu, spaces kept %llu\n",
 	       name, (unsigned long long)sh.cnt.hidden_faults,
@@ -410,6 +614,7 @@ int main(int argc, char **argv)
 	bench_gs();
 	bench_host_fault(&mem, pages);
 	bench_host_parts(&mem, pages);
+	bench_walk(&mem, &ctx, pages);
 	bench_host_timer();
 
 	if (bt_shadow_create(&sh, &mem, BT_SHADOW_VTLB, &ctx, err, sizeof(err)) ||
@@ -423,14 +628,14 @@ int main(int argc, char **argv)
 	uint64_t f0, faults[3] = { 0 };
 
 	for (int r = 0; r < REPS; r++) {
-		fresh_ptes(&mem, pages);
+		fresh_ptes(&mem, pages, 0);
 		bt_shadow_flush(&sh);
 		f0 = sh.cnt.hidden_faults;
 		if (run_guest(&cpu, DATA_VA, 0, pages, &ns))
 			return 1;
 		v[r] = ns / pages;
 		faults[0] += sh.cnt.hidden_faults - f0;
-		fresh_ptes(&mem, pages);
+		fresh_ptes(&mem, pages, 0);
 		bt_shadow_flush(&sh);
 		f0 = sh.cnt.hidden_faults;
 		if (run_guest(&cpu, DATA_VA, 1, pages, &ns))
@@ -444,6 +649,7 @@ int main(int argc, char **argv)
 		x[r] = ns / pages;
 		faults[2] += sh.cnt.hidden_faults - f0;
 	}
+	bench_touch(&cpu, &sh, &mem, pages);
 	/* a second address space over other RAM, same code */
 	next_table = CR3_B + 0x1000;
 	map4k_in(&mem, CR3_B, CODE_VA, CODE_GPA, P | US);
@@ -453,8 +659,9 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < sw_pages; i++)
 		map4k_in(&mem, CR3_B, DATA_VA + i * 4096ull,
 			 DATA_GPA + (pages + i) * 4096ull, P | RW | US);
-	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages) ||
-	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx, sw_pages))
+	if (bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages, 0) ||
+	    bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages, 1) ||
+	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx, sw_pages, 0))
 		return 1;
 	report("bt_fault_first_read", v);
 	report("bt_fault_first_write", w);

@@ -22,14 +22,28 @@ awk '$1 !~ /^#/ { printf "%-24s %12.2f %12.2f %12.2f\n", $1, $2, $3, $4 }' "$out
 grep '^#' "$out"
 awk '{ m[$1] = $2; lo[$1] = $3 }
      END {
+	if (m["host_minor_fault_iso"] > 0)
+		printf "isolated first touch vs isolated host minor fault: read %.2fx (%.0f / %.0f ns), write %.2fx (%.0f / %.0f ns, host: a write fault) (target <= 2x)\n",
+		       m["bt_fault_iso_read"] / m["host_minor_fault_iso"],
+		       m["bt_fault_iso_read"], m["host_minor_fault_iso"],
+		       m["bt_fault_iso_write"] / m["host_minor_write"],
+		       m["bt_fault_iso_write"], m["host_minor_write"]
 	if (m["host_minor_fault"] > 0)
-		printf "hidden fault vs host minor fault: first read %.2fx, first write %.2fx, refill read %.2fx (target <= 2x)\n",
+		printf "sequential first touch per page vs host: A/D clear: read %.2fx, write %.2fx; kernel-installed (A, D set): read %.2fx (%.0f / %.0f ns), write %.2fx (%.0f / %.0f ns); refill read %.2fx (target <= 2x)\n",
 		       m["bt_fault_first_read"] / m["host_minor_fault"],
-		       m["bt_fault_first_write"] / m["host_minor_fault"],
+		       m["bt_fault_first_write"] / m["host_minor_write"],
+		       m["bt_fault_seq_read_ad"] / m["host_minor_fault"],
+		       m["bt_fault_seq_read_ad"], m["host_minor_fault"],
+		       m["bt_fault_seq_write_ad"] / m["host_minor_write"],
+		       m["bt_fault_seq_write_ad"], m["host_minor_write"],
 		       m["bt_fault_refill_read"] / m["host_minor_fault"]
-	if (m["bt_fault_first_read"] > 0)
-		printf "first-touch fault = SIGSEGV round trip + one mmap: %.0f%% of it\n",
-		       100 * (m["host_sigsegv"] + m["host_mmap_fixed"]) / m["bt_fault_first_read"]
+	if (m["bt_fault_iso_read"] > 0)
+		printf "isolated read fault %.0f ns = SIGSEGV %.0f + walk %.0f + mmap %.0f + populate %.0f (sum %.0f; a plain mmap + retry fault would be %.0f)\n",
+		       m["bt_fault_iso_read"], m["host_sigsegv"], m["bt_walk"],
+		       m["host_mmap_fixed"],
+		       m["host_mmap_populate"] - m["host_mmap_fixed"],
+		       m["host_sigsegv"] + m["bt_walk"] + m["host_mmap_populate"],
+		       m["host_sigsegv"] + m["bt_walk"] + m["host_mmap_touch"]
 	if (m["host_loop"] > 0)
 		printf "translated loop vs host: %.2fx by median, %.2fx by min (target <= 1.5x)\n",
 		       m["bt_loop"] / m["host_loop"], lo["bt_loop"] / lo["host_loop"]

@@ -209,6 +209,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 {
 	uint64_t v;
 
+	assert_int_equal(bt_shadow_sync(cur_sh(f), s), 0); /* a vCPU entry */
 	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%gs:(%k1), %0" : "=a"(v) : "r"(gva) : "memory");
 	return v;
@@ -217,6 +218,7 @@ static uint64_t load(struct fixture *f, enum bt_space s, uint64_t gva)
 static uint64_t store(struct fixture *f, enum bt_space s, uint64_t gva,
 		      uint64_t v)
 {
+	assert_int_equal(bt_shadow_sync(cur_sh(f), s), 0); /* a vCPU entry */
 	bt_gs_set(bt_shadow_gs_base(cur_sh(f), s));
 	__asm__ volatile("movq %%rax, %%gs:(%k1)" : "+a"(v) : "r"(gva) : "memory");
 	return v;
@@ -390,6 +392,129 @@ static void test_fault_around(void **state)
 	disarm(f);
 }
 
+/* INVLPG only marks; the unmap happens at the next entry (sync) of the
+ * privilege whose window holds the page, for a whole stretch at once. */
+static void test_invlpg_deferred(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t va = 0xe00000, gpa = 0x700000;
+	struct bt_window *uw = &f->sh.win[BT_SPACE_USER];
+
+	for (unsigned i = 0; i < 8; i++)
+		map4k(f, CR3_A, va + i * 0x1000ull, gpa + i * 0x1000ull,
+		      P | RW | US | A | D);
+	arm(f);
+	assert_true(load(f, BT_SPACE_USER, va) == 0);
+	assert_true(load(f, BT_SPACE_KERNEL, va) == 0);
+	assert_int_equal(f->fills, 2);
+	uint32_t runs = uw->runs;
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(bt_shadow_invlpg(&f->sh, va + i * 0x1000ull), 0);
+	assert_true(f->sh.cnt.invalidations == 16);
+	assert_true(bt_window_state(uw, va + 0x3000) & BT_PAGE_DROP);
+	assert_true(f->sh.drop_pending[BT_SPACE_USER] &&
+		    f->sh.drop_pending[BT_SPACE_KERNEL]);
+	assert_int_equal(bt_shadow_sync(&f->sh, BT_SPACE_USER), 0);
+	assert_false(f->sh.drop_pending[BT_SPACE_USER]);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(bt_window_state(uw, va + i * 0x1000u), 0);
+	assert_int_equal(uw->runs, runs - 1);
+	assert_true(bt_window_state(&f->sh.win[BT_SPACE_KERNEL], va) &
+		    BT_PAGE_DROP);
+	/* the guest remapped the pages: both windows see the new frame */
+	*pte_slot(f, CR3_A, va) = 0x200000 | P | RW | US | A | D;
+	assert_true(load(f, BT_SPACE_USER, va) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_KERNEL, va) == 0x1111111111111111ull);
+	assert_false(f->sh.drop_pending[BT_SPACE_KERNEL]);
+	disarm(f);
+}
+
+/* With the group at a whole leaf table, one fault maps every page of the
+ * table the guest has used (A set), in one run when RAM is contiguous. */
+static void test_fault_around_table(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t va = 0xa00000, gpa = 0x500000;
+
+	for (unsigned i = 0; i < 512; i++)
+		map4k(f, CR3_A, va + i * 0x1000ull, gpa + i * 0x1000ull,
+		      P | RW | US | (i % 100 == 7 ? 0 : A | D));
+	f->sh.around_n = 512;
+	arm(f);
+	assert_true(load(f, BT_SPACE_USER, va + 0x100000) == 0);
+	assert_int_equal(f->fills, 1);
+	assert_true(f->sh.cnt.around_pages == 511 - 6);
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER],
+					 va + 0x1ff000),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE | BT_PAGE_USER);
+	for (unsigned i = 7; i < 512; i += 100) {
+		assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER],
+						 va + i * 0x1000u), 0);
+		assert_false(*pte_slot(f, CR3_A, va + i * 0x1000ull) & A);
+	}
+	/* populated and writable: stores go through with no fault */
+	for (unsigned i = 0; i < 512; i += 33)
+		if (i % 100 != 7)
+			store(f, BT_SPACE_USER, va + i * 0x1000ull, i);
+	assert_int_equal(f->fills, 1);
+	assert_true(*(uint64_t *)(f->mem.host + gpa + 33 * 0x1000) == 33);
+	disarm(f);
+}
+
+/* After a user #PF, the page the guest kernel installs with A (and D) set
+ * is mapped before the retried access; one without A is left alone, and
+ * guest memory never changes. */
+static void test_prefetch(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t va = 0xc00000, gpa = 0x600000;
+	uint64_t *pte;
+
+	map4k(f, CR3_A, va, 0, 0);		/* table, not-present PTE */
+	map4k(f, CR3_A, va + 0x1000, 0, 0);
+	pte = pte_slot(f, CR3_A, va);
+	/* table entries with A, as the guest kernel makes them */
+	for (uint64_t t = CR3_A, level = 4; level > 1; level--) {
+		uint64_t *e = (uint64_t *)(f->mem.host + t) +
+			      ((va >> (12 + 9 * (level - 1))) & 511);
+
+		*e |= A;
+		t = *e & 0x000ffffffffff000ull;
+	}
+	arm(f);
+	store(f, BT_SPACE_USER, va + 8, 1);
+	expect_pf(f, va + 8, 0x6);
+	assert_true(f->sh.pf_pending && f->sh.pf_gva == va + 8);
+	/* the "kernel" installs the page, as ours does: A and D set */
+	*pte = gpa | P | RW | US | A | D;
+	assert_int_equal(bt_shadow_prefetch(&f->sh), 0);
+	assert_false(f->sh.pf_pending);
+	assert_true(f->sh.cnt.prefetches == 1);
+	assert_true(*pte == (gpa | P | RW | US | A | D));
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER], va),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE | BT_PAGE_USER);
+	assert_true(store(f, BT_SPACE_USER, va + 8, 7) == 7);
+	assert_int_equal(f->fills, 0);	/* no hidden fault at all */
+	assert_true(*(uint64_t *)(f->mem.host + gpa + 8) == 7);
+	/* installed without A: the prefetch must not set it */
+	pte = pte_slot(f, CR3_A, va + 0x1000);
+	load(f, BT_SPACE_USER, va + 0x1000);
+	assert_true(f->sh.pf_pending);
+	*pte = (gpa + 0x1000) | P | RW | US;
+	assert_int_equal(bt_shadow_prefetch(&f->sh), 0);
+	assert_true(*pte == ((gpa + 0x1000) | P | RW | US));
+	assert_int_equal(bt_window_state(&f->sh.win[BT_SPACE_USER],
+					 va + 0x1000), 0);
+	assert_true(f->sh.cnt.prefetches == 1);
+	/* a CR3 write forgets a pending #PF */
+	*pte = 0;
+	load(f, BT_SPACE_USER, va + 0x1000);
+	assert_true(f->sh.pf_pending);
+	assert_int_equal(bt_shadow_cr3_write(&f->sh, CR3_A), 0);
+	assert_false(f->sh.pf_pending);
+	disarm(f);
+}
+
 /* Past max_mapped runs every shadow is dropped and refilled on demand;
  * contiguous guest memory is one run however large. */
 static void test_capacity(void **state)
@@ -514,6 +639,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invlpg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cr3_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_around, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invlpg_deferred, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fault_around_table, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_recycle, setup,
 						teardown),

@@ -149,6 +149,39 @@ static void test_runs(void **state)
 	assert_int_equal(w->runs, 0);
 }
 
+/* Marked pages stay mapped until bt_window_unmap_marked(), which drops
+ * each stretch with one call and keeps the run count; a populated map
+ * is readable and writable at once. */
+static void test_mark_and_populate(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_window *w = &f->w;
+
+	assert_int_equal(bt_window_map_range(w, 0x30000, 0x10000, 8, true,
+					     BT_MAP_POPULATE), 0);
+	assert_int_equal(bt_window_state(w, 0x30000),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE); /* not stored */
+	w->base[0x30008] = 0x5a;
+	assert_int_equal(f->mem.host[0x10008], 0x5a);
+	assert_int_equal(bt_window_populate(w, 0x34000, 4), 0);
+	assert_int_equal(w->runs, 1);
+	for (uint32_t off = 0x32000; off < 0x36000; off += 0x1000)
+		bt_window_mark_drop(w, off);
+	bt_window_mark_drop(w, 0x50000);		/* unmapped: no-op */
+	assert_int_equal(bt_window_state(w, 0x50000), 0);
+	assert_true(bt_window_state(w, 0x33000) & BT_PAGE_DROP);
+	assert_int_equal(w->nmapped, 8);
+	assert_int_equal(bt_window_unmap_marked(w), 4);
+	assert_int_equal(w->nmapped, 4);
+	assert_int_equal(w->runs, 2);			/* split in two */
+	assert_int_equal(bt_window_state(w, 0x33000), 0);
+	assert_int_equal(bt_window_state(w, 0x36000),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE);
+	assert_int_equal(bt_window_unmap_marked(w), 0);
+	assert_int_equal(bt_window_flush(w, true), 4);	/* none global */
+	assert_int_equal(w->runs, 0);
+}
+
 static void test_lookup_guards(void **state)
 {
 	struct fixture *f = *state;
@@ -219,6 +252,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_rejects_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_and_populate, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_guards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gs_arch_prctl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gs_wrgsbase, setup, teardown),

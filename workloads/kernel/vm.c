@@ -15,7 +15,7 @@
 #include "x86.h"
 
 #define PX(level, va) (((va) >> (12 + 9 * (level))) & 511)
-#define PTE_TABLE (PTE_P | PTE_W | PTE_U) /* non-leaf user entries */
+#define PTE_TABLE (PTE_P | PTE_W | PTE_U | PTE_A) /* non-leaf user entries */
 
 static pte_t *kernel_pml4;
 static pte_t *cur_pml4;
@@ -41,6 +41,12 @@ static pte_t *walk(pte_t *pml4, uint64_t va, int alloc)
 		table = P2V(PTE_ADDR(*e));
 	}
 	return &table[PX(0, va)];
+}
+
+/* A and D for a leaf being installed for use now (see vm.h). */
+static pte_t leaf_used(pte_t pte)
+{
+	return PTE_A | ((pte & PTE_W) ? PTE_D : 0);
 }
 
 static pte_t prot_bits(int prot)
@@ -127,6 +133,7 @@ void *uvm_map_page(pte_t *pml4, uint64_t va, int prot)
 	if (!pte || (*pte & PTE_P) || !(page = kalloc_zeroed()))
 		return NULL;
 	*pte = V2P(page) | PTE_P | prot_bits(prot);
+	*pte |= leaf_used(*pte);
 	flush(pml4, va);
 	return page;
 }
@@ -263,6 +270,7 @@ int vm_fault(uint64_t va, uint64_t err)
 		if (!page)
 			return VM_FAULT_OOM;
 		*pte = V2P(page) | PTE_P | (*pte & (PTE_U | PTE_W | PTE_NX));
+		*pte |= leaf_used(*pte);
 		return 0;	/* a not-present entry is never cached */
 	}
 	if ((*pte & PTE_P) && (*pte & PTE_COW) && write) {
@@ -275,7 +283,7 @@ int vm_fault(uint64_t va, uint64_t err)
 			kfree(P2V(pa));
 			pa = V2P(copy);
 		}
-		*pte = pa | PTE_P | PTE_W | (*pte & (PTE_U | PTE_NX));
+		*pte = pa | PTE_P | PTE_W | PTE_A | PTE_D | (*pte & (PTE_U | PTE_NX));
 		invlpg(va);
 		return 0;
 	}

@@ -8,6 +8,11 @@
  *                         fresh zero page with the W/NX bits kept here;
  *   P                     mapped; PTE_COW marks a page shared after fork
  *                         (read-only in hardware, writable in intent).
+ * As Linux does on x86, a PTE is installed with A already set (and D when
+ * it is writable: a zero-filled or copied page is about to be used), and
+ * table entries with A: the CPU's walk then has nothing to write, and a
+ * shadow-paging VMM may map such pages ahead of their first access
+ * without the guest seeing a difference.
  * Page-table pages (not leaves) are private to one address space, except
  * the kernel half (PML4 entry 511), which all share with kernel_pml4.
  */
@@ -23,6 +28,8 @@ typedef uint64_t pte_t;
 #define PTE_U (1ull << 2)
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4)
+#define PTE_A (1ull << 5)	/* accessed (set by the CPU's walk) */
+#define PTE_D (1ull << 6)	/* dirty (set by the CPU on a write) */
 #define PTE_PS (1ull << 7)
 #define PTE_LAZY (1ull << 9)	/* software: demand-zero when !P */
 #define PTE_COW (1ull << 10)	/* software: copy on write when P */
