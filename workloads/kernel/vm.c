@@ -5,6 +5,9 @@
  * kernel edits any address space without switching to it. Changes to a
  * leaf of the current address space are followed by INVLPG; changes to
  * another one need nothing, since CR3 loads flush its non-global entries.
+ * The kernel half is the same in every address space and never changes
+ * after kvm_init(), so its leaves are global (as in Linux): a context
+ * switch keeps their TLB entries (and a shadow-paging VMM its shadows).
  */
 #include "console.h"
 #include "kalloc.h"
@@ -80,12 +83,16 @@ void kvm_init(uint64_t ram_top)
 	pdpt[510] = V2P(pd[0]) | PTE_P | PTE_W;
 	pdpt[511] = V2P(pd[1]) | PTE_P | PTE_W;
 	for (uint64_t pa = 0; pa < ram_top; pa += HUGE_PGSIZE)
-		pd[pa >> 30][(pa >> 21) & 511] = pa | PTE_P | PTE_W | PTE_PS;
+		pd[pa >> 30][(pa >> 21) & 511] = pa | PTE_P | PTE_W | PTE_PS |
+						 PTE_G;
 	/* Device window: the last 2 MiB, 4 KiB pages, uncached. */
 	pd[1][511] = V2P(dev) | PTE_P | PTE_W;
-	dev[0] = VMB_MMIO_NULL_BASE | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX;
-	dev[1] = XAPIC_PHYS | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX;
+	dev[0] = VMB_MMIO_NULL_BASE | PTE_P | PTE_W | PTE_PCD | PTE_PWT |
+		 PTE_NX | PTE_G;
+	dev[1] = XAPIC_PHYS | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX |
+		 PTE_G;
 	vm_switch(kernel_pml4);
+	lcr4(rcr4() | CR4_PGE);	/* flushes everything, then globals stay */
 }
 
 pte_t *kvm_pml4(void)

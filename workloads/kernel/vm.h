@@ -31,6 +31,7 @@ typedef uint64_t pte_t;
 #define PTE_A (1ull << 5)	/* accessed (set by the CPU's walk) */
 #define PTE_D (1ull << 6)	/* dirty (set by the CPU on a write) */
 #define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)	/* global: kept across CR3 loads (CR4.PGE) */
 #define PTE_LAZY (1ull << 9)	/* software: demand-zero when !P */
 #define PTE_COW (1ull << 10)	/* software: copy on write when P */
 #define PTE_NX (1ull << 63)

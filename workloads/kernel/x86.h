@@ -55,6 +55,18 @@ static inline void lcr3(uint64_t v)
 {
 	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
 }
+#define CR4_PGE (1ull << 7)	/* global pages */
+
+static inline uint64_t rcr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+static inline void lcr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
+}
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
