@@ -68,9 +68,18 @@ struct insn {
 	uint8_t mbase, midx, mscale, mseg; /* memory operand; seg 0/FS/GS */
 	uint16_t mnemonic;	/* ZydisMnemonic, for messages */
 	uint16_t ea_base, ea_idx; /* IF_EA_FAST: offsets in struct cpu */
+	/* Threaded twins (thread.h) address a RIP-relative operand from the
+	 * block's first byte (cpu.blk_rip) instead of next_rip: ea_tbase and
+	 * tdisp are ea_base and disp with that change (equal otherwise). */
+	uint16_t ea_tbase;
+	uint16_t off;		/* offset of the first byte from the block's */
+	uint8_t idx;		/* index in the block (the sentinel's: n) */
 	int64_t disp;
 	uint64_t imm;		/* immediate, sign-extended; rel offset of branches */
-	uint64_t imm2;		/* second immediate (ENTER) */
+	union {
+		uint64_t imm2;	/* second immediate (ENTER: no memory operand) */
+		int64_t tdisp;	/* IF_EA_FAST: see ea_tbase */
+	};
 };
 
 /* Lazy flag operations. */
@@ -118,6 +127,16 @@ struct cpu {
 	struct cpu_features feat;
 	uint64_t next_rip;
 	uint64_t ea_zero;	/* always 0: the absent base/index of IF_EA_FAST */
+	/* Threaded chains (thread.h), set when a chain starts: RIP of the
+	 * running block's first byte (a 16-bit offset away, for
+	 * insn.ea_tbase), the privilege and its read TLB (write entries
+	 * follow at + 2 * TLB_ENTRIES), how many more blocks the chain may
+	 * link to, and the instruction count a linked block must not pass. */
+	uint64_t blk_rip;
+	struct tlb_entry *tlb_cur;
+	unsigned user;
+	unsigned link;
+	uint64_t icount_stop;
 	struct lazy_flags lf;
 	struct machine *m;
 	struct engine *e;

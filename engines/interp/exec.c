@@ -8,8 +8,21 @@
 #include "interp/flags.h"
 #include "interp/intr.h"
 #include "interp/mem.h"
+#include "interp/thread.h"
 
 #define POLL_BLOCKS 64	/* host TSC is read every this many blocks */
+/* Blocks a chain may link to before it returns to the loop: bounds the
+ * recursion where the compiler makes no tail calls (sanitizer builds). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VMB_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(VMB_ASAN)
+#define LINK_MAX 8u
+#else
+#define LINK_MAX (POLL_BLOCKS - 1u)
+#endif
 
 void exec_reset(struct cpu *c, const struct x86_state *boot)
 {
@@ -116,9 +129,13 @@ block_find(struct cpu *c, struct block **out)
 	return OP_OK;
 }
 
-/* Run one block; returns OP_* of the instruction that ended it. */
+/*
+ * Run one block, or with (link) > 0 a chain that may link on to that
+ * many more blocks (thread.h); returns OP_* of the instruction that ended
+ * it.
+ */
 static inline __attribute__((always_inline)) int
-run_block(struct cpu *c, uint64_t limit)
+run_block(struct cpu *c, uint64_t limit, unsigned link)
 {
 	const struct insn *i;
 	struct block *b;
@@ -127,6 +144,7 @@ run_block(struct cpu *c, uint64_t limit)
 	int rc = block_find(c, &b);
 
 	c->prev = NULL;
+	c->link = link;
 	if (rc)
 		return rc;
 	c->prev_gen = c->ic.generation;
@@ -135,22 +153,22 @@ run_block(struct cpu *c, uint64_t limit)
 	i = b->insn;
 	rip = c->s.rip;
 	if (__builtin_expect(n == b->n, 1)) {	/* the whole block: a chain */
-		c->next_rip = rip + i->len;
-		if ((rc = i->fn(c, i)))
-			return rc;
-	} else {
-		/* RIP in a local, the count added once: a handler sees
-		 * c->s.rip current, and only returns change them. */
-		for (k = 0; k < c->blk_end; k++, i++) {
-			c->next_rip = rip + i->len;
-			if (__builtin_expect((rc = i->exec(c, i)) != 0, 0)) {
-				c->icount += k;
-				return rc;
-			}
-			c->s.rip = rip = c->next_rip;
-		}
-		c->icount += k;
+		c->blk_rip = rip;
+		c->user = mem_user(c);
+		c->tlb_cur = &c->tlb.e[TLB_R][c->user][0];
+		return i->fn(c, i);	/* sets c->prev at a normal end */
 	}
+	/* RIP in a local, the count added once: a handler sees c->s.rip
+	 * current, and only returns change them. */
+	for (k = 0; k < c->blk_end; k++, i++) {
+		c->next_rip = rip + i->len;
+		if (__builtin_expect((rc = i->exec(c, i)) != 0, 0)) {
+			c->icount += k;
+			return rc;
+		}
+		c->s.rip = rip = c->next_rip;
+	}
+	c->icount += k;
 	if (b->gpa_tail == 1)
 		c->prev = b;
 	return OP_OK;
@@ -171,8 +189,10 @@ static bool quiet(const struct cpu *c)
 static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 		      unsigned *budget)
 {
+	unsigned link;
 	int rc;
 
+	c->icount_stop = icount_end ? icount_end : ~0ull;
 	do {
 		if (icount_end) {
 			if (c->icount >= icount_end)
@@ -180,9 +200,13 @@ static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 			if (icount_end - c->icount < limit)
 				limit = icount_end - c->icount;
 		}
-		if ((rc = run_block(c, limit)))
+		link = *budget - 1 < LINK_MAX ? *budget - 1 : LINK_MAX;
+		rc = run_block(c, limit, link);
+		*budget -= 1 + link - c->link;
+		c->link = 0;
+		if (rc)
 			return rc;
-	} while (--*budget && quiet(c));
+	} while (*budget && quiet(c));
 	return OP_OK;
 }
 
@@ -217,7 +241,7 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 	if (shadow) {
 		limit = 1;
 		--*poll;
-		rc = run_block(c, limit);
+		rc = run_block(c, limit, 0);
 		c->sti_shadow = false;
 	} else {
 		rc = run_blocks(c, limit, insn_limit, poll);
@@ -230,7 +254,7 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 int exec_step(struct cpu *c, struct run_exit *x)
 {
 	c->exit = x;
-	return run_block(c, 1);
+	return run_block(c, 1, 0);
 }
 
 int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,

@@ -21,8 +21,10 @@ static inline void flags_set(struct cpu *c, unsigned op, unsigned size,
 {
 	c->lf.op = op;
 	c->lf.size = size;
-	c->lf.a = a;
-	c->lf.b = b;
+	if (op != LF_LOGIC) {	/* logic flags come from res alone */
+		c->lf.a = a;
+		c->lf.b = b;
+	}
 	c->lf.res = res;
 }
 

@@ -148,11 +148,16 @@ static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 			break;
 	}
 	mark_code(c, gpa, (off > 4096 ? 4096 : off) - start);
+	for (unsigned k = 0, o = 0; k < b->n; o += b->insn[k].len, k++)
+		decode_place(&b->insn[k], o, k);
 	if (b->n >= 2 && b->gpa_tail == 1)
 		decode_fuse(&b->insn[b->n - 2], &b->insn[b->n - 1]);
 	memset(&b->insn[b->n], 0, sizeof(struct insn));	/* the sentinel */
-	b->insn[b->n].fn = thread_end;
-	b->insn[b->n].exec = thread_end;
+	b->insn[b->n].off = (uint16_t)(b->insn[b->n - 1].off +
+				       b->insn[b->n - 1].len);
+	b->insn[b->n].idx = (uint8_t)b->n;
+	b->insn[b->n].fn = thread_sentinel(&b->insn[b->n - 1]);
+	b->insn[b->n].exec = b->insn[b->n].fn;
 	c->ic.used += sizeof(*b) + (b->n + 1) * sizeof(struct insn);
 	c->st.blocks_decoded++;
 	c->st.insns_decoded += b->n;

@@ -1,12 +1,30 @@
 /*
  * thread.h - threaded dispatch: each decoded instruction's entry
- * (insn.fn) runs its handler (insn.exec) and then jumps straight to the
- * entry of the next instruction of the block, so a block runs as one
- * chain of tail calls without returning to a dispatch loop. The chain
- * ends at the block's sentinel (thread_end), at a handler that returns
- * OP_FAULT/OP_STOP (returned as is, the faulting instruction neither
- * committed nor counted) or when a handler cleared c->blk_end (code
- * write, device stop, REP yield).
+ * (insn.fn) runs its handler (insn.exec, or a twin with the handler
+ * inlined) and then jumps straight to the entry of the next instruction
+ * of the block, so a block runs as one chain of tail calls without
+ * returning to a dispatch loop; a block that ends in a jump, branch, call
+ * or return, or falls through, jumps on to the first instruction of its
+ * successor when the successor cache knows it (block linking).
+ *
+ * Inside a chain neither RIP nor the instruction count is updated per
+ * instruction: an instruction's RIP is cpu.blk_rip + insn.off and the
+ * instructions retired are the count at the block's start plus insn.idx.
+ * They are made exact (c->s.rip, c->next_rip, c->icount) before every
+ * exit from the chain and around every call that may look at them:
+ *  - a fault or stop (OP_FAULT/OP_STOP) leaves RIP on the instruction and
+ *    counts only the instructions before it (thread_fail), so faults stay
+ *    precise;
+ *  - a handler that cleared c->blk_end (code write, device stop, REP
+ *    yield) ends the chain after itself, retired;
+ *  - an instruction without a twin (thread_generic), and the slow path of
+ *    a twin's memory access, run with RIP, next_rip and the count exact;
+ *  - the block's end commits RIP and the count, then links or returns.
+ * The chain only links when nothing may need the run loop: the block
+ * ended in a twin (JMP/Jcc/CALL/RET rel, fused compare-and-branch, a
+ * fall-through) or in a generic JMP/CALL/RET, the link budget (c->link,
+ * which also bounds the recursion where the compiler makes no tail calls)
+ * is not spent, and the next block fits under c->icount_stop.
  *
  * The run loop starts a chain only for a whole block; runs limited to
  * fewer instructions call insn.exec one by one instead.
@@ -15,27 +33,105 @@
 #define VMB_INTERP_THREAD_H
 
 #include "interp/cpu.h"
+#include "interp/mem.h"
 
-/* After (i) returned OP_OK: commit its RIP, count it, run the rest. */
+#define THREAD_COLD __attribute__((noinline, cold))
+
+/* The block (i) belongs to (blocks are a header followed by their insns). */
+static inline const struct block *thread_block(const struct insn *i)
+{
+	return (const struct block *)(i - i->idx) - 1;
+}
+
+/* After (i) returned OP_OK: run the rest of the block. */
 static inline __attribute__((always_inline)) int
 thread_next(struct cpu *c, const struct insn *i)
 {
-	uint64_t nr = c->next_rip;
-
-	c->s.rip = nr;
-	c->icount++;
-	if (__builtin_expect(!c->blk_end, 0))
-		return OP_OK;
 	i++;
-	c->next_rip = nr + i->len;
 	return i->fn(c, i);
 }
+
+/* (i) failed with (rc): RIP on it, the instructions before it counted. */
+int thread_fail(struct cpu *c, const struct insn *i, int rc) THREAD_COLD;
+
+/* (i) retired and cleared c->blk_end: commit it and end the chain. */
+int thread_stop_after(struct cpu *c, const struct insn *i) THREAD_COLD;
+
+/* Make RIP, next_rip and the count exact for a call from (i) that may
+ * look at them (e.g. a slow memory access); thread_unsync() after it
+ * puts the count back (the chain adds it at its exit). */
+static inline void thread_sync(struct cpu *c, const struct insn *i)
+{
+	uint64_t rip = c->blk_rip + i->off;
+
+	c->s.rip = rip;
+	c->next_rip = rip + i->len;
+	c->icount += i->idx;
+}
+
+static inline void thread_unsync(struct cpu *c, const struct insn *i)
+{
+	c->icount -= i->idx;
+}
+
+/* The block (b) ended with c->s.rip at the next instruction and the
+ * count committed: jump to the successor, or return OP_OK to the loop. */
+int thread_link(struct cpu *c, const struct block *b);
+
+/* ---- memory access from twins: the TLB of the chain's privilege -------- */
+
+int thread_read_slow(struct cpu *c, const struct insn *i, uint64_t va,
+		     unsigned size, uint64_t *v) THREAD_COLD;
+int thread_write_slow(struct cpu *c, const struct insn *i, uint64_t va,
+		      unsigned size, uint64_t v) THREAD_COLD;
+
+static inline __attribute__((always_inline)) int
+thread_read(struct cpu *c, const struct insn *i, uint64_t va, unsigned size,
+	    uint64_t *v)
+{
+	const struct tlb_entry *e = c->tlb_cur + ((va >> 12) & (TLB_ENTRIES - 1));
+
+	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
+		c->st.tlb_hit++;
+		*v = mem_load(e->host + (va & 0xfff), size);
+		return OP_OK;
+	}
+	return thread_read_slow(c, i, va, size, v);
+}
+
+static inline __attribute__((always_inline)) int
+thread_write(struct cpu *c, const struct insn *i, uint64_t va, unsigned size,
+	     uint64_t v)
+{
+	const struct tlb_entry *e = c->tlb_cur + 2 * TLB_ENTRIES +
+				    ((va >> 12) & (TLB_ENTRIES - 1));
+
+	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
+		c->st.tlb_hit++;
+		mem_store(e->host + (va & 0xfff), size, v);
+		return OP_OK;
+	}
+	return thread_write_slow(c, i, va, size, v);
+}
+
+/* The effective address of an IF_EA_FAST operand inside a chain. */
+static inline uint64_t thread_ea(const struct cpu *c, const struct insn *i)
+{
+	return (uint64_t)i->tdisp + cpu_u64_at(c, i->ea_tbase) +
+	       (cpu_u64_at(c, i->ea_idx) << i->mscale);
+}
+
+/* ---- entries ------------------------------------------------------------ */
 
 /* Entry of an instruction without a threaded twin: calls insn.exec. */
 int thread_generic(struct cpu *c, const struct insn *i);
 
-/* Entry of the sentinel after a block's last instruction. */
-int thread_end(struct cpu *c, const struct insn *i);
+/* The sentinel after a block's last instruction (idx = n, off = the
+ * block's length) for that instruction (last): thread_end_fall when it
+ * does not end blocks (fall through, link), thread_end_link after a
+ * generic JMP/CALL/RET/LOOP/JRCXZ (RIP from next_rip, link), thread_end
+ * after any other (RIP from next_rip, back to the loop). */
+op_fn thread_sentinel(const struct insn *last);
 
 /* The threaded entry for plain handler (fn) (fast.c's twins, else
  * thread_generic). */

@@ -1,0 +1,85 @@
+/*
+ * fast.h - building blocks of the specialized handlers (fast.c, fuse.c).
+ *
+ * A specialized form is written once as a body taking a constant (T):
+ * T = 0 gives the plain handler (insn.exec: RIP and next_rip exact, the
+ * TLB of the current privilege), T = 1 the threaded twin's body (inside
+ * a chain, thread.h: RIP-relative addresses from cpu.blk_rip, the
+ * chain's TLB). Memory forms exist only for IF_EA_FAST operands.
+ */
+#ifndef VMB_INTERP_FAST_H
+#define VMB_INTERP_FAST_H
+
+#include "interp/flags.h"
+#include "interp/operand.h"
+#include "interp/thread.h"
+
+#define FAST_INLINE static inline __attribute__((always_inline))
+
+/* reg_set for a constant 4/8 size: 32-bit writes zero-extend. */
+#define SETR(c, r, sz, v) ((c)->s.gpr[r] = (sz) == 8 ? (v) : (uint32_t)(v))
+#define GETR(c, r, sz) ((sz) == 8 ? (c)->s.gpr[r] : (uint32_t)(c)->s.gpr[r])
+#define IMM(i, sz) ((sz) == 8 ? (i)->imm : (uint32_t)(i)->imm)
+
+/* Address, load and store of the memory operand for body (T). */
+#define EA(T) ((T) ? thread_ea(c, i) : op_ea(c, i))
+#define RD(T, va, sz, v)                                                     \
+	((T) ? thread_read(c, i, va, sz, v) : mem_read(c, va, sz, v))
+#define WR(T, va, sz, v)                                                     \
+	((T) ? thread_write(c, i, va, sz, v) : mem_write(c, va, sz, v))
+/* RIP of the next instruction for body (T). */
+#define NEXT_RIP(T) ((T) ? c->blk_rip + i->off + i->len : c->next_rip)
+
+/*
+ * The plain handler (name) and its twin t_(name) from body name##_b.
+ * (mem): the body accesses memory, whose slow path may clear blk_end.
+ */
+#define FAST_PAIR(name, mem)                                                 \
+	static int name(struct cpu *c, const struct insn *i)                 \
+	{                                                                    \
+		return name##_b(c, i, 0);                                    \
+	}                                                                    \
+	static int t_##name(struct cpu *c, const struct insn *i)             \
+	{                                                                    \
+		int rc = name##_b(c, i, 1);                                  \
+		if (__builtin_expect(rc != 0, 0))                            \
+			return thread_fail(c, i, rc);                        \
+		if ((mem) && __builtin_expect(!c->blk_end, 0))               \
+			return thread_stop_after(c, i);                      \
+		return thread_next(c, i);                                    \
+	}
+
+/*
+ * End of a block-ending twin (i) that retired (n) instructions with the
+ * guest going to (rip): commit, then link unless a memory access (mem)
+ * cleared blk_end (the block's successor cache may be gone with a code
+ * write).
+ */
+static inline __attribute__((always_inline)) int
+fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n,
+	    int mem)
+{
+	c->s.rip = rip;
+	c->icount += i->idx + n;
+	if (mem && __builtin_expect(!c->blk_end, 0))
+		return OP_OK;
+	return thread_link(c, thread_block(i));
+}
+
+/* Forms fused with a following Jcc (fuse.c): f_<form> is the threaded
+ * entry of the pair whose first instruction has plain handler <form>. */
+#define FUSED_FORMS(X)                                                       \
+	X(cmp_rr4) X(cmp_rr8) X(cmp_ri4) X(cmp_ri8) X(cmp_rm4) X(cmp_rm8)    \
+	X(cmp_rrs) X(cmp_ris) X(cmp_mx) X(cmp_mr4) X(cmp_mr8) X(cmp_mi4)     \
+	X(cmp_mi8) X(test_rr4) X(test_rr8) X(test_ri4) X(test_ri8)           \
+	X(test_rm4) X(test_rm8) X(test_rrs) X(test_ris) X(test_mx)           \
+	X(test_mr4) X(test_mr8) X(test_mi4) X(test_mi8) X(add_rr4)           \
+	X(add_rr8) X(add_ri4) X(add_ri8) X(sub_rr4) X(sub_rr8) X(sub_ri4)    \
+	X(sub_ri8) X(and_rr4) X(and_rr8) X(and_ri4) X(and_ri8) X(or_rr4)     \
+	X(or_rr8) X(or_ri4) X(or_ri8) X(xor_rr4) X(xor_rr8) X(xor_ri4)       \
+	X(xor_ri8)
+#define FUSED_DECL(n) int f_##n(struct cpu *c, const struct insn *i);
+FUSED_FORMS(FUSED_DECL)
+#undef FUSED_DECL
+
+#endif /* VMB_INTERP_FAST_H */

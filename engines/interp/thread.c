@@ -1,0 +1,128 @@
+/* thread.c - chain exits, block linking and generic entries (thread.h). */
+#include "interp/thread.h"
+
+#include "interp/icache.h"
+#include "interp/ops.h"
+
+int thread_fail(struct cpu *c, const struct insn *i, int rc)
+{
+	uint64_t rip = c->blk_rip + i->off;
+
+	c->s.rip = rip;
+	c->next_rip = rip + i->len;
+	c->icount += i->idx;
+	return rc;
+}
+
+int thread_stop_after(struct cpu *c, const struct insn *i)
+{
+	c->s.rip = c->blk_rip + i->off + i->len;
+	c->icount += i->idx + 1u;
+	return OP_OK;
+}
+
+int thread_read_slow(struct cpu *c, const struct insn *i, uint64_t va,
+		     unsigned size, uint64_t *v)
+{
+	int rc;
+
+	thread_sync(c, i);
+	rc = mem_read_slow(c, va, size, v, c->user);
+	thread_unsync(c, i);
+	return rc;
+}
+
+int thread_write_slow(struct cpu *c, const struct insn *i, uint64_t va,
+		      unsigned size, uint64_t v)
+{
+	int rc;
+
+	thread_sync(c, i);
+	rc = mem_write_slow(c, va, size, v, c->user);
+	thread_unsync(c, i);
+	return rc;
+}
+
+int thread_link(struct cpu *c, const struct block *b)
+{
+	uint64_t key = c->s.rip | c->user, ep = c->tlb.epoch;
+	const struct block *nb;
+
+	if (__builtin_expect(c->link == 0, 0))
+		goto out;
+	if (b->succ_key[0] == key && b->succ_epoch[0] == ep)
+		nb = b->succ[0];
+	else if (b->succ_key[1] == key && b->succ_epoch[1] == ep)
+		nb = b->succ[1];
+	else
+		goto out;
+	if (__builtin_expect(c->icount + nb->n > c->icount_stop, 0))
+		goto out;
+	c->link--;
+	c->blk_rip = c->s.rip;
+	return nb->insn->fn(c, nb->insn);
+out:
+	/* the loop records the successor it finds in (b)'s cache */
+	if (b->gpa_tail == 1)
+		c->prev = (struct block *)b;
+	return OP_OK;
+}
+
+int thread_generic(struct cpu *c, const struct insn *i)
+{
+	int rc;
+
+	thread_sync(c, i);
+	if (__builtin_expect((rc = i->exec(c, i)) != 0, 0))
+		return rc;	/* RIP on (i), the ones before it counted */
+	if (__builtin_expect(!c->blk_end, 0)) {
+		c->s.rip = c->next_rip;	/* REP yield: RIP stays on (i) */
+		c->icount++;
+		return OP_OK;
+	}
+	thread_unsync(c, i);
+	return thread_next(c, i);
+}
+
+/* After a generic instruction that ends blocks and may change what the
+ * run loop watches (mode, interrupts, translation, devices). */
+static int thread_end(struct cpu *c, const struct insn *i)
+{
+	const struct block *b = thread_block(i);
+
+	c->s.rip = c->next_rip;
+	c->icount += i->idx;
+	if (b->gpa_tail == 1)
+		c->prev = (struct block *)b;
+	return OP_OK;
+}
+
+/* After a generic JMP/CALL/RET/LOOP/JRCXZ: next_rip is the target. */
+static int thread_end_link(struct cpu *c, const struct insn *i)
+{
+	c->s.rip = c->next_rip;
+	c->icount += i->idx;
+	return thread_link(c, thread_block(i));
+}
+
+/* After an instruction that does not end blocks (size or page limit). */
+static int thread_end_fall(struct cpu *c, const struct insn *i)
+{
+	c->s.rip = c->blk_rip + i->off;
+	c->icount += i->idx;
+	return thread_link(c, thread_block(i));
+}
+
+op_fn thread_sentinel(const struct insn *last)
+{
+	op_fn f = last->exec;
+
+	if (!(last->flags & IF_END))
+		return thread_end_fall;
+	if (last->fn != thread_generic)
+		return thread_end;	/* twins link by themselves */
+	if (f == op_jmp || f == op_call || f == op_ret || f == op_jcc ||
+	    f == op_jrcxz || f == op_loop || f == op_loope || f == op_loopne)
+		return thread_end_link;
+	return thread_end;
+}
