@@ -91,7 +91,12 @@ enum {
 
 struct lazy_flags {
 	uint64_t res, a, b;	/* masked to size */
-	uint8_t op, size, cin;
+	union {
+		struct {
+			uint8_t op, size, cin, pad;
+		};
+		uint32_t opsz;	/* all four in one store (flags_set) */
+	};
 };
 
 #define FLAGS_ARITH                                                          \
@@ -131,12 +136,11 @@ struct cpu {
 	 * running block's first byte (a 16-bit offset away, for
 	 * insn.ea_tbase), the privilege and its read TLB (write entries
 	 * follow at + 2 * TLB_ENTRIES), how many more blocks the chain may
-	 * link to, and the instruction count a linked block must not pass. */
+	 * link to. */
 	uint64_t blk_rip;
 	struct tlb_entry *tlb_cur;
 	unsigned user;
 	unsigned link;
-	uint64_t icount_stop;
 	struct lazy_flags lf;
 	struct machine *m;
 	struct engine *e;

@@ -184,7 +184,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		return DECODE_NEED_MORE;
 	if (!ZYAN_SUCCESS(st)) {
 		out->exec = op_invalid;
-		out->fn = thread_entry(op_invalid);
+		out->fn = thread_generic;
 		out->len = 1;
 		out->flags = IF_END;
 		return 0;
@@ -201,7 +201,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	fn = decode_handler(z.mnemonic);
 	if (!fn || convert_operands(out, &z, ops)) {
 		out->exec = op_unsupported;
-		out->fn = thread_entry(op_unsupported);
+		out->fn = thread_generic;
 		out->flags |= IF_END;
 		return 0;
 	}
@@ -221,6 +221,6 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	decode_specialize(out);
 	if (out->exec == op_jcc)
 		out->exec = decode_jcc_handler(out->cc);
-	out->fn = thread_entry(out->exec);
+	out->fn = thread_entry(out);
 	return 0;
 }

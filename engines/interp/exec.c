@@ -192,7 +192,6 @@ static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 	unsigned link;
 	int rc;
 
-	c->icount_stop = icount_end ? icount_end : ~0ull;
 	do {
 		if (icount_end) {
 			if (c->icount >= icount_end)
@@ -201,6 +200,8 @@ static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 				limit = icount_end - c->icount;
 		}
 		link = *budget - 1 < LINK_MAX ? *budget - 1 : LINK_MAX;
+		if (icount_end)
+			link = 0;	/* blocks end exactly at the limit */
 		rc = run_block(c, limit, link);
 		*budget -= 1 + link - c->link;
 		c->link = 0;

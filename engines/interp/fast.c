@@ -48,52 +48,52 @@
 	{                                                                    \
 		return WR(T, EA(T), sz, IMM(i, sz));                         \
 	}                                                                    \
-	FAST_PAIR(mov_rr##sz, 0) FAST_PAIR(mov_ri##sz, 0)                    \
-	FAST_PAIR(mov_rm##sz, 1) FAST_PAIR(mov_mr##sz, 1)                    \
-	FAST_PAIR(mov_mi##sz, 1)
+	FAST_PAIR(mov_rr##sz) FAST_PAIR(mov_ri##sz)                    \
+	FAST_PAIR_M(mov_rm##sz) FAST_PAIR_M(mov_mr##sz)                    \
+	FAST_PAIR_M(mov_mi##sz)
 MOV_FORMS(4)
 MOV_FORMS(8)
 
 /* MOV with 8/16-bit operands (AH..BH included): registers merge */
-FAST_INLINE int mov_rrs_b(struct cpu *c, const struct insn *i, const int T)
-{
-	unsigned sz = i->o[0].size;
-
-	(void)T;
-	reg_set(c, i->o[0].reg, sz, reg_get(c, i->o[1].reg, sz));
-	return OP_OK;
-}
-
-FAST_INLINE int mov_ris_b(struct cpu *c, const struct insn *i, const int T)
-{
-	(void)T;
-	reg_set(c, i->o[0].reg, i->o[0].size, i->imm);
-	return OP_OK;
-}
-
-FAST_INLINE int mov_rms_b(struct cpu *c, const struct insn *i, const int T)
-{
-	uint64_t v;
-	int rc = RD(T, EA(T), i->o[0].size, &v);
-
-	if (!rc)
-		reg_set(c, i->o[0].reg, i->o[0].size, v);
-	return rc;
-}
-
-FAST_INLINE int mov_mrs_b(struct cpu *c, const struct insn *i, const int T)
-{
-	unsigned sz = i->o[0].size;
-
-	return WR(T, EA(T), sz, reg_get(c, i->o[1].reg, sz));
-}
-
-FAST_INLINE int mov_mis_b(struct cpu *c, const struct insn *i, const int T)
-{
-	return WR(T, EA(T), i->o[0].size, i->imm & size_mask(i->o[0].size));
-}
-FAST_PAIR(mov_rrs, 0) FAST_PAIR(mov_ris, 0) FAST_PAIR(mov_rms, 1)
-FAST_PAIR(mov_mrs, 1) FAST_PAIR(mov_mis, 1)
+#define MOV_SMALL(sz)                                                        \
+	FAST_INLINE int mov_rr##sz##_b(struct cpu *c, const struct insn *i,  \
+				       const int T)                          \
+	{                                                                    \
+		(void)T;                                                     \
+		reg_set(c, i->o[0].reg, sz, reg_get(c, i->o[1].reg, sz));    \
+		return OP_OK;                                                \
+	}                                                                    \
+	FAST_INLINE int mov_ri##sz##_b(struct cpu *c, const struct insn *i,  \
+				       const int T)                          \
+	{                                                                    \
+		(void)T;                                                     \
+		reg_set(c, i->o[0].reg, sz, i->imm);                         \
+		return OP_OK;                                                \
+	}                                                                    \
+	FAST_INLINE int mov_rm##sz##_b(struct cpu *c, const struct insn *i,  \
+				       const int T)                          \
+	{                                                                    \
+		uint64_t v;                                                  \
+		int rc = RD(T, EA(T), sz, &v);                               \
+		if (!rc)                                                     \
+			reg_set(c, i->o[0].reg, sz, v);                      \
+		return rc;                                                   \
+	}                                                                    \
+	FAST_INLINE int mov_mr##sz##_b(struct cpu *c, const struct insn *i,  \
+				       const int T)                          \
+	{                                                                    \
+		return WR(T, EA(T), sz, reg_get(c, i->o[1].reg, sz));        \
+	}                                                                    \
+	FAST_INLINE int mov_mi##sz##_b(struct cpu *c, const struct insn *i,  \
+				       const int T)                          \
+	{                                                                    \
+		return WR(T, EA(T), sz, i->imm & size_mask(sz));             \
+	}                                                                    \
+	FAST_PAIR(mov_rr##sz) FAST_PAIR(mov_ri##sz)                          \
+	FAST_PAIR_M(mov_rm##sz) FAST_PAIR_M(mov_mr##sz)                      \
+	FAST_PAIR_M(mov_mi##sz)
+MOV_SMALL(1)
+MOV_SMALL(2)
 
 /* LEA r64 / r32 (the address computed at its address size) */
 FAST_INLINE int lea_r8_b(struct cpu *c, const struct insn *i, const int T)
@@ -107,7 +107,7 @@ FAST_INLINE int lea_r4_b(struct cpu *c, const struct insn *i, const int T)
 	c->s.gpr[i->o[0].reg] = (uint32_t)EA(T);
 	return OP_OK;
 }
-FAST_PAIR(lea_r8, 0) FAST_PAIR(lea_r4, 0)
+FAST_PAIR_M(lea_r8) FAST_PAIR_M(lea_r4)
 
 /* MOVZX r32/r64, m8/m16 and r, r8/r16 (not AH..BH) */
 #define MOVZX_FORMS(sz)                                                      \
@@ -128,7 +128,7 @@ FAST_PAIR(lea_r8, 0) FAST_PAIR(lea_r4, 0)
 			c->s.gpr[i->o[1].reg] & size_mask(sz);               \
 		return OP_OK;                                                \
 	}                                                                    \
-	FAST_PAIR(movzx_rm##sz, 1) FAST_PAIR(movzx_rr##sz, 0)
+	FAST_PAIR_M(movzx_rm##sz) FAST_PAIR(movzx_rr##sz)
 MOVZX_FORMS(1)
 MOVZX_FORMS(2)
 
@@ -153,7 +153,7 @@ FAST_INLINE int movsx_rm_b(struct cpu *c, const struct insn *i, const int T)
 	c->s.gpr[i->o[0].reg] = i->o[0].size == 8 ? v : (uint32_t)v;
 	return OP_OK;
 }
-FAST_PAIR(movsx_rr, 0) FAST_PAIR(movsx_rm, 1)
+FAST_PAIR(movsx_rr) FAST_PAIR_M(movsx_rm)
 
 /* ---- ALU ----------------------------------------------------------------- */
 
@@ -226,16 +226,26 @@ FAST_PAIR(movsx_rr, 0) FAST_PAIR(movsx_rm, 1)
 				 const int T, unsigned sz, int imm)          \
 	{                                                                    \
 		uint64_t va = EA(T), a, r, b;                                \
+		uint8_t *h;                                                  \
 		int rc;                                                      \
 		if (!sz)                                                     \
 			sz = i->o[0].size;                                   \
 		b = imm ? i->imm & size_mask(sz)                             \
-			: reg_get(c, i->o[1].reg, sz);                       \
-		if ((rc = RD(T, va, sz, &a)))                                \
-			return rc;                                           \
-		r = (expr) & size_mask(sz);                                  \
-		if (write && (rc = WR(T, va, sz, r)))                        \
-			return rc;                                           \
+		  : sz >= 4 ? GETR(c, i->o[1].reg, sz)                       \
+			    : reg_get(c, i->o[1].reg, sz);                   \
+		if (write && T) {	/* one TLB entry for both accesses */ \
+			if (!(h = thread_rmw(c, va, sz)))                    \
+				return OP_MISS;                              \
+			a = mem_load(h, sz);                                 \
+			r = (expr) & size_mask(sz);                          \
+			mem_store(h, sz, r);                                 \
+		} else {                                                     \
+			if ((rc = RD(T, va, sz, &a)))                        \
+				return rc;                                   \
+			r = (expr) & size_mask(sz);                          \
+			if (write && (rc = WR(T, va, sz, r)))                \
+				return rc;                                   \
+		}                                                            \
 		flags_set(c, lf, sz, a, b, r);                               \
 		return OP_OK;                                                \
 	}                                                                    \
@@ -254,13 +264,13 @@ FAST_PAIR(movsx_rr, 0) FAST_PAIR(movsx_rm, 1)
 	FAST_INLINE int name##_mi8_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
 	{ return name##_m(c, i, T, 8, 1); }                                  \
-	FAST_PAIR(name##_rr4, 0) FAST_PAIR(name##_rr8, 0)                    \
-	FAST_PAIR(name##_ri4, 0) FAST_PAIR(name##_ri8, 0)                    \
-	FAST_PAIR(name##_rm4, 1) FAST_PAIR(name##_rm8, 1)                    \
-	FAST_PAIR(name##_rrs, 0) FAST_PAIR(name##_ris, 0)                    \
-	FAST_PAIR(name##_mx, 1) FAST_PAIR(name##_mr4, 1)                     \
-	FAST_PAIR(name##_mr8, 1) FAST_PAIR(name##_mi4, 1)                    \
-	FAST_PAIR(name##_mi8, 1)
+	FAST_PAIR(name##_rr4) FAST_PAIR(name##_rr8)                    \
+	FAST_PAIR(name##_ri4) FAST_PAIR(name##_ri8)                    \
+	FAST_PAIR_M(name##_rm4) FAST_PAIR_M(name##_rm8)                    \
+	FAST_PAIR(name##_rrs) FAST_PAIR(name##_ris)                    \
+	FAST_PAIR_M(name##_mx) FAST_PAIR_M(name##_mr4)                     \
+	FAST_PAIR_M(name##_mr8) FAST_PAIR_M(name##_mi4)                    \
+	FAST_PAIR_M(name##_mi8)
 
 ALU_OP(add, LF_ADD, a + b, 1)
 ALU_OP(sub, LF_SUB, a - b, 1)
@@ -270,25 +280,27 @@ ALU_OP(or, LF_LOGIC, a | b, 1)
 ALU_OP(xor, LF_LOGIC, a ^ b, 1)
 ALU_OP(test, LF_LOGIC, a & b, 0)
 
-/* SHL/SHR/SAR r32/r64, imm8 with lazy flags */
+/* SHL/SHR/SAR r32/r64, imm8 with lazy flags; decode_specialize() takes
+ * them only for a count that is not 0 after masking (0 changes nothing
+ * but the 32-bit zero extension: the generic handler does that). */
 #define SHIFT_RI(name, lf, expr)                                             \
 	FAST_INLINE int name##_b(struct cpu *c, const struct insn *i,        \
-				 const int T)                                \
+				 unsigned sz)                                \
 	{                                                                    \
-		unsigned sz = i->o[0].size;                                  \
 		unsigned n = (unsigned)(i->imm & (sz == 8 ? 63 : 31));       \
 		uint64_t a = GETR(c, i->o[0].reg, sz), r;                    \
-		(void)T;                                                     \
-		if (n == 0) {                                                \
-			SETR(c, i->o[0].reg, sz, a);                         \
-			return OP_OK;                                        \
-		}                                                            \
 		r = (expr) & size_mask(sz);                                  \
 		SETR(c, i->o[0].reg, sz, r);                                 \
 		flags_set(c, lf, sz, a, n, r);                               \
 		return OP_OK;                                                \
 	}                                                                    \
-	FAST_PAIR(name, 0)
+	FAST_INLINE int name##4_b(struct cpu *c, const struct insn *i,       \
+				  const int T)                               \
+	{ (void)T; return name##_b(c, i, 4); }                               \
+	FAST_INLINE int name##8_b(struct cpu *c, const struct insn *i,       \
+				  const int T)                               \
+	{ (void)T; return name##_b(c, i, 8); }                               \
+	FAST_PAIR(name##4) FAST_PAIR(name##8)
 SHIFT_RI(shl_ri, LF_SHL, a << n)
 SHIFT_RI(shr_ri, LF_SHR, a >> n)
 SHIFT_RI(sar_ri, LF_SAR, (uint64_t)(sz == 8 ? (int64_t)a >> n
@@ -331,7 +343,7 @@ FAST_INLINE int imul4_do(struct cpu *c, const struct insn *i, uint64_t b)
 		int rc = RD(T, EA(T), sz, &b);                               \
 		return rc ? rc : imul##sz##_do(c, i, b);                     \
 	}                                                                    \
-	FAST_PAIR(imul_rr##sz, 0) FAST_PAIR(imul_rm##sz, 1)
+	FAST_PAIR(imul_rr##sz) FAST_PAIR_M(imul_rm##sz)
 IMUL_FORMS(4)
 IMUL_FORMS(8)
 
@@ -361,7 +373,7 @@ FAST_INLINE int setcc_r_b(struct cpu *c, const struct insn *i, const int T)
 	*d = (*d & ~0xffull) | flags_cond(c, i->cc);
 	return OP_OK;
 }
-FAST_PAIR(cmov_rr4, 0) FAST_PAIR(cmov_rr8, 0) FAST_PAIR(setcc_r, 0)
+FAST_PAIR(cmov_rr4) FAST_PAIR(cmov_rr8) FAST_PAIR(setcc_r)
 
 /* PUSH r64, POP r64 */
 FAST_INLINE int push_r_b(struct cpu *c, const struct insn *i, const int T)
@@ -385,7 +397,7 @@ FAST_INLINE int pop_r_b(struct cpu *c, const struct insn *i, const int T)
 	c->s.gpr[i->o[0].reg] = v;
 	return OP_OK;
 }
-FAST_PAIR(push_r, 1) FAST_PAIR(pop_r, 1)
+FAST_PAIR_M(push_r) FAST_PAIR_M(pop_r)
 
 /* ---- control transfers: their twins end the block and link ------------- */
 
@@ -402,7 +414,7 @@ FAST_PAIR(push_r, 1) FAST_PAIR(pop_r, 1)
 		uint64_t nr = c->blk_rip + i->off + i->len;                  \
 		if (flags_cond(c, n))                                        \
 			nr += i->imm;                                        \
-		return fast_branch(c, i, nr, 1, 0);                          \
+		return fast_branch(c, i, nr, 1);                             \
 	}
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
@@ -434,7 +446,7 @@ static int jmp_rel(struct cpu *c, const struct insn *i)
 
 static int t_jmp_rel(struct cpu *c, const struct insn *i)
 {
-	return fast_branch(c, i, c->blk_rip + i->off + i->len + i->imm, 1, 0);
+	return fast_branch(c, i, c->blk_rip + i->off + i->len + i->imm, 1);
 }
 
 /* CALL rel */
@@ -459,11 +471,10 @@ static int call_rel(struct cpu *c, const struct insn *i)
 static int t_call_rel(struct cpu *c, const struct insn *i)
 {
 	uint64_t t;
-	int rc = call_rel_b(c, i, 1, &t);
 
-	if (__builtin_expect(rc != 0, 0))
-		return thread_fail(c, i, rc);
-	return fast_branch(c, i, t, 1, 1);
+	if (__builtin_expect(call_rel_b(c, i, 2, &t) != 0, 0))
+		return thread_generic(c, i);
+	return fast_branch(c, i, t, 1);
 }
 
 /* RET, RET imm16 (near) */
@@ -486,11 +497,10 @@ static int ret_near(struct cpu *c, const struct insn *i)
 static int t_ret_near(struct cpu *c, const struct insn *i)
 {
 	uint64_t t;
-	int rc = ret_near_b(c, i, 1, &t);
 
-	if (__builtin_expect(rc != 0, 0))
-		return thread_fail(c, i, rc);
-	return fast_branch(c, i, t, 1, 1);
+	if (__builtin_expect(ret_near_b(c, i, 2, &t) != 0, 0))
+		return thread_generic(c, i);
+	return fast_branch(c, i, t, 1);
 }
 
 /* ---- choosing a form at decode time ------------------------------------- */
@@ -506,11 +516,21 @@ struct form {
 		  { n##_mr4, n##_mr8, n##_mx }, { n##_mi4, n##_mi8, n##_mx } }
 
 static const struct form kForms[] = {
-	{ op_mov, { mov_rr4, mov_rr8, mov_rrs }, { mov_ri4, mov_ri8, mov_ris },
-	  { mov_rm4, mov_rm8, mov_rms }, { mov_mr4, mov_mr8, mov_mrs },
-	  { mov_mi4, mov_mi8, mov_mis } },
+	{ op_mov, { mov_rr4, mov_rr8, NULL }, { mov_ri4, mov_ri8, NULL },
+	  { mov_rm4, mov_rm8, NULL }, { mov_mr4, mov_mr8, NULL },
+	  { mov_mi4, mov_mi8, NULL } },
 	F(op_add, add), F(op_sub, sub), F(op_cmp, cmp), F(op_and, and),
 	F(op_or, or), F(op_xor, xor), F(op_test, test),
+};
+
+/* MOV r/m8 and r/m16 ([0] 8-bit, [1] 16-bit, in the [2] column) */
+static const struct form kMovSmall[2] = {
+	{ op_mov, { NULL, NULL, mov_rr1 }, { NULL, NULL, mov_ri1 },
+	  { NULL, NULL, mov_rm1 }, { NULL, NULL, mov_mr1 },
+	  { NULL, NULL, mov_mi1 } },
+	{ op_mov, { NULL, NULL, mov_rr2 }, { NULL, NULL, mov_ri2 },
+	  { NULL, NULL, mov_rm2 }, { NULL, NULL, mov_mr2 },
+	  { NULL, NULL, mov_mi2 } },
 };
 
 static op_fn specialize_control(const struct insn *in)
@@ -542,8 +562,13 @@ static op_fn specialize_misc(const struct insn *in)
 	if (f == op_lea && (r64 || r32))
 		return r64 ? lea_r8 : lea_r4;
 	if ((f == op_shl || f == op_shr || f == op_sar) && in->nops == 2 &&
-	    (r64 || r32) && b->kind == OPK_IMM)
-		return f == op_shl ? shl_ri : f == op_shr ? shr_ri : sar_ri;
+	    (r64 || r32) && b->kind == OPK_IMM &&
+	    (in->imm & (r64 ? 63 : 31)) != 0) {
+		if (f == op_shl)
+			return r64 ? shl_ri8 : shl_ri4;
+		return f == op_shr ? (r64 ? shr_ri8 : shr_ri4)
+				   : (r64 ? sar_ri8 : sar_ri4);
+	}
 	if (f == op_imul && in->nops == 2 && (r64 || r32)) {
 		if (b->kind == OPK_REG)
 			return r64 ? imul_rr8 : imul_rr4;
@@ -591,6 +616,9 @@ void decode_specialize(struct insn *in)
 	for (k = 0; k < sizeof(kForms) / sizeof(kForms[0]); k++) {
 		const struct form *f = &kForms[k];
 
+		if (in->exec == op_mov && w == 2)	/* MOV 8/16: by size */
+			f = &kMovSmall[a->size == 2];
+
 		if (f->generic != in->exec)
 			continue;
 		fn = NULL;
@@ -612,27 +640,31 @@ void decode_specialize(struct insn *in)
 
 /* ---- threaded twins ------------------------------------------------------ */
 
-#define TW3(n) P(n##_rr4) P(n##_rr8) P(n##_ri4) P(n##_ri8) P(n##_rm4)       \
-	P(n##_rm8) P(n##_rrs) P(n##_ris) P(n##_mx) P(n##_mr4) P(n##_mr8)     \
-	P(n##_mi4) P(n##_mi8)
+#define TW3(n) P(n##_rr4) P(n##_rr8) P(n##_ri4) P(n##_ri8) M(n##_rm4)       \
+	M(n##_rm8) P(n##_rrs) P(n##_ris) M(n##_mx) M(n##_mr4) M(n##_mr8)     \
+	M(n##_mi4) M(n##_mi8)
 
-static const struct { op_fn plain, threaded; } kThreaded[] = {
-#define P(name) { name, t_##name },
-	P(mov_rr4) P(mov_ri4) P(mov_rm4) P(mov_mr4) P(mov_mi4)
-	P(mov_rr8) P(mov_ri8) P(mov_rm8) P(mov_mr8) P(mov_mi8)
-	P(mov_rrs) P(mov_ris) P(mov_rms) P(mov_mrs) P(mov_mis)
-	P(lea_r8) P(lea_r4) P(movzx_rm1) P(movzx_rm2) P(movzx_rr1)
-	P(movzx_rr2) P(movsx_rr) P(movsx_rm)
+/* plain handler, twin (with an index register), twin without one */
+static const struct { op_fn plain, twin, twin_base; } kThreaded[] = {
+#define P(name) { name, t_##name, NULL },
+#define M(name) { name, t_##name, tb_##name },
+	P(mov_rr4) P(mov_ri4) M(mov_rm4) M(mov_mr4) M(mov_mi4)
+	P(mov_rr8) P(mov_ri8) M(mov_rm8) M(mov_mr8) M(mov_mi8)
+	P(mov_rr1) P(mov_ri1) M(mov_rm1) M(mov_mr1) M(mov_mi1)
+	P(mov_rr2) P(mov_ri2) M(mov_rm2) M(mov_mr2) M(mov_mi2)
+	M(lea_r8) M(lea_r4) M(movzx_rm1) M(movzx_rm2) P(movzx_rr1)
+	P(movzx_rr2) P(movsx_rr) M(movsx_rm)
 	TW3(add) TW3(sub) TW3(cmp) TW3(and) TW3(or) TW3(xor) TW3(test)
-	P(shl_ri) P(shr_ri) P(sar_ri) P(imul_rr4) P(imul_rm4) P(imul_rr8)
-	P(imul_rm8) P(cmov_rr4) P(cmov_rr8) P(setcc_r) P(push_r) P(pop_r)
+	P(shl_ri4) P(shr_ri4) P(sar_ri4) P(shl_ri8) P(shr_ri8) P(sar_ri8) P(imul_rr4) M(imul_rm4) P(imul_rr8)
+	M(imul_rm8) P(cmov_rr4) P(cmov_rr8) P(setcc_r) M(push_r) M(pop_r)
 	P(jcc_0) P(jcc_1) P(jcc_2) P(jcc_3) P(jcc_4) P(jcc_5) P(jcc_6)
 	P(jcc_7) P(jcc_8) P(jcc_9) P(jcc_10) P(jcc_11) P(jcc_12) P(jcc_13)
 	P(jcc_14) P(jcc_15) P(jmp_rel) P(call_rel) P(ret_near)
 #undef P
+#undef M
 };
 
-static const struct { op_fn plain, fused; } kFused[] = {
+static const struct { op_fn plain; const op_fn *fused; } kFused[] = {
 #define P(name) { name, f_##name },
 	FUSED_FORMS(P)
 #undef P
@@ -644,13 +676,14 @@ void decode_fuse(struct insn *a, const struct insn *b)
 		return;
 	for (unsigned k = 0; k < sizeof(kFused) / sizeof(kFused[0]); k++)
 		if (a->exec == kFused[k].plain)
-			a->fn = kFused[k].fused;
+			a->fn = kFused[k].fused[b->cc & 15];
 }
 
-op_fn thread_entry(op_fn fn)
+op_fn thread_entry(const struct insn *in)
 {
 	for (unsigned k = 0; k < sizeof(kThreaded) / sizeof(kThreaded[0]); k++)
-		if (kThreaded[k].plain == fn)
-			return kThreaded[k].threaded;
+		if (kThreaded[k].plain == in->exec)
+			return kThreaded[k].twin_base && in->midx == GPR_NONE
+			       ? kThreaded[k].twin_base : kThreaded[k].twin;
 	return thread_generic;
 }

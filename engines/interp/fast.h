@@ -21,53 +21,69 @@
 #define GETR(c, r, sz) ((sz) == 8 ? (c)->s.gpr[r] : (uint32_t)(c)->s.gpr[r])
 #define IMM(i, sz) ((sz) == 8 ? (i)->imm : (uint32_t)(i)->imm)
 
-/* Address, load and store of the memory operand for body (T). */
-#define EA(T) ((T) ? thread_ea(c, i) : op_ea(c, i))
+/*
+ * Body (T): 0 = the plain handler; inside a chain, 1 = an operand without
+ * an index register, 2 = with one (twins exist for both).
+ */
+#define EA(T)                                                                \
+	((T) == 0 ? op_ea(c, i) : (T) == 1 ? thread_ea_base(c, i)           \
+					   : thread_ea(c, i))
+/* Load and store; inside a chain they return OP_MISS on a TLB miss. */
 #define RD(T, va, sz, v)                                                     \
-	((T) ? thread_read(c, i, va, sz, v) : mem_read(c, va, sz, v))
+	((T) ? thread_read(c, va, sz, v) : mem_read(c, va, sz, v))
 #define WR(T, va, sz, v)                                                     \
-	((T) ? thread_write(c, i, va, sz, v) : mem_write(c, va, sz, v))
+	((T) ? thread_write(c, va, sz, v) : mem_write(c, va, sz, v))
 /* RIP of the next instruction for body (T). */
 #define NEXT_RIP(T) ((T) ? c->blk_rip + i->off + i->len : c->next_rip)
 
-/*
- * The plain handler (name) and its twin t_(name) from body name##_b.
- * (mem): the body accesses memory, whose slow path may clear blk_end.
- */
-#define FAST_PAIR(name, mem)                                                 \
+/* The plain handler (name) and its twin t_(name) from body name##_b, of
+ * a form without a memory operand. */
+#define FAST_PAIR(name)                                                      \
 	static int name(struct cpu *c, const struct insn *i)                 \
 	{                                                                    \
 		return name##_b(c, i, 0);                                    \
 	}                                                                    \
 	static int t_##name(struct cpu *c, const struct insn *i)             \
 	{                                                                    \
-		int rc = name##_b(c, i, 1);                                  \
-		if (__builtin_expect(rc != 0, 0))                            \
-			return thread_fail(c, i, rc);                        \
-		if ((mem) && __builtin_expect(!c->blk_end, 0))               \
-			return thread_stop_after(c, i);                      \
+		name##_b(c, i, 1);                                           \
 		return thread_next(c, i);                                    \
 	}
 
-/*
- * End of a block-ending twin (i) that retired (n) instructions with the
- * guest going to (rip): commit, then link unless a memory access (mem)
- * cleared blk_end (the block's successor cache may be gone with a code
- * write).
- */
+/* The same with a memory operand: twins t_(name) for an operand with an
+ * index register and tb_(name) for one without; a miss redoes the
+ * instruction through its plain handler. */
+#define FAST_PAIR_M(name)                                                    \
+	static int name(struct cpu *c, const struct insn *i)                 \
+	{                                                                    \
+		return name##_b(c, i, 0);                                    \
+	}                                                                    \
+	static int t_##name(struct cpu *c, const struct insn *i)             \
+	{                                                                    \
+		if (__builtin_expect(name##_b(c, i, 2) != 0, 0))             \
+			return thread_generic(c, i);                         \
+		return thread_next(c, i);                                    \
+	}                                                                    \
+	static int tb_##name(struct cpu *c, const struct insn *i)            \
+	{                                                                    \
+		if (__builtin_expect(name##_b(c, i, 1) != 0, 0))             \
+			return thread_generic(c, i);                         \
+		return thread_next(c, i);                                    \
+	}
+
+/* End of a block-ending twin (i) that retired (n) instructions (itself
+ * and the n - 1 before it) with the guest going to (rip): commit, then
+ * link (the block's sentinel follows its last instruction). */
 static inline __attribute__((always_inline)) int
-fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n,
-	    int mem)
+fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n)
 {
 	c->s.rip = rip;
 	c->icount += i->idx + n;
-	if (mem && __builtin_expect(!c->blk_end, 0))
-		return OP_OK;
-	return thread_link(c, thread_block(i));
+	return thread_link(c, i + n, rip);
 }
 
-/* Forms fused with a following Jcc (fuse.c): f_<form> is the threaded
- * entry of the pair whose first instruction has plain handler <form>. */
+/* Forms fused with a following Jcc (fuse.c): f_<form>[cc] is the threaded
+ * entry of the pair whose first instruction has plain handler <form>,
+ * for Jcc condition cc. */
 #define FUSED_FORMS(X)                                                       \
 	X(cmp_rr4) X(cmp_rr8) X(cmp_ri4) X(cmp_ri8) X(cmp_rm4) X(cmp_rm8)    \
 	X(cmp_rrs) X(cmp_ris) X(cmp_mx) X(cmp_mr4) X(cmp_mr8) X(cmp_mi4)     \
@@ -78,7 +94,7 @@ fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n,
 	X(sub_ri8) X(and_rr4) X(and_rr8) X(and_ri4) X(and_ri8) X(or_rr4)     \
 	X(or_rr8) X(or_ri4) X(or_ri8) X(xor_rr4) X(xor_rr8) X(xor_ri4)       \
 	X(xor_ri8)
-#define FUSED_DECL(n) int f_##n(struct cpu *c, const struct insn *i);
+#define FUSED_DECL(n) extern const op_fn f_##n[16];
 FUSED_FORMS(FUSED_DECL)
 #undef FUSED_DECL
 

@@ -19,8 +19,7 @@
 static inline void flags_set(struct cpu *c, unsigned op, unsigned size,
 			     uint64_t a, uint64_t b, uint64_t res)
 {
-	c->lf.op = op;
-	c->lf.size = size;
+	c->lf.opsz = op | size << 8;	/* cin = 0: set it after, if used */
 	if (op != LF_LOGIC) {	/* logic flags come from res alone */
 		c->lf.a = a;
 		c->lf.b = b;

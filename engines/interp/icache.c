@@ -156,6 +156,7 @@ static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 	b->insn[b->n].off = (uint16_t)(b->insn[b->n - 1].off +
 				       b->insn[b->n - 1].len);
 	b->insn[b->n].idx = (uint8_t)b->n;
+	b->insn[b->n].imm = (uint64_t)(uintptr_t)b;	/* thread_link() */
 	b->insn[b->n].fn = thread_sentinel(&b->insn[b->n - 1]);
 	b->insn[b->n].exec = b->insn[b->n].fn;
 	c->ic.used += sizeof(*b) + (b->n + 1) * sizeof(struct insn);

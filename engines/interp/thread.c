@@ -4,49 +4,10 @@
 #include "interp/icache.h"
 #include "interp/ops.h"
 
-int thread_fail(struct cpu *c, const struct insn *i, int rc)
+int thread_link(struct cpu *c, const struct insn *s, uint64_t rip)
 {
-	uint64_t rip = c->blk_rip + i->off;
-
-	c->s.rip = rip;
-	c->next_rip = rip + i->len;
-	c->icount += i->idx;
-	return rc;
-}
-
-int thread_stop_after(struct cpu *c, const struct insn *i)
-{
-	c->s.rip = c->blk_rip + i->off + i->len;
-	c->icount += i->idx + 1u;
-	return OP_OK;
-}
-
-int thread_read_slow(struct cpu *c, const struct insn *i, uint64_t va,
-		     unsigned size, uint64_t *v)
-{
-	int rc;
-
-	thread_sync(c, i);
-	rc = mem_read_slow(c, va, size, v, c->user);
-	thread_unsync(c, i);
-	return rc;
-}
-
-int thread_write_slow(struct cpu *c, const struct insn *i, uint64_t va,
-		      unsigned size, uint64_t v)
-{
-	int rc;
-
-	thread_sync(c, i);
-	rc = mem_write_slow(c, va, size, v, c->user);
-	thread_unsync(c, i);
-	return rc;
-}
-
-int thread_link(struct cpu *c, const struct block *b)
-{
-	uint64_t key = c->s.rip | c->user, ep = c->tlb.epoch;
-	const struct block *nb;
+	const struct block *b = thread_block(s), *nb;
+	uint64_t key = rip | c->user, ep = c->tlb.epoch;
 
 	if (__builtin_expect(c->link == 0, 0))
 		goto out;
@@ -56,10 +17,8 @@ int thread_link(struct cpu *c, const struct block *b)
 		nb = b->succ[1];
 	else
 		goto out;
-	if (__builtin_expect(c->icount + nb->n > c->icount_stop, 0))
-		goto out;
 	c->link--;
-	c->blk_rip = c->s.rip;
+	c->blk_rip = rip;
 	return nb->insn->fn(c, nb->insn);
 out:
 	/* the loop records the successor it finds in (b)'s cache */
@@ -100,17 +59,21 @@ static int thread_end(struct cpu *c, const struct insn *i)
 /* After a generic JMP/CALL/RET/LOOP/JRCXZ: next_rip is the target. */
 static int thread_end_link(struct cpu *c, const struct insn *i)
 {
-	c->s.rip = c->next_rip;
+	uint64_t rip = c->next_rip;
+
+	c->s.rip = rip;
 	c->icount += i->idx;
-	return thread_link(c, thread_block(i));
+	return thread_link(c, i, rip);
 }
 
 /* After an instruction that does not end blocks (size or page limit). */
 static int thread_end_fall(struct cpu *c, const struct insn *i)
 {
-	c->s.rip = c->blk_rip + i->off;
+	uint64_t rip = c->blk_rip + i->off;
+
+	c->s.rip = rip;
 	c->icount += i->idx;
-	return thread_link(c, thread_block(i));
+	return thread_link(c, i, rip);
 }
 
 op_fn thread_sentinel(const struct insn *last)

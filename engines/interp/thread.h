@@ -12,19 +12,19 @@
  * instructions retired are the count at the block's start plus insn.idx.
  * They are made exact (c->s.rip, c->next_rip, c->icount) before every
  * exit from the chain and around every call that may look at them:
- *  - a fault or stop (OP_FAULT/OP_STOP) leaves RIP on the instruction and
- *    counts only the instructions before it (thread_fail), so faults stay
- *    precise;
- *  - a handler that cleared c->blk_end (code write, device stop, REP
- *    yield) ends the chain after itself, retired;
- *  - an instruction without a twin (thread_generic), and the slow path of
- *    a twin's memory access, run with RIP, next_rip and the count exact;
+ *  - an instruction without a twin, and a twin whose memory access
+ *    missed the TLB (OP_MISS), runs its plain handler through
+ *    thread_generic with RIP, next_rip and the count exact; a fault or
+ *    stop returns from there with RIP on the instruction and only the
+ *    ones before it counted, so faults stay precise, and a handler that
+ *    cleared c->blk_end (code write, device stop, REP yield) ends the
+ *    chain after itself, retired;
  *  - the block's end commits RIP and the count, then links or returns.
  * The chain only links when nothing may need the run loop: the block
  * ended in a twin (JMP/Jcc/CALL/RET rel, fused compare-and-branch, a
  * fall-through) or in a generic JMP/CALL/RET, the link budget (c->link,
  * which also bounds the recursion where the compiler makes no tail calls)
- * is not spent, and the next block fits under c->icount_stop.
+ * is not spent (runs with an instruction limit do not link).
  *
  * The run loop starts a chain only for a whole block; runs limited to
  * fewer instructions call insn.exec one by one instead.
@@ -37,10 +37,10 @@
 
 #define THREAD_COLD __attribute__((noinline, cold))
 
-/* The block (i) belongs to (blocks are a header followed by their insns). */
-static inline const struct block *thread_block(const struct insn *i)
+/* The block whose sentinel (the insn after its last) is (s). */
+static inline const struct block *thread_block(const struct insn *s)
 {
-	return (const struct block *)(i - i->idx) - 1;
+	return (const struct block *)(uintptr_t)s->imm;
 }
 
 /* After (i) returned OP_OK: run the rest of the block. */
@@ -50,12 +50,6 @@ thread_next(struct cpu *c, const struct insn *i)
 	i++;
 	return i->fn(c, i);
 }
-
-/* (i) failed with (rc): RIP on it, the instructions before it counted. */
-int thread_fail(struct cpu *c, const struct insn *i, int rc) THREAD_COLD;
-
-/* (i) retired and cleared c->blk_end: commit it and end the chain. */
-int thread_stop_after(struct cpu *c, const struct insn *i) THREAD_COLD;
 
 /* Make RIP, next_rip and the count exact for a call from (i) that may
  * look at them (e.g. a slow memory access); thread_unsync() after it
@@ -74,51 +68,74 @@ static inline void thread_unsync(struct cpu *c, const struct insn *i)
 	c->icount -= i->idx;
 }
 
-/* The block (b) ended with c->s.rip at the next instruction and the
- * count committed: jump to the successor, or return OP_OK to the loop. */
-int thread_link(struct cpu *c, const struct block *b);
+/* The block with sentinel (s) ended with c->s.rip = (rip), the next
+ * instruction, and the count committed: jump to the successor, or
+ * return OP_OK to the loop. */
+int thread_link(struct cpu *c, const struct insn *s, uint64_t rip);
 
 /* ---- memory access from twins: the TLB of the chain's privilege -------- */
 
-int thread_read_slow(struct cpu *c, const struct insn *i, uint64_t va,
-		     unsigned size, uint64_t *v) THREAD_COLD;
-int thread_write_slow(struct cpu *c, const struct insn *i, uint64_t va,
-		      unsigned size, uint64_t v) THREAD_COLD;
+/*
+ * A twin's access that misses the TLB returns OP_MISS without doing
+ * anything; the twin then runs its instruction again through
+ * thread_generic() (insn.exec with the slow path, exact fault, MMIO and
+ * code-write handling). Twins therefore make every access before they
+ * change any state, so the redo starts from scratch.
+ */
+#define OP_MISS 3
 
 static inline __attribute__((always_inline)) int
-thread_read(struct cpu *c, const struct insn *i, uint64_t va, unsigned size,
-	    uint64_t *v)
+thread_read(struct cpu *c, uint64_t va, unsigned size, uint64_t *v)
 {
 	const struct tlb_entry *e = c->tlb_cur + ((va >> 12) & (TLB_ENTRIES - 1));
 
-	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
-		c->st.tlb_hit++;
-		*v = mem_load(e->host + (va & 0xfff), size);
-		return OP_OK;
-	}
-	return thread_read_slow(c, i, va, size, v);
+	if (__builtin_expect(e->tag != ((va + size - 1) & ~0xfffull), 0))
+		return OP_MISS;
+	c->st.tlb_hit++;
+	*v = mem_load(e->host + (va & 0xfff), size);
+	return OP_OK;
 }
 
 static inline __attribute__((always_inline)) int
-thread_write(struct cpu *c, const struct insn *i, uint64_t va, unsigned size,
-	     uint64_t v)
+thread_write(struct cpu *c, uint64_t va, unsigned size, uint64_t v)
 {
 	const struct tlb_entry *e = c->tlb_cur + 2 * TLB_ENTRIES +
 				    ((va >> 12) & (TLB_ENTRIES - 1));
 
-	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
-		c->st.tlb_hit++;
-		mem_store(e->host + (va & 0xfff), size, v);
-		return OP_OK;
-	}
-	return thread_write_slow(c, i, va, size, v);
+	if (__builtin_expect(e->tag != ((va + size - 1) & ~0xfffull), 0))
+		return OP_MISS;
+	c->st.tlb_hit++;
+	mem_store(e->host + (va & 0xfff), size, v);
+	return OP_OK;
 }
 
-/* The effective address of an IF_EA_FAST operand inside a chain. */
+/* The host address of a read-modify-write's operand from the write
+ * entry alone (a page the walk lets us write we may also read), or NULL
+ * for a miss; counts both accesses as hits. */
+static inline __attribute__((always_inline)) uint8_t *
+thread_rmw(struct cpu *c, uint64_t va, unsigned size)
+{
+	const struct tlb_entry *e = c->tlb_cur + 2 * TLB_ENTRIES +
+				    ((va >> 12) & (TLB_ENTRIES - 1));
+
+	if (__builtin_expect(e->tag != ((va + size - 1) & ~0xfffull), 0))
+		return NULL;
+	c->st.tlb_hit += 2;
+	return e->host + (va & 0xfff);
+}
+
+/* The effective address of an IF_EA_FAST operand inside a chain, with
+ * an index register or (thread_ea_base) without one. */
 static inline uint64_t thread_ea(const struct cpu *c, const struct insn *i)
 {
 	return (uint64_t)i->tdisp + cpu_u64_at(c, i->ea_tbase) +
 	       (cpu_u64_at(c, i->ea_idx) << i->mscale);
+}
+
+static inline uint64_t thread_ea_base(const struct cpu *c,
+				      const struct insn *i)
+{
+	return (uint64_t)i->tdisp + cpu_u64_at(c, i->ea_tbase);
 }
 
 /* ---- entries ------------------------------------------------------------ */
@@ -133,8 +150,8 @@ int thread_generic(struct cpu *c, const struct insn *i);
  * after any other (RIP from next_rip, back to the loop). */
 op_fn thread_sentinel(const struct insn *last);
 
-/* The threaded entry for plain handler (fn) (fast.c's twins, else
- * thread_generic). */
-op_fn thread_entry(op_fn fn);
+/* The threaded entry for (in), whose plain handler is in->exec (fast.c's
+ * twins, else thread_generic). */
+op_fn thread_entry(const struct insn *in);
 
 #endif /* VMB_INTERP_THREAD_H */
