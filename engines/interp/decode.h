@@ -46,6 +46,12 @@ void decode_specialize(struct insn *in);
  * that runs both (fuse.c). */
 void decode_fuse(struct insn *a, const struct insn *b);
 
+/* When (b), right after (a) in a block, writes all six arithmetic flags
+ * without reading them and cannot fault or end the chain, give (a) the
+ * threaded entry that skips its flag record: nothing can observe it
+ * (fast.c). Single steps and limited runs still run insn.exec. */
+void decode_dead_flags(struct insn *a, const struct insn *b);
+
 /* Record that (in) starts (off) bytes after its block's first byte and
  * is its (idx)-th instruction (thread.h), before decode_fuse(). */
 void decode_place(struct insn *in, unsigned off, unsigned idx);

@@ -10,6 +10,13 @@
  */
 #include "interp/decode.h"
 #include "interp/fast.h"
+
+/* The lazy flag record's a and b are adjacent: the SLP vectorizer would
+ * store them through an SSE register, two instructions more than two
+ * plain stores. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-slp-vectorize")
+#endif
 #include "interp/ops.h"
 
 /* ---- MOV ----------------------------------------------------------------- */
@@ -159,41 +166,42 @@ FAST_PAIR(movsx_rr) FAST_PAIR_M(movsx_rm)
 
 #define ALU_OP(name, lf, expr, write)                                        \
 	FAST_INLINE int name##_do(struct cpu *c, const struct insn *i,       \
-				  unsigned sz, uint64_t b)                   \
+				  unsigned sz, uint64_t b, const int T)      \
 	{                                                                    \
 		uint64_t a = GETR(c, i->o[0].reg, sz), r = (expr);            \
 		if (sz == 4)                                                 \
 			r = (uint32_t)r;                                     \
 		if (write)                                                   \
 			SETR(c, i->o[0].reg, sz, r);                         \
-		flags_set(c, lf, sz, a, b, r);                               \
+		if (T != T_DEAD)                                             \
+			flags_set(c, lf, sz, a, b, r);                       \
 		return OP_OK;                                                \
 	}                                                                    \
 	FAST_INLINE int name##_rr4_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
-	{ (void)T; return name##_do(c, i, 4, GETR(c, i->o[1].reg, 4)); }     \
+	{ return name##_do(c, i, 4, GETR(c, i->o[1].reg, 4), T); }           \
 	FAST_INLINE int name##_rr8_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
-	{ (void)T; return name##_do(c, i, 8, c->s.gpr[i->o[1].reg]); }       \
+	{ return name##_do(c, i, 8, c->s.gpr[i->o[1].reg], T); }             \
 	FAST_INLINE int name##_ri4_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
-	{ (void)T; return name##_do(c, i, 4, (uint32_t)i->imm); }            \
+	{ return name##_do(c, i, 4, (uint32_t)i->imm, T); }                  \
 	FAST_INLINE int name##_ri8_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
-	{ (void)T; return name##_do(c, i, 8, i->imm); }                      \
+	{ return name##_do(c, i, 8, i->imm, T); }                            \
 	FAST_INLINE int name##_rm4_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
 	{                                                                    \
 		uint64_t b;                                                  \
 		int rc = RD(T, EA(T), 4, &b);                                \
-		return rc ? rc : name##_do(c, i, 4, b);                      \
+		return rc ? rc : name##_do(c, i, 4, b, T);                   \
 	}                                                                    \
 	FAST_INLINE int name##_rm8_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
 	{                                                                    \
 		uint64_t b;                                                  \
 		int rc = RD(T, EA(T), 8, &b);                                \
-		return rc ? rc : name##_do(c, i, 8, b);                      \
+		return rc ? rc : name##_do(c, i, 8, b, T);                   \
 	}                                                                    \
 	/* 8/16-bit register forms (AH..BH included) */                      \
 	FAST_INLINE int name##_small(struct cpu *c, const struct insn *i,    \
@@ -220,16 +228,13 @@ FAST_PAIR(movsx_rr) FAST_PAIR_M(movsx_rm)
 		(void)T;                                                     \
 		return name##_small(c, i, i->imm & size_mask(i->o[0].size)); \
 	}                                                                    \
-	/* memory destination of (sz) bytes (0: any, from the operand),      \
-	 * register or (imm) source */                                       \
+	/* memory destination of (sz) bytes, register or (imm) source */     \
 	FAST_INLINE int name##_m(struct cpu *c, const struct insn *i,        \
 				 const int T, unsigned sz, int imm)          \
 	{                                                                    \
 		uint64_t va = EA(T), a, r, b;                                \
 		uint8_t *h;                                                  \
 		int rc;                                                      \
-		if (!sz)                                                     \
-			sz = i->o[0].size;                                   \
 		b = imm ? i->imm & size_mask(sz)                             \
 		  : sz >= 4 ? GETR(c, i->o[1].reg, sz)                       \
 			    : reg_get(c, i->o[1].reg, sz);                   \
@@ -249,9 +254,6 @@ FAST_PAIR(movsx_rr) FAST_PAIR_M(movsx_rm)
 		flags_set(c, lf, sz, a, b, r);                               \
 		return OP_OK;                                                \
 	}                                                                    \
-	FAST_INLINE int name##_mx_b(struct cpu *c, const struct insn *i,     \
-				    const int T)                             \
-	{ return name##_m(c, i, T, 0, i->o[1].kind == OPK_IMM); }            \
 	FAST_INLINE int name##_mr4_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
 	{ return name##_m(c, i, T, 4, 0); }                                  \
@@ -264,13 +266,27 @@ FAST_PAIR(movsx_rr) FAST_PAIR_M(movsx_rm)
 	FAST_INLINE int name##_mi8_b(struct cpu *c, const struct insn *i,    \
 				     const int T)                            \
 	{ return name##_m(c, i, T, 8, 1); }                                  \
-	FAST_PAIR(name##_rr4) FAST_PAIR(name##_rr8)                    \
-	FAST_PAIR(name##_ri4) FAST_PAIR(name##_ri8)                    \
+	FAST_INLINE int name##_mr1_b(struct cpu *c, const struct insn *i,    \
+				     const int T)                            \
+	{ return name##_m(c, i, T, 1, 0); }                                  \
+	FAST_INLINE int name##_mi1_b(struct cpu *c, const struct insn *i,    \
+				     const int T)                            \
+	{ return name##_m(c, i, T, 1, 1); }                                  \
+	FAST_INLINE int name##_mr2_b(struct cpu *c, const struct insn *i,    \
+				     const int T)                            \
+	{ return name##_m(c, i, T, 2, 0); }                                  \
+	FAST_INLINE int name##_mi2_b(struct cpu *c, const struct insn *i,    \
+				     const int T)                            \
+	{ return name##_m(c, i, T, 2, 1); }                                  \
+	FAST_PAIR_NF(name##_rr4) FAST_PAIR_NF(name##_rr8)                    \
+	FAST_PAIR_NF(name##_ri4) FAST_PAIR_NF(name##_ri8)                    \
 	FAST_PAIR_M(name##_rm4) FAST_PAIR_M(name##_rm8)                    \
 	FAST_PAIR(name##_rrs) FAST_PAIR(name##_ris)                    \
-	FAST_PAIR_M(name##_mx) FAST_PAIR_M(name##_mr4)                     \
+	FAST_PAIR_M(name##_mr4)                     \
 	FAST_PAIR_M(name##_mr8) FAST_PAIR_M(name##_mi4)                    \
-	FAST_PAIR_M(name##_mi8)
+	FAST_PAIR_M(name##_mi8) FAST_PAIR_M(name##_mr1)                      \
+	FAST_PAIR_M(name##_mi1) FAST_PAIR_M(name##_mr2)                      \
+	FAST_PAIR_M(name##_mi2)
 
 ALU_OP(add, LF_ADD, a + b, 1)
 ALU_OP(sub, LF_SUB, a - b, 1)
@@ -285,45 +301,52 @@ ALU_OP(test, LF_LOGIC, a & b, 0)
  * but the 32-bit zero extension: the generic handler does that). */
 #define SHIFT_RI(name, lf, expr)                                             \
 	FAST_INLINE int name##_b(struct cpu *c, const struct insn *i,        \
-				 unsigned sz)                                \
+				 unsigned sz, const int T)                   \
 	{                                                                    \
 		unsigned n = (unsigned)(i->imm & (sz == 8 ? 63 : 31));       \
 		uint64_t a = GETR(c, i->o[0].reg, sz), r;                    \
 		r = (expr) & size_mask(sz);                                  \
 		SETR(c, i->o[0].reg, sz, r);                                 \
-		flags_set(c, lf, sz, a, n, r);                               \
+		if (T != T_DEAD)                                             \
+			flags_set(c, lf, sz, a, n, r);                       \
 		return OP_OK;                                                \
 	}                                                                    \
 	FAST_INLINE int name##4_b(struct cpu *c, const struct insn *i,       \
 				  const int T)                               \
-	{ (void)T; return name##_b(c, i, 4); }                               \
+	{ return name##_b(c, i, 4, T); }                                     \
 	FAST_INLINE int name##8_b(struct cpu *c, const struct insn *i,       \
 				  const int T)                               \
-	{ (void)T; return name##_b(c, i, 8); }                               \
-	FAST_PAIR(name##4) FAST_PAIR(name##8)
+	{ return name##_b(c, i, 8, T); }                                     \
+	FAST_PAIR_NF(name##4) FAST_PAIR_NF(name##8)
 SHIFT_RI(shl_ri, LF_SHL, a << n)
 SHIFT_RI(shr_ri, LF_SHR, a >> n)
 SHIFT_RI(sar_ri, LF_SAR, (uint64_t)(sz == 8 ? (int64_t)a >> n
 					    : (int64_t)(int32_t)a >> n))
 
 /* IMUL r, r/m (2 operands), 32 and 64 bits */
-FAST_INLINE int imul8_do(struct cpu *c, const struct insn *i, uint64_t b)
+FAST_INLINE int imul8_do(struct cpu *c, const struct insn *i, uint64_t b,
+			 const int T)
 {
 	__int128 p = (__int128)(int64_t)c->s.gpr[i->o[0].reg] * (int64_t)b;
 	uint64_t lo = (uint64_t)p;
 
 	c->s.gpr[i->o[0].reg] = lo;
+	if (T == T_DEAD)
+		return OP_OK;
 	flags_set(c, LF_MUL, 8, 0, 0, lo);
 	c->lf.cin = p != (__int128)(int64_t)lo;
 	return OP_OK;
 }
 
-FAST_INLINE int imul4_do(struct cpu *c, const struct insn *i, uint64_t b)
+FAST_INLINE int imul4_do(struct cpu *c, const struct insn *i, uint64_t b,
+			 const int T)
 {
 	int64_t p = (int64_t)(int32_t)c->s.gpr[i->o[0].reg] * (int32_t)b;
 	uint64_t lo = (uint32_t)p;
 
 	c->s.gpr[i->o[0].reg] = lo;
+	if (T == T_DEAD)
+		return OP_OK;
 	flags_set(c, LF_MUL, 4, 0, 0, lo);
 	c->lf.cin = p != (int64_t)(int32_t)lo;
 	return OP_OK;
@@ -333,17 +356,16 @@ FAST_INLINE int imul4_do(struct cpu *c, const struct insn *i, uint64_t b)
 	FAST_INLINE int imul_rr##sz##_b(struct cpu *c, const struct insn *i, \
 					const int T)                         \
 	{                                                                    \
-		(void)T;                                                     \
-		return imul##sz##_do(c, i, c->s.gpr[i->o[1].reg]);           \
+		return imul##sz##_do(c, i, c->s.gpr[i->o[1].reg], T);        \
 	}                                                                    \
 	FAST_INLINE int imul_rm##sz##_b(struct cpu *c, const struct insn *i, \
 					const int T)                         \
 	{                                                                    \
 		uint64_t b;                                                  \
 		int rc = RD(T, EA(T), sz, &b);                               \
-		return rc ? rc : imul##sz##_do(c, i, b);                     \
+		return rc ? rc : imul##sz##_do(c, i, b, T);                  \
 	}                                                                    \
-	FAST_PAIR(imul_rr##sz) FAST_PAIR_M(imul_rm##sz)
+	FAST_PAIR_NF(imul_rr##sz) FAST_PAIR_M(imul_rm##sz)
 IMUL_FORMS(4)
 IMUL_FORMS(8)
 
@@ -401,6 +423,19 @@ FAST_PAIR_M(push_r) FAST_PAIR_M(pop_r)
 
 /* ---- control transfers: their twins end the block and link ------------- */
 
+/* A Jcc twin whose condition needs the flags materialized (kept out of
+ * line so the fast path makes no call). */
+static int __attribute__((noinline)) t_jcc_slow(struct cpu *c,
+					       const struct insn *i,
+					       unsigned cc)
+{
+	uint64_t nr = c->blk_rip + i->off + i->len;
+
+	if (flags_cond_slow(c, cc))
+		nr += i->imm;
+	return fast_branch(c, i, nr, 1);
+}
+
 /* Jcc with the condition fixed at decode time (the switch folds away) */
 #define JCC(n)                                                               \
 	static int jcc_##n(struct cpu *c, const struct insn *i)              \
@@ -412,7 +447,10 @@ FAST_PAIR_M(push_r) FAST_PAIR_M(pop_r)
 	static int t_jcc_##n(struct cpu *c, const struct insn *i)            \
 	{                                                                    \
 		uint64_t nr = c->blk_rip + i->off + i->len;                  \
-		if (flags_cond(c, n))                                        \
+		int t = flags_cond_try(c, n);                                \
+		if (__builtin_expect(t < 0, 0))                              \
+			return t_jcc_slow(c, i, n);                          \
+		if (t)                                                       \
 			nr += i->imm;                                        \
 		return fast_branch(c, i, nr, 1);                             \
 	}
@@ -507,30 +545,24 @@ static int t_ret_near(struct cpu *c, const struct insn *i)
 
 struct form {
 	op_fn generic;
-	/* [0] 32-bit, [1] 64-bit, [2] 8/16-bit */
-	op_fn rr[3], ri[3], rm[3], mr[3], mi[3];
+	/* [0] 32-bit, [1] 64-bit, [2] 8-bit, [3] 16-bit */
+	op_fn rr[4], ri[4], rm[4], mr[4], mi[4];
 };
 
-#define F(g, n) { g, { n##_rr4, n##_rr8, n##_rrs },                          \
-		  { n##_ri4, n##_ri8, n##_ris }, { n##_rm4, n##_rm8, NULL },  \
-		  { n##_mr4, n##_mr8, n##_mx }, { n##_mi4, n##_mi8, n##_mx } }
+#define F(g, n) { g, { n##_rr4, n##_rr8, n##_rrs, n##_rrs },                 \
+		  { n##_ri4, n##_ri8, n##_ris, n##_ris },                     \
+		  { n##_rm4, n##_rm8, NULL, NULL },                           \
+		  { n##_mr4, n##_mr8, n##_mr1, n##_mr2 },                     \
+		  { n##_mi4, n##_mi8, n##_mi1, n##_mi2 } }
 
 static const struct form kForms[] = {
-	{ op_mov, { mov_rr4, mov_rr8, NULL }, { mov_ri4, mov_ri8, NULL },
-	  { mov_rm4, mov_rm8, NULL }, { mov_mr4, mov_mr8, NULL },
-	  { mov_mi4, mov_mi8, NULL } },
+	{ op_mov, { mov_rr4, mov_rr8, mov_rr1, mov_rr2 },
+	  { mov_ri4, mov_ri8, mov_ri1, mov_ri2 },
+	  { mov_rm4, mov_rm8, mov_rm1, mov_rm2 },
+	  { mov_mr4, mov_mr8, mov_mr1, mov_mr2 },
+	  { mov_mi4, mov_mi8, mov_mi1, mov_mi2 } },
 	F(op_add, add), F(op_sub, sub), F(op_cmp, cmp), F(op_and, and),
 	F(op_or, or), F(op_xor, xor), F(op_test, test),
-};
-
-/* MOV r/m8 and r/m16 ([0] 8-bit, [1] 16-bit, in the [2] column) */
-static const struct form kMovSmall[2] = {
-	{ op_mov, { NULL, NULL, mov_rr1 }, { NULL, NULL, mov_ri1 },
-	  { NULL, NULL, mov_rm1 }, { NULL, NULL, mov_mr1 },
-	  { NULL, NULL, mov_mi1 } },
-	{ op_mov, { NULL, NULL, mov_rr2 }, { NULL, NULL, mov_ri2 },
-	  { NULL, NULL, mov_rm2 }, { NULL, NULL, mov_mr2 },
-	  { NULL, NULL, mov_mi2 } },
 };
 
 static op_fn specialize_control(const struct insn *in)
@@ -612,12 +644,9 @@ void decode_specialize(struct insn *in)
 	}
 	if (in->nops != 2 || (b->kind != OPK_IMM && b->size != a->size))
 		return;
-	w = a->size == 8 ? 1 : a->size == 4 ? 0 : 2;
+	w = a->size == 8 ? 1 : a->size == 4 ? 0 : a->size == 1 ? 2 : 3;
 	for (k = 0; k < sizeof(kForms) / sizeof(kForms[0]); k++) {
 		const struct form *f = &kForms[k];
-
-		if (in->exec == op_mov && w == 2)	/* MOV 8/16: by size */
-			f = &kMovSmall[a->size == 2];
 
 		if (f->generic != in->exec)
 			continue;
@@ -640,14 +669,18 @@ void decode_specialize(struct insn *in)
 
 /* ---- threaded twins ------------------------------------------------------ */
 
-#define TW3(n) P(n##_rr4) P(n##_rr8) P(n##_ri4) P(n##_ri8) M(n##_rm4)       \
-	M(n##_rm8) P(n##_rrs) P(n##_ris) M(n##_mx) M(n##_mr4) M(n##_mr8)     \
-	M(n##_mi4) M(n##_mi8)
+#define TW3(n) N(n##_rr4) N(n##_rr8) N(n##_ri4) N(n##_ri8) M(n##_rm4)       \
+	M(n##_rm8) P(n##_rrs) P(n##_ris) M(n##_mr4) M(n##_mr8) M(n##_mi4)    \
+	M(n##_mi8) M(n##_mr1) M(n##_mi1) M(n##_mr2) M(n##_mi2)
 
-/* plain handler, twin (with an index register), twin without one */
-static const struct { op_fn plain, twin, twin_base; } kThreaded[] = {
-#define P(name) { name, t_##name, NULL },
-#define M(name) { name, t_##name, tb_##name },
+/* plain handler, twin (with an index register), twin without one, twin
+ * without the flag record (reg-only forms that write all six flags and
+ * read none: they also make the record of the instruction before them
+ * dead) */
+static const struct { op_fn plain, twin, twin_base, twin_nf; } kThreaded[] = {
+#define P(name) { name, t_##name, NULL, NULL },
+#define M(name) { name, t_##name, tb_##name, NULL },
+#define N(name) { name, t_##name, NULL, tn_##name },
 	P(mov_rr4) P(mov_ri4) M(mov_rm4) M(mov_mr4) M(mov_mi4)
 	P(mov_rr8) P(mov_ri8) M(mov_rm8) M(mov_mr8) M(mov_mi8)
 	P(mov_rr1) P(mov_ri1) M(mov_rm1) M(mov_mr1) M(mov_mi1)
@@ -655,14 +688,53 @@ static const struct { op_fn plain, twin, twin_base; } kThreaded[] = {
 	M(lea_r8) M(lea_r4) M(movzx_rm1) M(movzx_rm2) P(movzx_rr1)
 	P(movzx_rr2) P(movsx_rr) M(movsx_rm)
 	TW3(add) TW3(sub) TW3(cmp) TW3(and) TW3(or) TW3(xor) TW3(test)
-	P(shl_ri4) P(shr_ri4) P(sar_ri4) P(shl_ri8) P(shr_ri8) P(sar_ri8) P(imul_rr4) M(imul_rm4) P(imul_rr8)
-	M(imul_rm8) P(cmov_rr4) P(cmov_rr8) P(setcc_r) M(push_r) M(pop_r)
+	N(shl_ri4) N(shr_ri4) N(sar_ri4) N(shl_ri8) N(shr_ri8) N(sar_ri8)
+	N(imul_rr4) M(imul_rm4) N(imul_rr8) M(imul_rm8)
+	P(cmov_rr4) P(cmov_rr8) P(setcc_r) M(push_r) M(pop_r)
 	P(jcc_0) P(jcc_1) P(jcc_2) P(jcc_3) P(jcc_4) P(jcc_5) P(jcc_6)
 	P(jcc_7) P(jcc_8) P(jcc_9) P(jcc_10) P(jcc_11) P(jcc_12) P(jcc_13)
 	P(jcc_14) P(jcc_15) P(jmp_rel) P(call_rel) P(ret_near)
 #undef P
 #undef M
+#undef N
 };
+
+static int threaded_find(op_fn plain)
+{
+	for (unsigned k = 0; k < sizeof(kThreaded) / sizeof(kThreaded[0]); k++)
+		if (kThreaded[k].plain == plain)
+			return (int)k;
+	return -1;
+}
+
+/* Does (fn) write all six arithmetic flags, read none, and never fault
+ * or leave the chain (a register form with a twin)? */
+static bool writes_all_flags(op_fn fn)
+{
+	static const op_fn kSmall[] = {
+		add_rrs, add_ris, sub_rrs, sub_ris, and_rrs, and_ris, or_rrs,
+		or_ris, xor_rrs, xor_ris, cmp_rrs, cmp_ris, test_rrs,
+		test_ris, cmp_rr4, cmp_rr8, cmp_ri4, cmp_ri8, test_rr4,
+		test_rr8, test_ri4, test_ri8,
+	};
+	int k = threaded_find(fn);
+
+	if (k >= 0 && kThreaded[k].twin_nf)
+		return true;
+	for (unsigned j = 0; j < sizeof(kSmall) / sizeof(kSmall[0]); j++)
+		if (kSmall[j] == fn)
+			return true;
+	return false;
+}
+
+void decode_dead_flags(struct insn *a, const struct insn *b)
+{
+	int k = threaded_find(a->exec);
+
+	if (k >= 0 && kThreaded[k].twin_nf && a->fn == kThreaded[k].twin &&
+	    writes_all_flags(b->exec))
+		a->fn = kThreaded[k].twin_nf;
+}
 
 static const struct { op_fn plain; const op_fn *fused; } kFused[] = {
 #define P(name) { name, f_##name },
@@ -681,9 +753,10 @@ void decode_fuse(struct insn *a, const struct insn *b)
 
 op_fn thread_entry(const struct insn *in)
 {
-	for (unsigned k = 0; k < sizeof(kThreaded) / sizeof(kThreaded[0]); k++)
-		if (kThreaded[k].plain == in->exec)
-			return kThreaded[k].twin_base && in->midx == GPR_NONE
-			       ? kThreaded[k].twin_base : kThreaded[k].twin;
-	return thread_generic;
+	int k = threaded_find(in->exec);
+
+	if (k < 0)
+		return thread_generic;
+	return kThreaded[k].twin_base && in->midx == GPR_NONE
+	       ? kThreaded[k].twin_base : kThreaded[k].twin;
 }

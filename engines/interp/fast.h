@@ -36,6 +36,9 @@
 /* RIP of the next instruction for body (T). */
 #define NEXT_RIP(T) ((T) ? c->blk_rip + i->off + i->len : c->next_rip)
 
+/* Body T_DEAD: a twin whose flag record is dead (decode_dead_flags()). */
+#define T_DEAD 3
+
 /* The plain handler (name) and its twin t_(name) from body name##_b, of
  * a form without a memory operand. */
 #define FAST_PAIR(name)                                                      \
@@ -46,6 +49,15 @@
 	static int t_##name(struct cpu *c, const struct insn *i)             \
 	{                                                                    \
 		name##_b(c, i, 1);                                           \
+		return thread_next(c, i);                                    \
+	}
+
+/* The same plus tn_(name), the twin that leaves the flags alone. */
+#define FAST_PAIR_NF(name)                                                   \
+	FAST_PAIR(name)                                                      \
+	static int tn_##name(struct cpu *c, const struct insn *i)            \
+	{                                                                    \
+		name##_b(c, i, T_DEAD);                                      \
 		return thread_next(c, i);                                    \
 	}
 
@@ -86,9 +98,10 @@ fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n)
  * for Jcc condition cc. */
 #define FUSED_FORMS(X)                                                       \
 	X(cmp_rr4) X(cmp_rr8) X(cmp_ri4) X(cmp_ri8) X(cmp_rm4) X(cmp_rm8)    \
-	X(cmp_rrs) X(cmp_ris) X(cmp_mx) X(cmp_mr4) X(cmp_mr8) X(cmp_mi4)     \
-	X(cmp_mi8) X(test_rr4) X(test_rr8) X(test_ri4) X(test_ri8)           \
-	X(test_rm4) X(test_rm8) X(test_rrs) X(test_ris) X(test_mx)           \
+	X(cmp_rrs) X(cmp_ris) X(cmp_mr4) X(cmp_mr8) X(cmp_mi4)     \
+	X(cmp_mi8) X(cmp_mr1) X(cmp_mi1) X(cmp_mr2) X(cmp_mi2)              \
+	X(test_mr1) X(test_mi1) X(test_mr2) X(test_mi2) X(test_rr4) X(test_rr8) X(test_ri4) X(test_ri8)           \
+	X(test_rm4) X(test_rm8) X(test_rrs) X(test_ris)           \
 	X(test_mr4) X(test_mr8) X(test_mi4) X(test_mi8) X(add_rr4)           \
 	X(add_rr8) X(add_ri4) X(add_ri8) X(sub_rr4) X(sub_rr8) X(sub_ri4)    \
 	X(sub_ri8) X(and_rr4) X(and_rr8) X(and_ri4) X(and_ri8) X(or_rr4)     \

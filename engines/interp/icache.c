@@ -150,6 +150,8 @@ static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 	mark_code(c, gpa, (off > 4096 ? 4096 : off) - start);
 	for (unsigned k = 0, o = 0; k < b->n; o += b->insn[k].len, k++)
 		decode_place(&b->insn[k], o, k);
+	for (unsigned k = 0; k + 1 < b->n; k++)
+		decode_dead_flags(&b->insn[k], &b->insn[k + 1]);
 	if (b->n >= 2 && b->gpa_tail == 1)
 		decode_fuse(&b->insn[b->n - 2], &b->insn[b->n - 1]);
 	memset(&b->insn[b->n], 0, sizeof(struct insn));	/* the sentinel */
