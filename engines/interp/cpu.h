@@ -135,7 +135,7 @@ struct cpu {
 	/* Threaded chains (thread.h), set when a chain starts: RIP of the
 	 * running block's first byte (a 16-bit offset away, for
 	 * insn.ea_tbase), the privilege and its read TLB (write entries
-	 * follow at + 2 * TLB_ENTRIES), how many more blocks the chain may
+	 * follow at + 2 * TLB_SLOTS), how many more blocks the chain may
 	 * link to. */
 	uint64_t blk_rip;
 	struct tlb_entry *tlb_cur;

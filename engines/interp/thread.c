@@ -7,6 +7,7 @@
 int thread_link(struct cpu *c, const struct insn *s, uint64_t rip)
 {
 	const struct block *b = thread_block(s), *nb;
+	const struct insn *i;
 	uint64_t key = rip | c->user, ep = c->tlb.epoch;
 
 	if (__builtin_expect(c->link == 0, 0))
@@ -19,7 +20,8 @@ int thread_link(struct cpu *c, const struct insn *s, uint64_t rip)
 		goto out;
 	c->link--;
 	c->blk_rip = rip;
-	return nb->insn->fn(c, nb->insn);
+	i = (const struct insn *)(nb + 1);	/* == nb->insn, one load less */
+	return i->fn(c, i);
 out:
 	/* the loop records the successor it finds in (b)'s cache */
 	if (b->gpa_tail == 1)

@@ -87,9 +87,11 @@ int thread_link(struct cpu *c, const struct insn *s, uint64_t rip);
 static inline __attribute__((always_inline)) int
 thread_read(struct cpu *c, uint64_t va, unsigned size, uint64_t *v)
 {
-	const struct tlb_entry *e = c->tlb_cur + ((va >> 12) & (TLB_ENTRIES - 1));
+	const struct tlb_entry *e = tlb_match(
+		c->tlb_cur + ((va >> 12) & (TLB_ENTRIES - 1)) * TLB_WAYS,
+		(va + size - 1) & ~0xfffull);
 
-	if (__builtin_expect(e->tag != ((va + size - 1) & ~0xfffull), 0))
+	if (__builtin_expect(e == NULL, 0))
 		return OP_MISS;
 	c->st.tlb_hit++;
 	*v = mem_load(e->host + (va & 0xfff), size);
@@ -99,10 +101,12 @@ thread_read(struct cpu *c, uint64_t va, unsigned size, uint64_t *v)
 static inline __attribute__((always_inline)) int
 thread_write(struct cpu *c, uint64_t va, unsigned size, uint64_t v)
 {
-	const struct tlb_entry *e = c->tlb_cur + 2 * TLB_ENTRIES +
-				    ((va >> 12) & (TLB_ENTRIES - 1));
+	const struct tlb_entry *e = tlb_match(
+		c->tlb_cur + 2 * TLB_SLOTS +
+			((va >> 12) & (TLB_ENTRIES - 1)) * TLB_WAYS,
+		(va + size - 1) & ~0xfffull);
 
-	if (__builtin_expect(e->tag != ((va + size - 1) & ~0xfffull), 0))
+	if (__builtin_expect(e == NULL, 0))
 		return OP_MISS;
 	c->st.tlb_hit++;
 	mem_store(e->host + (va & 0xfff), size, v);
@@ -115,10 +119,12 @@ thread_write(struct cpu *c, uint64_t va, unsigned size, uint64_t v)
 static inline __attribute__((always_inline)) uint8_t *
 thread_rmw(struct cpu *c, uint64_t va, unsigned size)
 {
-	const struct tlb_entry *e = c->tlb_cur + 2 * TLB_ENTRIES +
-				    ((va >> 12) & (TLB_ENTRIES - 1));
+	const struct tlb_entry *e = tlb_match(
+		c->tlb_cur + 2 * TLB_SLOTS +
+			((va >> 12) & (TLB_ENTRIES - 1)) * TLB_WAYS,
+		(va + size - 1) & ~0xfffull);
 
-	if (__builtin_expect(e->tag != ((va + size - 1) & ~0xfffull), 0))
+	if (__builtin_expect(e == NULL, 0))
 		return NULL;
 	c->st.tlb_hit += 2;
 	return e->host + (va & 0xfff);
