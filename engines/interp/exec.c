@@ -10,7 +10,7 @@
 #include "interp/mem.h"
 #include "interp/thread.h"
 
-#define POLL_BLOCKS 64	/* host TSC is read every this many blocks */
+#define POLL_BLOCKS 256	/* host TSC is read every this many blocks */
 /* Blocks a chain may link to before it returns to the loop: bounds the
  * recursion where the compiler makes no tail calls (sanitizer builds). */
 #if defined(__has_feature)
