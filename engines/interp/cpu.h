@@ -135,12 +135,12 @@ struct cpu {
 	/* Threaded chains (thread.h), set when a chain starts: RIP of the
 	 * running block's first byte (a 16-bit offset away, for
 	 * insn.ea_tbase), the privilege and its read TLB (write entries
-	 * follow at + 2 * TLB_SLOTS), how many more blocks the chain may
-	 * link to. */
+	 * follow at + 2 * TLB_SLOTS), and the instruction count from which
+	 * the chain no longer links to another block. */
 	uint64_t blk_rip;
 	struct tlb_entry *tlb_cur;
 	unsigned user;
-	unsigned link;
+	uint64_t link_end;
 	struct lazy_flags lf;
 	struct machine *m;
 	struct engine *e;

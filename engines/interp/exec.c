@@ -10,18 +10,19 @@
 #include "interp/mem.h"
 #include "interp/thread.h"
 
-#define POLL_BLOCKS 256	/* host TSC is read every this many blocks */
-/* Blocks a chain may link to before it returns to the loop: bounds the
- * recursion where the compiler makes no tail calls (sanitizer builds). */
+#define POLL_INSNS 2048	/* host TSC is read every this many instructions */
+/* Instructions a chain may run linking blocks before it returns to the
+ * loop: bounds the recursion where the compiler makes no tail calls
+ * (sanitizer builds). */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define VMB_ASAN 1
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(VMB_ASAN)
-#define LINK_MAX 8u
+#define LINK_MAX 256u
 #else
-#define LINK_MAX (POLL_BLOCKS - 1u)
+#define LINK_MAX POLL_INSNS
 #endif
 
 void exec_reset(struct cpu *c, const struct x86_state *boot)
@@ -130,12 +131,12 @@ block_find(struct cpu *c, struct block **out)
 }
 
 /*
- * Run one block, or with (link) > 0 a chain that may link on to that
- * many more blocks (thread.h); returns OP_* of the instruction that ended
- * it.
+ * Run one block, or a chain that may link on to more blocks until
+ * c->icount reaches (link_end) (thread.h; 0: no linking); returns OP_* of
+ * the instruction that ended it.
  */
 static inline __attribute__((always_inline)) int
-run_block(struct cpu *c, uint64_t limit, unsigned link)
+run_block(struct cpu *c, uint64_t limit, uint64_t link_end)
 {
 	const struct insn *i;
 	struct block *b;
@@ -144,7 +145,7 @@ run_block(struct cpu *c, uint64_t limit, unsigned link)
 	int rc = block_find(c, &b);
 
 	c->prev = NULL;
-	c->link = link;
+	c->link_end = link_end;
 	if (rc)
 		return rc;
 	c->prev_gen = c->ic.generation;
@@ -182,14 +183,14 @@ static bool quiet(const struct cpu *c)
 }
 
 /*
- * Run chained blocks while nothing needs the outer loop: at most
- * (*budget) blocks (the poll interval) and (icount_end) instructions
- * (0 = no limit). Returns OP_* of the last block.
+ * Run chained blocks while nothing needs the outer loop: about (*budget)
+ * instructions (the poll interval; a block counts at least one) and at
+ * most up to (icount_end) (0 = no limit). Returns OP_* of the last block.
  */
 static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 		      unsigned *budget)
 {
-	unsigned link;
+	uint64_t start, used;
 	int rc;
 
 	do {
@@ -199,12 +200,12 @@ static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 			if (icount_end - c->icount < limit)
 				limit = icount_end - c->icount;
 		}
-		link = *budget - 1 < LINK_MAX ? *budget - 1 : LINK_MAX;
-		if (icount_end)
-			link = 0;	/* blocks end exactly at the limit */
-		rc = run_block(c, limit, link);
-		*budget -= 1 + link - c->link;
-		c->link = 0;
+		start = c->icount;
+		/* with a limit, blocks end exactly at it: no linking */
+		rc = run_block(c, limit, icount_end ? 0 : start +
+				 (*budget < LINK_MAX ? *budget : LINK_MAX));
+		used = c->icount - start;
+		*budget -= used >= *budget ? *budget : used ? (unsigned)used : 1;
 		if (rc)
 			return rc;
 	} while (*budget && quiet(c));
@@ -221,7 +222,7 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 	if (c->m->exit_requested)
 		return OP_STOP;
 	if (*poll == 0) {
-		*poll = POLL_BLOCKS;
+		*poll = POLL_INSNS;
 		if ((rc = poll_events(c, deadline)))
 			return rc;
 	}
@@ -261,7 +262,7 @@ int exec_step(struct cpu *c, struct run_exit *x)
 int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,
 	     uint64_t deadline_tsc)
 {
-	unsigned poll = POLL_BLOCKS;
+	unsigned poll = POLL_INSNS;
 	int rc;
 
 	c->exit = x;

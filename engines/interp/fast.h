@@ -88,8 +88,6 @@
 static inline __attribute__((always_inline)) int
 fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n)
 {
-	c->s.rip = rip;
-	c->icount += i->idx + n;
 	return thread_link(c, i + n, rip);
 }
 

@@ -9,8 +9,11 @@ int thread_link(struct cpu *c, const struct insn *s, uint64_t rip)
 	const struct block *b = thread_block(s), *nb;
 	const struct insn *i;
 	uint64_t key = rip | c->user, ep = c->tlb.epoch;
+	uint64_t n = c->icount + s->idx;	/* the whole block retired */
 
-	if (__builtin_expect(c->link == 0, 0))
+	c->icount = n;
+	c->s.rip = rip;
+	if (__builtin_expect(n >= c->link_end, 0))
 		goto out;
 	if (b->succ_key[0] == key && b->succ_epoch[0] == ep)
 		nb = b->succ[0];
@@ -18,7 +21,6 @@ int thread_link(struct cpu *c, const struct insn *s, uint64_t rip)
 		nb = b->succ[1];
 	else
 		goto out;
-	c->link--;
 	c->blk_rip = rip;
 	i = (const struct insn *)(nb + 1);	/* == nb->insn, one load less */
 	return i->fn(c, i);
@@ -61,21 +63,13 @@ static int thread_end(struct cpu *c, const struct insn *i)
 /* After a generic JMP/CALL/RET/LOOP/JRCXZ: next_rip is the target. */
 static int thread_end_link(struct cpu *c, const struct insn *i)
 {
-	uint64_t rip = c->next_rip;
-
-	c->s.rip = rip;
-	c->icount += i->idx;
-	return thread_link(c, i, rip);
+	return thread_link(c, i, c->next_rip);
 }
 
 /* After an instruction that does not end blocks (size or page limit). */
 static int thread_end_fall(struct cpu *c, const struct insn *i)
 {
-	uint64_t rip = c->blk_rip + i->off;
-
-	c->s.rip = rip;
-	c->icount += i->idx;
-	return thread_link(c, i, rip);
+	return thread_link(c, i, c->blk_rip + i->off);
 }
 
 op_fn thread_sentinel(const struct insn *last)

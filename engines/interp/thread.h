@@ -22,9 +22,10 @@
  *  - the block's end commits RIP and the count, then links or returns.
  * The chain only links when nothing may need the run loop: the block
  * ended in a twin (JMP/Jcc/CALL/RET rel, fused compare-and-branch, a
- * fall-through) or in a generic JMP/CALL/RET, the link budget (c->link,
- * which also bounds the recursion where the compiler makes no tail calls)
- * is not spent (runs with an instruction limit do not link).
+ * fall-through) or in a generic JMP/CALL/RET, and the chain has not run
+ * to c->link_end instructions (which also bounds the recursion where the
+ * compiler makes no tail calls; runs with an instruction limit do not
+ * link).
  *
  * The run loop starts a chain only for a whole block; runs limited to
  * fewer instructions call insn.exec one by one instead.
@@ -68,9 +69,9 @@ static inline void thread_unsync(struct cpu *c, const struct insn *i)
 	c->icount -= i->idx;
 }
 
-/* The block with sentinel (s) ended with c->s.rip = (rip), the next
- * instruction, and the count committed: jump to the successor, or
- * return OP_OK to the loop. */
+/* The block with sentinel (s) retired whole and goes on at (rip): commit
+ * RIP and the count (+ s->idx, the block's length), then jump to the
+ * successor, or return OP_OK to the loop. */
 int thread_link(struct cpu *c, const struct insn *s, uint64_t rip);
 
 /* ---- memory access from twins: the TLB of the chain's privilege -------- */
