@@ -8,6 +8,8 @@
  * decode_specialize() picks them; anything else keeps its generic
  * handler, which stays the reference semantics.
  */
+#include <pthread.h>
+
 #include "interp/decode.h"
 #include "interp/fast.h"
 
@@ -699,11 +701,36 @@ static const struct { op_fn plain, twin, twin_base, twin_nf; } kThreaded[] = {
 #undef N
 };
 
+/* kThreaded by plain handler: an open-addressing hash (index + 1, 0 =
+ * empty), built once; decoding asks for every instruction. */
+#define TW_HASH 1024u
+static uint16_t kThreadedIndex[TW_HASH];
+static pthread_once_t kThreadedOnce = PTHREAD_ONCE_INIT;
+
+static unsigned threaded_hash(op_fn fn)
+{
+	return (unsigned)(((uint64_t)(uintptr_t)fn * 0x9e3779b97f4a7c15ull) >>
+			  54);
+}
+
+static void threaded_index(void)
+{
+	for (unsigned k = 0; k < sizeof(kThreaded) / sizeof(kThreaded[0]); k++) {
+		unsigned h = threaded_hash(kThreaded[k].plain);
+
+		while (kThreadedIndex[h])
+			h = (h + 1) & (TW_HASH - 1);
+		kThreadedIndex[h] = (uint16_t)(k + 1);
+	}
+}
+
 static int threaded_find(op_fn plain)
 {
-	for (unsigned k = 0; k < sizeof(kThreaded) / sizeof(kThreaded[0]); k++)
-		if (kThreaded[k].plain == plain)
-			return (int)k;
+	pthread_once(&kThreadedOnce, threaded_index);
+	for (unsigned h = threaded_hash(plain); kThreadedIndex[h];
+	     h = (h + 1) & (TW_HASH - 1))
+		if (kThreaded[kThreadedIndex[h] - 1].plain == plain)
+			return kThreadedIndex[h] - 1;
 	return -1;
 }
 
