@@ -82,9 +82,9 @@
 		return thread_next(c, i);                                    \
 	}
 
-/* End of a block-ending twin (i) that retired (n) instructions (itself
- * and the n - 1 before it) with the guest going to (rip): commit, then
- * link (the block's sentinel follows its last instruction). */
+/* End of a block-ending entry at (i) that ran the block's last (n)
+ * instructions (1, or 2 for a fused pair), the guest going on at (rip):
+ * thread_link() on the block's sentinel, (i + n), commits and links. */
 static inline __attribute__((always_inline)) int
 fast_branch(struct cpu *c, const struct insn *i, uint64_t rip, unsigned n)
 {

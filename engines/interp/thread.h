@@ -36,8 +36,6 @@
 #include "interp/cpu.h"
 #include "interp/mem.h"
 
-#define THREAD_COLD __attribute__((noinline, cold))
-
 /* The block whose sentinel (the insn after its last) is (s). */
 static inline const struct block *thread_block(const struct insn *s)
 {
@@ -52,9 +50,9 @@ thread_next(struct cpu *c, const struct insn *i)
 	return i->fn(c, i);
 }
 
-/* Make RIP, next_rip and the count exact for a call from (i) that may
- * look at them (e.g. a slow memory access); thread_unsync() after it
- * puts the count back (the chain adds it at its exit). */
+/* Make RIP, next_rip and the count exact for a call of (i)'s plain
+ * handler, which may look at them (thread_generic); thread_unsync() after
+ * it puts the count back (the chain adds it at its exit). */
 static inline void thread_sync(struct cpu *c, const struct insn *i)
 {
 	uint64_t rip = c->blk_rip + i->off;
