@@ -72,7 +72,8 @@ struct insn {
 	 * block's first byte (cpu.blk_rip) instead of next_rip: ea_tbase and
 	 * tdisp are ea_base and disp with that change (equal otherwise). */
 	uint16_t ea_tbase;
-	uint16_t off;		/* offset of the first byte from the block's */
+	int16_t off;		/* offset of the first byte from the block's
+				 * (negative after a JMP back, icache.c) */
 	uint8_t idx;		/* index in the block (the sentinel's: n) */
 	int64_t disp;
 	uint64_t imm;		/* immediate, sign-extended; rel offset of branches */

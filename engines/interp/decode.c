@@ -151,11 +151,11 @@ static uint16_t ea_offset(unsigned r)
 	return offsetof(struct cpu, s.gpr) + r * 8;
 }
 
-void decode_place(struct insn *in, unsigned off, unsigned idx)
+void decode_place(struct insn *in, int off, unsigned idx)
 {
 	bool mem = false;
 
-	in->off = (uint16_t)off;
+	in->off = (int16_t)off;
 	in->idx = (uint8_t)idx;
 	for (unsigned k = 0; k < in->nops; k++)
 		mem |= in->o[k].kind == OPK_MEM;

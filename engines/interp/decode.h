@@ -54,7 +54,10 @@ void decode_dead_flags(struct insn *a, const struct insn *b);
 
 /* Record that (in) starts (off) bytes after its block's first byte and
  * is its (idx)-th instruction (thread.h), before decode_fuse(). */
-void decode_place(struct insn *in, unsigned off, unsigned idx);
+void decode_place(struct insn *in, int off, unsigned idx);
+
+/* Is (in) a JMP rel (its plain handler fast.c's jmp_rel)? */
+bool decode_is_jmp_rel(const struct insn *in);
 
 /* The Jcc handler specialized for condition (cc). */
 op_fn decode_jcc_handler(unsigned cc);

@@ -484,6 +484,11 @@ static int jmp_rel(struct cpu *c, const struct insn *i)
 	return OP_OK;
 }
 
+bool decode_is_jmp_rel(const struct insn *in)
+{
+	return in->exec == jmp_rel;
+}
+
 static int t_jmp_rel(struct cpu *c, const struct insn *i)
 {
 	return fast_branch(c, i, c->blk_rip + i->off + i->len + i->imm, 1);

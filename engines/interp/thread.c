@@ -31,6 +31,11 @@ out:
 	return OP_OK;
 }
 
+int thread_jmp_inner(struct cpu *c, const struct insn *i)
+{
+	return thread_next(c, i);
+}
+
 int thread_generic(struct cpu *c, const struct insn *i)
 {
 	int rc;

@@ -145,6 +145,10 @@ static inline uint64_t thread_ea_base(const struct cpu *c,
 
 /* ---- entries ------------------------------------------------------------ */
 
+/* Entry of a JMP rel inside a block (icache.c): the next insn is its
+ * target. */
+int thread_jmp_inner(struct cpu *c, const struct insn *i);
+
 /* Entry of an instruction without a threaded twin: calls insn.exec. */
 int thread_generic(struct cpu *c, const struct insn *i);
 

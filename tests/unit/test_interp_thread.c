@@ -270,6 +270,70 @@ static void test_linked_blocks_count_exactly(void **state)
 	}
 }
 
+/*
+ * A JMP rel to the same page does not end its block (icache.c): the
+ * block goes on at the target, with offsets from the block's RIP that
+ * may be negative. From RIP 18: add ebx, 1; jmp 0; lea rdx, [rip]
+ * (a RIP-relative operand behind a backward jump); jmp 17; hlt. The
+ * whole-block run must match single steps, and a loop with a JMP in
+ * its body must count exactly.
+ */
+static void test_jump_through_blocks(void **state)
+{
+	struct fx *f = *state;
+	uint8_t code[23];
+	/* mov ecx, 1000; L: add eax, 1; jmp M; hlt; M: sub ecx, 1; jnz L;
+	 * hlt */
+	static const uint8_t loop[] = { 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x83,
+					0xc0, 0x01, 0xeb, 0x01, 0xf4, 0x83,
+					0xe9, 0x01, 0x75, 0xf5, 0xf4 };
+	uint64_t rdx, rbx, rip;
+
+	memset(code, 0xf4, sizeof(code));
+	memcpy(code, (uint8_t[]){ 0x48, 0x8d, 0x15, 0, 0, 0, 0 }, 7);
+	memcpy(code + 7, (uint8_t[]){ 0xeb, 0x08 }, 2);
+	memcpy(code + 18, (uint8_t[]){ 0x83, 0xc3, 0x01, 0xeb, 0xe9 }, 5);
+
+	fx_code(f, code, sizeof(code));
+	f->c->s.rip = FX_CODE + 18;
+	f->c->s.gpr[X86_RBX] = 7;
+	f->c->s.gpr[X86_RDX] = 0;
+	f->c->halted = false;
+	assert_int_equal(fx_steps(f, 5), OP_OK);
+	rdx = f->c->s.gpr[X86_RDX];
+	rbx = f->c->s.gpr[X86_RBX];
+	rip = f->c->s.rip;
+	assert_int_equal(rdx, FX_CODE + 7);
+	assert_int_equal(rbx, 8);
+	assert_int_equal(rip, FX_CODE + 18);
+
+	fx_code(f, code, sizeof(code));
+	f->c->s.rip = FX_CODE + 18;
+	f->c->s.gpr[X86_RBX] = 7;
+	f->c->s.gpr[X86_RDX] = 0;
+	f->c->s.rflags = X86_RFLAGS_FIXED;	/* IF = 0: HLT stops */
+	f->c->icount = 0;
+	f->c->prev = NULL;
+	f->c->halted = false;
+	exec_run(f->c, &f->x, 0, 0);
+	assert_int_equal(f->x.reason, RUN_EXIT_HALTED);
+	assert_int_equal(f->c->icount, 5);
+	assert_int_equal(f->c->s.gpr[X86_RDX], rdx);
+	assert_int_equal(f->c->s.gpr[X86_RBX], rbx);
+	assert_int_equal(f->c->s.rip, rip);
+
+	fx_code(f, loop, sizeof(loop));
+	f->c->s.gpr[X86_RAX] = 0;
+	f->c->icount = 0;
+	f->c->prev = NULL;
+	f->c->halted = false;
+	exec_run(f->c, &f->x, 0, 0);
+	assert_int_equal(f->x.reason, RUN_EXIT_HALTED);
+	assert_int_equal(f->c->icount, 1 + 4 * 1000 + 1);
+	assert_int_equal(f->c->s.gpr[X86_RAX], 1000);
+	assert_int_equal(f->c->s.rip, FX_CODE + sizeof(loop));
+}
+
 static int setup(void **state)
 {
 	*state = fx_new();
@@ -293,6 +357,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_linked_blocks_count_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_jump_through_blocks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
