@@ -68,9 +68,19 @@ struct insn {
 	uint8_t mbase, midx, mscale, mseg; /* memory operand; seg 0/FS/GS */
 	uint16_t mnemonic;	/* ZydisMnemonic, for messages */
 	uint16_t ea_base, ea_idx; /* IF_EA_FAST: offsets in struct cpu */
+	/* Threaded twins (thread.h) address a RIP-relative operand from the
+	 * block's first byte (cpu.blk_rip) instead of next_rip: ea_tbase and
+	 * tdisp are ea_base and disp with that change (equal otherwise). */
+	uint16_t ea_tbase;
+	int16_t off;		/* offset of the first byte from the block's
+				 * (negative after a JMP back, icache.c) */
+	uint8_t idx;		/* index in the block (the sentinel's: n) */
 	int64_t disp;
 	uint64_t imm;		/* immediate, sign-extended; rel offset of branches */
-	uint64_t imm2;		/* second immediate (ENTER) */
+	union {
+		uint64_t imm2;	/* second immediate (ENTER: no memory operand) */
+		int64_t tdisp;	/* IF_EA_FAST: see ea_tbase */
+	};
 };
 
 /* Lazy flag operations. */
@@ -82,7 +92,12 @@ enum {
 
 struct lazy_flags {
 	uint64_t res, a, b;	/* masked to size */
-	uint8_t op, size, cin;
+	union {
+		struct {
+			uint8_t op, size, cin, pad;
+		};
+		uint32_t opsz;	/* all four in one store (flags_set) */
+	};
 };
 
 #define FLAGS_ARITH                                                          \
@@ -118,6 +133,15 @@ struct cpu {
 	struct cpu_features feat;
 	uint64_t next_rip;
 	uint64_t ea_zero;	/* always 0: the absent base/index of IF_EA_FAST */
+	/* Threaded chains (thread.h), set when a chain starts: RIP of the
+	 * running block's first byte (a 16-bit offset away, for
+	 * insn.ea_tbase), the privilege and its read TLB (write entries
+	 * follow at + 2 * TLB_SLOTS), and the instruction count from which
+	 * the chain no longer links to another block. */
+	uint64_t blk_rip;
+	struct tlb_entry *tlb_cur;
+	unsigned user;
+	uint64_t link_end;
 	struct lazy_flags lf;
 	struct machine *m;
 	struct engine *e;

@@ -151,6 +151,24 @@ static uint16_t ea_offset(unsigned r)
 	return offsetof(struct cpu, s.gpr) + r * 8;
 }
 
+void decode_place(struct insn *in, int off, unsigned idx)
+{
+	bool mem = false;
+
+	in->off = (int16_t)off;
+	in->idx = (uint8_t)idx;
+	for (unsigned k = 0; k < in->nops; k++)
+		mem |= in->o[k].kind == OPK_MEM;
+	if (!(in->flags & IF_EA_FAST) || !mem)
+		return;		/* imm2 (ENTER) shares tdisp's place */
+	in->ea_tbase = in->ea_base;
+	in->tdisp = in->disp;
+	if (in->mbase == GPR_RIP) {
+		in->ea_tbase = offsetof(struct cpu, blk_rip);
+		in->tdisp = in->disp + (int64_t)(off + in->len);
+	}
+}
+
 int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		struct insn *out)
 {
@@ -166,7 +184,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		return DECODE_NEED_MORE;
 	if (!ZYAN_SUCCESS(st)) {
 		out->exec = op_invalid;
-		out->fn = thread_entry(op_invalid);
+		out->fn = thread_generic;
 		out->len = 1;
 		out->flags = IF_END;
 		return 0;
@@ -183,7 +201,7 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 	fn = decode_handler(z.mnemonic);
 	if (!fn || convert_operands(out, &z, ops)) {
 		out->exec = op_unsupported;
-		out->fn = thread_entry(op_unsupported);
+		out->fn = thread_generic;
 		out->flags |= IF_END;
 		return 0;
 	}
@@ -197,14 +215,12 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		out->ea_base = ea_offset(out->mbase);
 		out->ea_idx = ea_offset(out->midx);
 	}
-	out->fn = special_form(out, fn);
-	if (decode_ends_block(z.mnemonic) || out->fn != fn)
+	out->exec = special_form(out, fn);
+	if (decode_ends_block(z.mnemonic) || out->exec != fn)
 		out->flags |= IF_END;
-	if (!(out->flags & IF_END) || out->fn == op_jmp)
-		decode_specialize(out);
-	if (out->fn == op_jcc)
-		out->fn = decode_jcc_handler(out->cc);
-	out->exec = out->fn;
-	out->fn = thread_entry(out->exec);
+	decode_specialize(out);
+	if (out->exec == op_jcc)
+		out->exec = decode_jcc_handler(out->cc);
+	out->fn = thread_entry(out);
 	return 0;
 }

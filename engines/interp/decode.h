@@ -37,17 +37,33 @@ op_fn decode_handler(unsigned mnemonic);
  * of mode/translation/interrupt state). */
 bool decode_ends_block(unsigned mnemonic);
 
-/* Replace the generic handler of (in) by one specialized for its
+/* Replace the generic handler (in->exec) by one specialized for its
  * operand kinds and size where one exists (fast.c). */
 void decode_specialize(struct insn *in);
 
-/* When (b) is a Jcc ending the block right after (a), a CMP/TEST of
- * registers or an immediate, give (a) the threaded entry that runs both
- * (fast.c). */
+/* When (b) is a Jcc ending the block right after (a), a CMP/TEST or an
+ * ADD/SUB/AND/OR/XOR of a fused form (fast.h), give (a) the threaded entry
+ * that runs both (fuse.c). */
 void decode_fuse(struct insn *a, const struct insn *b);
+
+/* When (b), right after (a) in a block, writes all six arithmetic flags
+ * without reading them and cannot fault or end the chain, give (a) the
+ * threaded entry that skips its flag record: nothing can observe it
+ * (fast.c). Single steps and limited runs still run insn.exec. */
+void decode_dead_flags(struct insn *a, const struct insn *b);
+
+/* Record that (in) starts (off) bytes after its block's first byte and
+ * is its (idx)-th instruction (thread.h), before decode_fuse(). */
+void decode_place(struct insn *in, int off, unsigned idx);
+
+/* Is (in) a JMP rel (its plain handler fast.c's jmp_rel)? */
+bool decode_is_jmp_rel(const struct insn *in);
 
 /* The Jcc handler specialized for condition (cc). */
 op_fn decode_jcc_handler(unsigned cc);
+
+/* Is (fn) one of the decode_jcc_handler() handlers? */
+bool decode_is_jcc(op_fn fn);
 
 /* Mnemonic text for messages. */
 const char *decode_mnemonic_name(unsigned mnemonic);

@@ -94,8 +94,9 @@ static int interp_state_get(struct engine *e, struct x86_state *out)
 static void interp_describe(struct engine *e, char *buf, size_t buflen)
 {
 	(void)e;
-	snprintf(buf, buflen, "Zydis-decoded blocks, software TLB %u entries "
-		 "x {read,write,fetch} x {kernel,user}", TLB_ENTRIES);
+	snprintf(buf, buflen, "Zydis-decoded blocks, software TLB %u sets x "
+		 "%u ways x {read,write,fetch} x {kernel,user}", TLB_ENTRIES,
+		 TLB_WAYS);
 }
 
 const struct engine_ops interp_engine_ops = {

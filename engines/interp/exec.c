@@ -8,8 +8,22 @@
 #include "interp/flags.h"
 #include "interp/intr.h"
 #include "interp/mem.h"
+#include "interp/thread.h"
 
-#define POLL_BLOCKS 64	/* host TSC is read every this many blocks */
+#define POLL_INSNS 2048	/* host TSC is read every this many instructions */
+/* Instructions a chain may run linking blocks before it returns to the
+ * loop: bounds the recursion where the compiler makes no tail calls
+ * (sanitizer builds). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VMB_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(VMB_ASAN)
+#define LINK_MAX 256u
+#else
+#define LINK_MAX POLL_INSNS
+#endif
 
 void exec_reset(struct cpu *c, const struct x86_state *boot)
 {
@@ -116,9 +130,13 @@ block_find(struct cpu *c, struct block **out)
 	return OP_OK;
 }
 
-/* Run one block; returns OP_* of the instruction that ended it. */
+/*
+ * Run one block, or a chain that may link on to more blocks until
+ * c->icount reaches (link_end) (thread.h; 0: no linking); returns OP_* of
+ * the instruction that ended it.
+ */
 static inline __attribute__((always_inline)) int
-run_block(struct cpu *c, uint64_t limit)
+run_block(struct cpu *c, uint64_t limit, uint64_t link_end)
 {
 	const struct insn *i;
 	struct block *b;
@@ -127,6 +145,7 @@ run_block(struct cpu *c, uint64_t limit)
 	int rc = block_find(c, &b);
 
 	c->prev = NULL;
+	c->link_end = link_end;
 	if (rc)
 		return rc;
 	c->prev_gen = c->ic.generation;
@@ -135,22 +154,22 @@ run_block(struct cpu *c, uint64_t limit)
 	i = b->insn;
 	rip = c->s.rip;
 	if (__builtin_expect(n == b->n, 1)) {	/* the whole block: a chain */
-		c->next_rip = rip + i->len;
-		if ((rc = i->fn(c, i)))
-			return rc;
-	} else {
-		/* RIP in a local, the count added once: a handler sees
-		 * c->s.rip current, and only returns change them. */
-		for (k = 0; k < c->blk_end; k++, i++) {
-			c->next_rip = rip + i->len;
-			if (__builtin_expect((rc = i->exec(c, i)) != 0, 0)) {
-				c->icount += k;
-				return rc;
-			}
-			c->s.rip = rip = c->next_rip;
-		}
-		c->icount += k;
+		c->blk_rip = rip;
+		c->user = mem_user(c);
+		c->tlb_cur = &c->tlb.e[TLB_R][c->user][0];
+		return i->fn(c, i);	/* sets c->prev at a normal end */
 	}
+	/* RIP in a local, the count added once: a handler sees c->s.rip
+	 * current, and only returns change them. */
+	for (k = 0; k < c->blk_end; k++, i++) {
+		c->next_rip = rip + i->len;
+		if (__builtin_expect((rc = i->exec(c, i)) != 0, 0)) {
+			c->icount += k;
+			return rc;
+		}
+		c->s.rip = rip = c->next_rip;
+	}
+	c->icount += k;
 	if (b->gpa_tail == 1)
 		c->prev = b;
 	return OP_OK;
@@ -164,13 +183,14 @@ static bool quiet(const struct cpu *c)
 }
 
 /*
- * Run chained blocks while nothing needs the outer loop: at most
- * (*budget) blocks (the poll interval) and (icount_end) instructions
- * (0 = no limit). Returns OP_* of the last block.
+ * Run chained blocks while nothing needs the outer loop: about (*budget)
+ * instructions (the poll interval; a block counts at least one) and at
+ * most up to (icount_end) (0 = no limit). Returns OP_* of the last block.
  */
 static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 		      unsigned *budget)
 {
+	uint64_t start, used;
 	int rc;
 
 	do {
@@ -180,9 +200,15 @@ static int run_blocks(struct cpu *c, uint64_t limit, uint64_t icount_end,
 			if (icount_end - c->icount < limit)
 				limit = icount_end - c->icount;
 		}
-		if ((rc = run_block(c, limit)))
+		start = c->icount;
+		/* with a limit, blocks end exactly at it: no linking */
+		rc = run_block(c, limit, icount_end ? 0 : start +
+				 (*budget < LINK_MAX ? *budget : LINK_MAX));
+		used = c->icount - start;
+		*budget -= used >= *budget ? *budget : used ? (unsigned)used : 1;
+		if (rc)
 			return rc;
-	} while (--*budget && quiet(c));
+	} while (*budget && quiet(c));
 	return OP_OK;
 }
 
@@ -196,7 +222,7 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 	if (c->m->exit_requested)
 		return OP_STOP;
 	if (*poll == 0) {
-		*poll = POLL_BLOCKS;
+		*poll = POLL_INSNS;
 		if ((rc = poll_events(c, deadline)))
 			return rc;
 	}
@@ -217,7 +243,7 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 	if (shadow) {
 		limit = 1;
 		--*poll;
-		rc = run_block(c, limit);
+		rc = run_block(c, limit, 0);
 		c->sti_shadow = false;
 	} else {
 		rc = run_blocks(c, limit, insn_limit, poll);
@@ -230,13 +256,13 @@ static int step(struct cpu *c, uint64_t insn_limit, uint64_t deadline,
 int exec_step(struct cpu *c, struct run_exit *x)
 {
 	c->exit = x;
-	return run_block(c, 1);
+	return run_block(c, 1, 0);
 }
 
 int exec_run(struct cpu *c, struct run_exit *x, uint64_t insn_limit,
 	     uint64_t deadline_tsc)
 {
-	unsigned poll = POLL_BLOCKS;
+	unsigned poll = POLL_INSNS;
 	int rc;
 
 	c->exit = x;

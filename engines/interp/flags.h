@@ -19,10 +19,11 @@
 static inline void flags_set(struct cpu *c, unsigned op, unsigned size,
 			     uint64_t a, uint64_t b, uint64_t res)
 {
-	c->lf.op = op;
-	c->lf.size = size;
-	c->lf.a = a;
-	c->lf.b = b;
+	c->lf.opsz = op | size << 8;	/* cin = 0: set it after, if used */
+	if (op != LF_LOGIC) {	/* logic flags come from res alone */
+		c->lf.a = a;
+		c->lf.b = b;
+	}
 	c->lf.res = res;
 }
 
@@ -46,7 +47,10 @@ uint64_t flags_szp(uint64_t res, unsigned size);
 /* Evaluate condition code (cc) (0-15, the Jcc encoding order). */
 bool flags_cond_slow(struct cpu *c, unsigned cc);
 
-static inline bool flags_cond(struct cpu *c, unsigned cc)
+/* Condition (cc) straight from the lazy record when that is cheap
+ * (compare-then-branch, Z after any operation): 1 or 0, else -1 and
+ * flags_cond_slow() decides. */
+static inline int flags_cond_try(const struct cpu *c, unsigned cc)
 {
 	const struct lazy_flags *l = &c->lf;
 
@@ -70,7 +74,14 @@ static inline bool flags_cond(struct cpu *c, unsigned cc)
 	} else if (l->op != LF_NONE && (cc == 4 || cc == 5)) {
 		return (l->res == 0) == (cc == 4);	/* res is masked */
 	}
-	return flags_cond_slow(c, cc);
+	return -1;
+}
+
+static inline bool flags_cond(struct cpu *c, unsigned cc)
+{
+	int t = flags_cond_try(c, cc);
+
+	return t >= 0 ? t : flags_cond_slow(c, cc);
 }
 
 #endif /* VMB_INTERP_FLAGS_H */

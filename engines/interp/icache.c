@@ -117,11 +117,35 @@ static int decode_straddling(struct cpu *c, uint64_t va, struct insn *in,
 	return OP_OK;
 }
 
+/* May the block go on at the target of JMP rel (in) at page offset
+ * (off)? Only inside the same page (same translation, same code marks)
+ * and with room for the target's instructions. Sets *to. */
+static bool jump_through(const struct block *b, const struct insn *in,
+			 unsigned off, unsigned *to)
+{
+	int64_t t = (int64_t)off + in->len + (int64_t)in->imm;
+
+	if (!decode_is_jmp_rel(in) || b->n + 1 >= ICACHE_BLOCK_MAX ||
+	    t < 0 || t >= 4096)
+		return false;
+	*to = (unsigned)t;
+	return true;
+}
+
+/*
+ * Decode the block at (va) (guest-physical gpa, host page). It ends at a
+ * block-ending instruction, the page end or ICACHE_BLOCK_MAX; a JMP rel
+ * to the same page does not end it: decoding goes on at the target and
+ * the JMP's threaded entry just goes on to it (thread_jmp_inner; insn.off
+ * is then the offset of each instruction from the block's RIP, which may
+ * be negative).
+ */
 static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 		       const uint8_t *page, struct block **out)
 {
 	struct block *b = block_alloc(c);
-	unsigned off = (unsigned)(va & 0xfff), start = off;
+	unsigned off = (unsigned)(va & 0xfff), start = off, to;
+	uint16_t pos[ICACHE_BLOCK_MAX];	/* page offset of each insn */
 
 	b->gpa = gpa;
 	while (b->n < ICACHE_BLOCK_MAX && off < 4096) {
@@ -142,17 +166,44 @@ static int block_build(struct cpu *c, uint64_t va, uint64_t gpa,
 			off = 4096;
 			break;
 		}
+		pos[b->n++] = (uint16_t)off;
+		mark_code(c, (gpa & ~0xfffull) | off,
+			  off + in->len > 4096 ? 4096 - off : in->len);
+		if ((in->flags & IF_END) && jump_through(b, in, off, &to)) {
+			in->flags &= (uint8_t)~IF_END;
+			off = to;
+			continue;
+		}
 		off += in->len;
-		b->n++;
 		if (in->flags & IF_END)
 			break;
 	}
-	mark_code(c, gpa, (off > 4096 ? 4096 : off) - start);
+	if (b->gpa_tail != 1)	/* the straddler: its first page's part */
+		mark_code(c, gpa, 4096 - start);
+	else if (!(b->insn[b->n - 1].flags & IF_END) &&
+		 decode_is_jmp_rel(&b->insn[b->n - 1]))
+		b->insn[b->n - 1].flags |= IF_END;	/* nothing follows */
+	for (unsigned k = 0; k < b->n; k++) {
+		struct insn *in = &b->insn[k];
+
+		if (b->gpa_tail == 1)
+			decode_place(in, (int)pos[k] - (int)start, k);
+		else
+			decode_place(in, 0, k);
+		if (!(in->flags & IF_END) && decode_is_jmp_rel(in))
+			in->fn = thread_jmp_inner;
+	}
+	for (unsigned k = 0; k + 1 < b->n; k++)
+		decode_dead_flags(&b->insn[k], &b->insn[k + 1]);
 	if (b->n >= 2 && b->gpa_tail == 1)
 		decode_fuse(&b->insn[b->n - 2], &b->insn[b->n - 1]);
 	memset(&b->insn[b->n], 0, sizeof(struct insn));	/* the sentinel */
-	b->insn[b->n].fn = thread_end;
-	b->insn[b->n].exec = thread_end;
+	b->insn[b->n].off = (int16_t)(b->insn[b->n - 1].off +
+				      b->insn[b->n - 1].len);
+	b->insn[b->n].idx = (uint8_t)b->n;
+	b->insn[b->n].imm = (uint64_t)(uintptr_t)b;	/* thread_link() */
+	b->insn[b->n].fn = thread_sentinel(&b->insn[b->n - 1]);
+	b->insn[b->n].exec = b->insn[b->n].fn;
 	c->ic.used += sizeof(*b) + (b->n + 1) * sizeof(struct insn);
 	c->st.blocks_decoded++;
 	c->st.insns_decoded += b->n;

@@ -17,7 +17,7 @@ void tlb_flush(struct tlb *t, bool keep_global)
 	}
 	for (unsigned k = 0; k < TLB_NKIND; k++)
 		for (unsigned u = 0; u < 2; u++)
-			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
+			for (unsigned n = 0; n < TLB_SLOTS; n++) {
 				struct tlb_entry *e = &t->e[k][u][n];
 				if (!(keep_global && e->global))
 					e->tag = TLB_INVALID;
@@ -28,7 +28,7 @@ void tlb_flush_kind(struct tlb *t, unsigned kind)
 {
 	t->epoch++;
 	for (unsigned u = 0; u < 2; u++)
-		for (unsigned n = 0; n < TLB_ENTRIES; n++)
+		for (unsigned n = 0; n < TLB_SLOTS; n++)
 			t->e[kind][u][n].tag = TLB_INVALID;
 }
 
@@ -61,18 +61,19 @@ static bool tlb_in_large(const struct tlb *t, uint64_t va)
 void tlb_flush_page(struct tlb *t, uint64_t va)
 {
 	t->epoch++;
-	if (!tlb_in_large(t, va)) {	/* a 4 KiB page: only its slots */
+	if (!tlb_in_large(t, va)) {	/* a 4 KiB page: only its sets */
 		for (unsigned k = 0; k < TLB_NKIND; k++)
 			for (unsigned u = 0; u < 2; u++) {
 				struct tlb_entry *e = tlb_slot(t, k, u, va);
-				if (e->tag == (va & ~0xfffull))
-					e->tag = TLB_INVALID;
+				for (unsigned w = 0; w < TLB_WAYS; w++)
+					if (e[w].tag == (va & ~0xfffull))
+						e[w].tag = TLB_INVALID;
 			}
 		return;
 	}
 	for (unsigned k = 0; k < TLB_NKIND; k++)
 		for (unsigned u = 0; u < 2; u++)
-			for (unsigned n = 0; n < TLB_ENTRIES; n++) {
+			for (unsigned n = 0; n < TLB_SLOTS; n++) {
 				struct tlb_entry *e = &t->e[k][u][n];
 				if (((e->tag ^ va) >> e->page_shift) == 0)
 					e->tag = TLB_INVALID;
@@ -134,6 +135,10 @@ int mem_translate(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
 					 c->write_hook)))
 		return OP_OK;
 	e = tlb_slot(&c->tlb, kind, user, va);
+	if (e->tag != TLB_INVALID && e->tag != (va & ~0xfffull))
+		e[1] = e[0];	/* way 0 -> way 1: the newest stays in way 0 */
+	else if (e[1].tag == (va & ~0xfffull))
+		e[1].tag = TLB_INVALID;	/* never one page in both ways */
 	e->tag = va & ~0xfffull;
 	e->host = page;
 	e->gpa = *gpa & ~0xfffull;

@@ -50,11 +50,12 @@ static inline void mem_store(uint8_t *p, unsigned size, uint64_t v)
 static inline int mem_read_as(struct cpu *c, uint64_t va, unsigned size,
 			      uint64_t *v, unsigned user)
 {
-	struct tlb_entry *e = tlb_slot(&c->tlb, TLB_R, user, va);
-
 	/* the last byte's page: an access crossing into the next page
-	 * cannot match, since that page's entry sits in another slot */
-	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
+	 * cannot match, since that page's entries sit in another set */
+	const struct tlb_entry *e = tlb_match(tlb_slot(&c->tlb, TLB_R, user, va),
+					      (va + size - 1) & ~0xfffull);
+
+	if (__builtin_expect(e != NULL, 1)) {
 		c->st.tlb_hit++;
 		*v = mem_load(e->host + (va & 0xfff), size);
 		return OP_OK;
@@ -65,11 +66,10 @@ static inline int mem_read_as(struct cpu *c, uint64_t va, unsigned size,
 static inline int mem_write_as(struct cpu *c, uint64_t va, unsigned size,
 			       uint64_t v, unsigned user)
 {
-	struct tlb_entry *e = tlb_slot(&c->tlb, TLB_W, user, va);
+	const struct tlb_entry *e = tlb_match(tlb_slot(&c->tlb, TLB_W, user, va),
+					      (va + size - 1) & ~0xfffull);
 
-	/* the last byte's page: an access crossing into the next page
-	 * cannot match, since that page's entry sits in another slot */
-	if (__builtin_expect(e->tag == ((va + size - 1) & ~0xfffull), 1)) {
+	if (__builtin_expect(e != NULL, 1)) {
 		c->st.tlb_hit++;
 		mem_store(e->host + (va & 0xfff), size, v);
 		return OP_OK;

@@ -95,7 +95,16 @@ static inline void dg_op_fixreg(ZydisEncoderOperand *o, ZydisRegister r)
 static inline void dg_op_mem(ZydisEncoderOperand *o, unsigned size)
 {
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
+	/* [r15 + disp] or the same address as [r15*1 + disp] (no base,
+	 * an index: the interpreter's indexed address forms) */
 	o->mem.base = ZYDIS_REGISTER_R15;
+	o->mem.index = ZYDIS_REGISTER_NONE;
+	o->mem.scale = 0;
+	if (dg_below(3) == 0) {
+		o->mem.base = ZYDIS_REGISTER_NONE;
+		o->mem.index = ZYDIS_REGISTER_R15;
+		o->mem.scale = 1;
+	}
 	o->mem.displacement = dg_below(DG_SCRATCH - size + 1);
 	o->mem.size = (ZyanU16)size;
 }
