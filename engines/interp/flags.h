@@ -47,6 +47,29 @@ uint64_t flags_szp(uint64_t res, unsigned size);
 /* Evaluate condition code (cc) (0-15, the Jcc encoding order). */
 bool flags_cond_slow(struct cpu *c, unsigned cc);
 
+/* Condition (cc) after a compare of a with b (masked to sz bytes) when it
+ * is a plain unsigned/signed comparison: 1 or 0, else -1 (O, S, P and
+ * their negations need the flags themselves). */
+static inline int flags_cond_sub(unsigned cc, uint64_t a, uint64_t b,
+				 unsigned sz)
+{
+	int64_t sa = sext(a, sz), sb = sext(b, sz);
+
+	switch (cc) {
+	case 2: return a < b;
+	case 3: return a >= b;
+	case 4: return a == b;
+	case 5: return a != b;
+	case 6: return a <= b;
+	case 7: return a > b;
+	case 12: return sa < sb;
+	case 13: return sa >= sb;
+	case 14: return sa <= sb;
+	case 15: return sa > sb;
+	default: return -1;
+	}
+}
+
 /* Condition (cc) straight from the lazy record when that is cheap
  * (compare-then-branch, Z after any operation): 1 or 0, else -1 and
  * flags_cond_slow() decides. */
@@ -54,26 +77,10 @@ static inline int flags_cond_try(const struct cpu *c, unsigned cc)
 {
 	const struct lazy_flags *l = &c->lf;
 
-	if (l->op == LF_SUB) {	/* CMP then Jcc: a and b are masked */
-		uint64_t a = l->a, b = l->b;
-		int64_t sa = sext(a, l->size), sb = sext(b, l->size);
-
-		switch (cc) {
-		case 2: return a < b;
-		case 3: return a >= b;
-		case 4: return a == b;
-		case 5: return a != b;
-		case 6: return a <= b;
-		case 7: return a > b;
-		case 12: return sa < sb;
-		case 13: return sa >= sb;
-		case 14: return sa <= sb;
-		case 15: return sa > sb;
-		default: break;
-		}
-	} else if (l->op != LF_NONE && (cc == 4 || cc == 5)) {
+	if (l->op == LF_SUB)	/* CMP then Jcc: a and b are masked */
+		return flags_cond_sub(cc, l->a, l->b, l->size);
+	if (l->op != LF_NONE && (cc == 4 || cc == 5))
 		return (l->res == 0) == (cc == 4);	/* res is masked */
-	}
 	return -1;
 }
 

@@ -32,22 +32,11 @@ FAST_INLINE int cond_of(struct cpu *c, int kind, unsigned cc, uint64_t a,
 {
 	unsigned top = sz * 8 - 1;
 	bool cf, zf = r == 0, sf = (r >> top) & 1, of;
-	int64_t sa = sext(a, sz), sb = sext(b, sz);
 
 	if (kind == K_SUB) {
-		switch (cc) {
-		case 2: return a < b;
-		case 3: return a >= b;
-		case 4: return a == b;
-		case 5: return a != b;
-		case 6: return a <= b;
-		case 7: return a > b;
-		case 12: return sa < sb;
-		case 13: return sa >= sb;
-		case 14: return sa <= sb;
-		case 15: return sa > sb;
-		default: break;
-		}
+		int known = flags_cond_sub(cc, a, b, sz);
+		if (known >= 0)
+			return known;
 		cf = a < b;
 		of = (((a ^ b) & (a ^ r)) >> top) & 1;
 	} else if (kind == K_ADD) {
