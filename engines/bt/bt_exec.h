@@ -125,6 +125,9 @@ struct bt_vcpu {
 	uint64_t icount_stop;
 	bool exact;		/* set before the first run: no chaining, no
 				 * lookup tables, no RET caches, no loops */
+	bool layout_trust;	/* set before the first run: no layout
+				 * checks (bt_translate.h), addresses
+				 * outside the layout alias */
 
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;

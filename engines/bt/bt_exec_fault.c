@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_window.h"
 
 struct bt_vcpu *bt_exec_running;
@@ -116,6 +117,12 @@ enum bt_fault_action bt_exec_window_fault(void *opaque, struct bt_fault *f)
 		s->kind = BT_STOP_MMIO;
 		s->gpa = fill.gpa;
 		s->cr2 = fill.gva;
+		break;
+	case BT_SHADOW_OUTSIDE:
+		/* past the window's 4 GiB (an access that wraps the top
+		 * of the address space): the monitor runs it exactly */
+		s->kind = BT_STOP_MONITOR;
+		s->cause = BT_MON_LAYOUT;
 		break;
 	default:
 		s->kind = BT_STOP_ERROR;

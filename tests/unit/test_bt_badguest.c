@@ -91,19 +91,19 @@ enum { OK = 0, KI = 1, KB = 2, KE = 4 };	/* may be combined */
 	X(K, k_ud, E(6), 0, ANY, OK)                                          \
 	X(K, k_into, E(6), 0, ANY, OK)                                        \
 	X(K, k_int3, E(3), 0, ANY, OK)                                        \
-	X(K, k_gp_nc, E(13), 0, ANY, KB)                                      \
+	X(K, k_gp_nc, E(13), 0, ANY, OK)                                      \
 	X(K, k_gp_wrmsr, E(13), 0, ANY, OK)                                   \
-	X(K, k_ss_nc, E(12), 0, ANY, KI | KB)                                 \
+	X(K, k_ss_nc, E(12), 0, ANY, KI)                                 \
 	X(K, k_pf_np, E(14), 0, 0x405000, OK)                                 \
 	X(K, k_pf_ro, E(14), 3, 0x400000, OK)                                 \
 	X(K, k_pf_rsvd, E(14), 9, 0x404000, OK)                               \
 	X(K, k_pf_nx, E(14), 0x11, 0x401000, OK)                              \
-	X(K, k_between, E(14), 0, 0x100400000, KB)                            \
-	X(K, k_between_w, E(14), 2, 0x100401000, KB)                          \
-	X(K, k_above2g, E(14), 0, 0x80400000, KB)                             \
-	X(K, k_high, E(14), 0, 0xffff800000400000, KB)                        \
-	X(K, k_hostptr, E(14), 2, ANY, KB)                                    \
-	X(K, k_jmp_nc, E(13), 0, ANY, KE)                                     \
+	X(K, k_between, E(14), 0, 0x100400000, OK)                            \
+	X(K, k_between_w, E(14), 2, 0x100401000, OK)                          \
+	X(K, k_above2g, E(14), 0, 0x80400000, OK)                             \
+	X(K, k_high, E(14), 0, 0xffff800000400000, OK)                        \
+	X(K, k_hostptr, E(14), 2, ANY, OK)                                    \
+	X(K, k_jmp_nc, E(13), 0, ANY, OK)                                     \
 	X(K, k_jmp_data, ANYS, ANY, ANY, OK)                                  \
 	X(K, k_smc, 1, ANY, ANY, OK)                                          \
 	X(K, k_ac, 1, ANY, ANY, OK)                                           \
@@ -120,9 +120,9 @@ enum { OK = 0, KI = 1, KB = 2, KE = 4 };	/* may be combined */
 	X(U, u_gp_hlt, E(13), 0, ANY, OK)                                     \
 	X(U, u_gp_rdmsr, E(13), 0, ANY, OK)                                   \
 	X(U, u_gp_cr3, E(13), 0, ANY, OK)                                     \
-	X(U, u_gp_nc, E(13), 0, ANY, KB)                                      \
+	X(U, u_gp_nc, E(13), 0, ANY, OK)                                      \
 	X(U, u_gp_lodsb_nc, E(13), 0, ANY, OK)                                \
-	X(U, u_ss_nc, E(12), 0, ANY, KI | KB)                                 \
+	X(U, u_ss_nc, E(12), 0, ANY, KI)                                 \
 	X(U, u_syscall, E(6), 0, ANY, OK)                                     \
 	X(U, u_pf_kread, E(14), 5, 0xffffffff80100000, OK)                    \
 	X(U, u_pf_kwrite, E(14), 7, 0xffffffff80100000, OK)                   \
@@ -132,12 +132,12 @@ enum { OK = 0, KI = 1, KB = 2, KE = 4 };	/* may be combined */
 	X(U, u_pf_nx, E(14), 0x15, 0x401000, OK)                              \
 	X(U, u_pf_rsvd, E(14), 0xd, 0x404000, OK)                             \
 	X(U, u_pf_sup, E(14), 5, 0x403000, OK)                                \
-	X(U, u_between, E(14), 4, 0x100400000, KB)                            \
-	X(U, u_between_w, E(14), 6, 0x100401000, KB)                          \
-	X(U, u_above2g, E(14), 4, 0x80400000, KB)                             \
-	X(U, u_high, E(14), 4, 0xffff800000400000, KB)                        \
-	X(U, u_hostptr, E(14), 6, ANY, KB)                                    \
-	X(U, u_jmp_nc, E(13), 0, ANY, KE)                                     \
+	X(U, u_between, E(14), 4, 0x100400000, OK)                            \
+	X(U, u_between_w, E(14), 6, 0x100401000, OK)                          \
+	X(U, u_above2g, E(14), 4, 0x80400000, OK)                             \
+	X(U, u_high, E(14), 4, 0xffff800000400000, OK)                        \
+	X(U, u_hostptr, E(14), 6, ANY, OK)                                    \
+	X(U, u_jmp_nc, E(13), 0, ANY, OK)                                     \
 	X(U, u_jmp_data, ANYS, ANY, ANY, OK)                                  \
 	X(U, u_ret_kernel, E(14), 0x15, 0xffffffff80100000, OK)               \
 	X(U, u_push_np, E(14), 6, 0x405008, OK)                               \
