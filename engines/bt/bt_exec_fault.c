@@ -61,6 +61,9 @@ static bool take_over(struct bt_vcpu *v, ucontext_t *uc)
 	for (int r = 0; r < 16; r++)
 		if (r != X86_RAX || !(m->flags & BT_MAP_RAX_IN_CTX))
 			v->ctx.gpr[r] = (uint64_t)g[greg_of[r]];
+	if (m->flags & BT_MAP_RCX_IN_XMM15)	/* a layout check's spill */
+		memcpy(&v->ctx.gpr[X86_RCX],
+		       uc->uc_mcontext.fpregs->_xmm[15].element, 8);
 	v->ctx.rflags = (uint64_t)g[REG_EFL];
 	v->fault_stop.rip = b->rip + m->guest_off;
 	v->fault_rec.kind = BT_EXIT_FAULT;

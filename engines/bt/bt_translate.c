@@ -42,6 +42,14 @@ struct xl {
 	 * now (rsp_ok), RSP moving only by this block's pushes and pops */
 	bool rsp_ok;
 	int64_t rsp_d;
+	/* out-of-line exits of the checks, emitted after the block */
+	struct ool {
+		uint64_t rip;
+		uint32_t ninsn;
+		unsigned njmp;
+		uint8_t *jmp[4];	/* rel32 fields jumping to it */
+	} ool[BT_BLOCK_MAX_INSN];
+	uint32_t nool;
 };
 
 #define STK_LO 1024	/* bytes below RSP a stack check covers */
@@ -86,6 +94,14 @@ static void lea_rsp(struct xl *x, int32_t d)
 static void rel32_to(struct xl *x, const void *to)
 {
 	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
+}
+
+/* Patch the rel32 field at (field) to reach (to). */
+static void rel32_to_at(uint8_t *field, const void *to)
+{
+	int32_t d = (int32_t)((const uint8_t *)to - (field + 4));
+
+	memcpy(field, &d, 4);
 }
 
 static void movabs_store_rax(struct xl *x, const void *addr)
@@ -174,11 +190,11 @@ static bool layout_range_ok(uint64_t a, uint64_t len)
 }
 
 /*
- * RCX = 0 iff the point (c) is in the layout, flags untouched:
+ * ECX = 0 iff the point (c) is in the layout, flags untouched:
  * lea D(base,index,scale),%rcx with D = off + 2^31 makes every layout
  * address [0, 2^32); when D does not fit a disp32, D - 2^32 is used and
- * the result is in [-2^32, 0), which NOT brings back; BSWAP + MOV r32
- * keep the high half.
+ * the result is in [-2^32, 0), which NOT brings back; BSWAP brings the
+ * high half into ECX (byte-reversed: zero stays zero).
  */
 static void emit_point(struct xl *x, const struct chk *c)
 {
@@ -203,50 +219,98 @@ static void emit_point(struct xl *x, const struct chk *c)
 	if (neg)
 		b1(x, 0x48), b1(x, 0xf7), b1(x, 0xd1);	/* not %rcx */
 	b1(x, 0x48), b1(x, 0x0f), b1(x, 0xc9);		/* bswap %rcx */
-	b1(x, 0x89), b1(x, 0xc9);			/* mov %ecx,%ecx */
 }
+
+static const uint8_t xmm15_spill[] = { 0x66, 0x4c, 0x0f, 0x6e, 0xf9 };
+static const uint8_t xmm15_fill[] = { 0x66, 0x4c, 0x0f, 0x7e, 0xf9 };
 
 /*
  * Check the (nc) points (c) before guest instruction (rip), (ninsn)
- * retired before it: any point outside the layout leaves the block with a
- * monitor exit for the instruction, every guest register intact.
+ * retired before it: each point is followed by JECXZ over a JMP to the
+ * instruction's out-of-line exit (emitted after the block, ool_emit:
+ * RCX back, monitor exit), so the path taken costs no taken branch but
+ * the JECXZ. Guest RCX is restored after the checks unless (rcx_dead):
+ * the instruction overwrites RCX without reading it (its map entry then
+ * says RCX_IN_XMM15, for a fault on the access).
  */
 static void emit_checks(struct xl *x, const struct chk *c, unsigned nc,
-			uint64_t rip, uint32_t ninsn)
+			uint64_t rip, uint32_t ninsn, bool rcx_dead)
 {
-	static const uint8_t spill[] = { 0x66, 0x4c, 0x0f, 0x6e, 0xf9 };
-	static const uint8_t fill[] = { 0x66, 0x4c, 0x0f, 0x7e, 0xf9 };
-	uint8_t *to_bad[4], *ok;
-	struct bt_exit_rec *r;
+	struct ool *o = &x->ool[x->nool];
 
 	if (!nc)
 		return;
-	bn(x, spill, sizeof(spill));	/* movq %rcx,%xmm15 */
+	x->nool++;
+	o->rip = rip;
+	o->ninsn = ninsn;
+	o->njmp = 0;
+	bn(x, xmm15_spill, sizeof(xmm15_spill));	/* movq %rcx,%xmm15 */
 	for (unsigned i = 0; i < nc; i++) {
 		emit_point(x, &c[i]);
-		if (i + 1 < nc) {
-			b1(x, 0xe3), b1(x, 2);		/* jrcxz next */
-			b1(x, 0xeb);			/* jmp bad */
-			to_bad[i] = x->p;
-			b1(x, 0);
-		}
+		b1(x, 0x67), b1(x, 0xe3), b1(x, 5);	/* jecxz +5 */
+		b1(x, 0xe9);				/* jmp ool */
+		o->jmp[o->njmp++] = x->p;
+		b4(x, 0);
 	}
-	b1(x, 0xe3);					/* jrcxz ok */
-	ok = x->p;
-	b1(x, 0);
-	for (unsigned i = 0; i + 1 < nc; i++)
-		*to_bad[i] = (uint8_t)(x->p - (to_bad[i] + 1));
-	bn(x, fill, sizeof(fill));
-	r = rec_new(x, BT_EXIT_MONITOR, rip, ninsn);
-	r->cause = BT_MON_LAYOUT;
-	r->fast = BT_FAST_NONE;
-	r->fast_len = 0;
-	memset(&r->mem, 0, sizeof(r->mem));
-	r->site = NULL;
-	r->chained = false;
-	stub_exit(x, r);
-	*ok = (uint8_t)(x->p - (ok + 1));
-	bn(x, fill, sizeof(fill));
+	if (rcx_dead)
+		x->map[x->nmap - 1].flags |= BT_MAP_RCX_IN_XMM15;
+	else
+		bn(x, xmm15_fill, sizeof(xmm15_fill));
+}
+
+/* The out-of-line exits of the block's checks. */
+static void ool_emit(struct xl *x)
+{
+	for (uint32_t k = 0; k < x->nool; k++) {
+		struct ool *o = &x->ool[k];
+		struct bt_exit_rec *r;
+
+		for (unsigned j = 0; j < o->njmp; j++)
+			rel32_to_at(o->jmp[j], x->p);
+		bn(x, xmm15_fill, sizeof(xmm15_fill));
+		r = rec_new(x, BT_EXIT_MONITOR, o->rip, o->ninsn);
+		r->cause = BT_MON_LAYOUT;
+		r->fast = BT_FAST_NONE;
+		r->fast_len = 0;
+		memset(&r->mem, 0, sizeof(r->mem));
+		r->site = NULL;
+		r->chained = false;
+		stub_exit(x, r);
+	}
+	x->nool = 0;
+}
+
+static bool reg_is_rcx(ZydisRegister r)
+{
+	return r == ZYDIS_REGISTER_RCX || r == ZYDIS_REGISTER_ECX ||
+	       r == ZYDIS_REGISTER_CX || r == ZYDIS_REGISTER_CL ||
+	       r == ZYDIS_REGISTER_CH;
+}
+
+/* Does (in) overwrite all of RCX without reading it? */
+static bool rcx_overwritten(const ZydisDecodedInstruction *in,
+			    const ZydisDecodedOperand *ops)
+{
+	bool full = false;
+
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    (reg_is_rcx(o->mem.base) || reg_is_rcx(o->mem.index)))
+			return false;
+		if (o->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    !reg_is_rcx(o->reg.value))
+			continue;
+		if (o->actions != ZYDIS_OPERAND_ACTION_WRITE)
+			return false;
+		if (o->reg.value == ZYDIS_REGISTER_RCX ||
+		    o->reg.value == ZYDIS_REGISTER_ECX)
+			full = true;
+		else
+			return false;
+	}
+	return full;
 }
 
 static uint8_t reg_id(ZydisRegister r)
@@ -896,7 +960,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 				  k == BT_INSN_PUSH_MEM)
 					 ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
-		emit_checks(&x, chk, nchk, cur, n - 1);
+		emit_checks(&x, chk, nchk, cur, n - 1,
+			    k == BT_INSN_MEM && rcx_overwritten(&in, ops));
 		switch (k) {
 		case BT_INSN_COPY: emit_copy(&x, ib, &in); break;
 		case BT_INSN_MEM: emit_mem(&x, ib, &in, next); break;
@@ -977,12 +1042,14 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			stack_track(&x, k, &in, ops);
 		cur = next;
 		if (!done && (n == max ||
-			      x.p - x.b->code > BLOCK_CODE_MAX - INSN_CODE_MAX ||
+			      (x.p - x.b->code) + 64 * (long)x.nool >
+				      BLOCK_CODE_MAX - INSN_CODE_MAX ||
 			      (cur & ~(PAGE - 1)) != (rip & ~(PAGE - 1)))) {
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, cur, n));
 			done = true;
 		}
 	}
+	ool_emit(&x);
 	x.b->ninsn = n;
 	{
 		uint8_t *end = x.p;

@@ -50,6 +50,7 @@ PROG(arith);
 PROG(pf);
 PROG(div0);
 PROG(wild);
+PROG(rcx_load);
 PROG(indirect);
 PROG(spin);
 PROG(smc);
@@ -129,6 +130,12 @@ __asm__(
 	"  movq $0x77, (%rax)\n"
 	"  hlt\n"
 	"prog_wild_end:\n"
+	/* a load into RCX that faults, after RCX was set */
+	"prog_rcx_load:\n"
+	"  mov $0x1234, %ecx\n"
+	"  mov (%rax), %rcx\n"
+	"  hlt\n"
+	"prog_rcx_load_end:\n"
 	/* jmp through a table, call through a register, ret imm */
 	"prog_indirect:\n"
 	"  lea 5f(%rip), %rbx\n"
@@ -456,6 +463,24 @@ static void test_wild_store(void **state)
 		}
 	}
 	assert_true(host_var == 1);
+}
+
+/* A checked load that overwrites RCX keeps guest RCX in XMM15 at the
+ * access (no restore): a #PF there still reports the guest's RCX. */
+static void test_rcx_load_fault(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+
+	load(f, prog_rcx_load, prog_rcx_load_end);
+	f->v.ctx.gpr[X86_RAX] = KVA;	/* supervisor: #PF from CPL3 */
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_EXCEPTION);
+	assert_int_equal(s.vector, X86_VEC_PF);
+	assert_true(s.rip == CODE_VA + 5);
+	assert_true(f->v.ctx.gpr[X86_RCX] == 0x1234);
+	assert_true(f->v.ctx.icount == 1);
+	bt_vcpu_destroy(&f->v);
 }
 
 static void test_indirect(void **state)
@@ -847,6 +872,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push_mem_precise, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_wild_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rcx_load_fault, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
