@@ -42,6 +42,12 @@ struct xl {
 	 * now (rsp_ok), RSP moving only by this block's pushes and pops */
 	bool rsp_ok;
 	int64_t rsp_d;
+	/* registers whose value is known to be at most rmax[r] (zero-
+	 * extending loads of bytes and words, AND with a mask, small
+	 * immediates): an address made of them and a displacement is
+	 * checked at translation */
+	uint16_t rknown;
+	uint64_t rmax[16];
 	/* out-of-line exits of the checks, emitted after the block */
 	struct ool {
 		uint64_t rip;
@@ -374,6 +380,15 @@ static unsigned operand_points(struct xl *x, const ZydisDecodedOperand *o,
 			*bad = true;
 		return 0;
 	}
+	if ((base == NOREG || (x->rknown >> base & 1)) &&
+	    (index == NOREG || (x->rknown >> index & 1))) {
+		uint64_t max = (base == NOREG ? 0 : x->rmax[base]) +
+			       (index == NOREG ? 0 : x->rmax[index] *
+						      o->mem.scale);
+
+		if (layout_range_ok((uint64_t)disp, max + len))
+			return 0;
+	}
 	if (base == X86_RSP && index == NOREG) {
 		if (stack_covered(x, disp, disp + len))
 			return 0;
@@ -448,6 +463,61 @@ static unsigned plan_checks(struct xl *x, enum bt_insn_kind k,
 	if (!stack_covered(x, sa, sb))
 		nc += stack_points(x, c + nc);
 	return nc;
+}
+
+
+/* Follow the bounds of registers after (in) (see struct xl rmax). */
+static void bounds_track(struct xl *x, const ZydisDecodedInstruction *in,
+			 const ZydisDecodedOperand *ops)
+{
+	const ZydisDecodedOperand *d = &ops[0], *src = &ops[1];
+	uint64_t max = 0;
+	bool known = false;
+	int r = -1;
+
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		ZydisRegister g;
+
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    !(ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			continue;
+		g = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
+						     ops[i].reg.value);
+		if (ZydisRegisterGetClass(g) == ZYDIS_REGCLASS_GPR64)
+			x->rknown &= (uint16_t)~(1u << ZydisRegisterGetId(g));
+	}
+	if (in->operand_count_visible < 2 ||
+	    d->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    (ZydisRegisterGetClass(d->reg.value) != ZYDIS_REGCLASS_GPR32 &&
+	     ZydisRegisterGetClass(d->reg.value) != ZYDIS_REGCLASS_GPR64))
+		return;
+	r = ZydisRegisterGetId(ZydisRegisterGetLargestEnclosing(
+		ZYDIS_MACHINE_MODE_LONG_64, d->reg.value));
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_MOVZX:
+		known = src->size <= 16;
+		max = src->size == 8 ? 0xff : 0xffff;
+		break;
+	case ZYDIS_MNEMONIC_AND:
+	case ZYDIS_MNEMONIC_MOV:
+		if (src->type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			break;
+		max = (uint64_t)src->imm.value.s;
+		if (d->size == 32)
+			max &= 0xffffffffull;
+		known = max < (1ull << 32);
+		break;
+	case ZYDIS_MNEMONIC_XOR:
+		known = src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			src->reg.value == d->reg.value;
+		break;
+	default:
+		break;
+	}
+	if (known) {
+		x->rknown |= (uint16_t)(1u << r);
+		x->rmax[r] = max;
+	}
 }
 
 /* Follow RSP after (in) for the stack checks of the rest of the block. */
@@ -1038,8 +1108,10 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		default:
 			break;
 		}
-		if (!env->layout_trust)
+		if (!env->layout_trust) {
 			stack_track(&x, k, &in, ops);
+			bounds_track(&x, &in, ops);
+		}
 		cur = next;
 		if (!done && (n == max ||
 			      (x.p - x.b->code) + 64 * (long)x.nool >
