@@ -389,6 +389,12 @@ static unsigned operand_points(struct xl *x, const ZydisDecodedOperand *o,
 		if (layout_range_ok((uint64_t)disp, max + len))
 			return 0;
 	}
+	/* RSP inside its checked range plus a bounded index */
+	if (base == X86_RSP && index != NOREG && (x->rknown >> index & 1) &&
+	    x->rmax[index] < 4096 &&
+	    stack_covered(x, disp, disp + (int64_t)(x->rmax[index] *
+						     o->mem.scale) + len))
+		return 0;
 	if (base == X86_RSP && index == NOREG) {
 		if (stack_covered(x, disp, disp + len))
 			return 0;

@@ -481,6 +481,17 @@ static void test_rcx_load_fault(void **state)
 	assert_true(f->v.ctx.gpr[X86_RCX] == 0x1234);
 	assert_true(f->v.ctx.icount == 1);
 	bt_vcpu_destroy(&f->v);
+	/* outside the layout: a monitor exit in the middle of the block,
+	 * the first instruction counted, RCX back */
+	load(f, prog_rcx_load, prog_rcx_load_end);
+	f->v.ctx.gpr[X86_RAX] = 0x100000000ull;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_int_equal(s.cause, BT_MON_LAYOUT);
+	assert_true(s.rip == CODE_VA + 5);
+	assert_true(f->v.ctx.gpr[X86_RCX] == 0x1234);
+	assert_true(f->v.ctx.icount == 1);
+	bt_vcpu_destroy(&f->v);
 }
 
 static void test_indirect(void **state)
