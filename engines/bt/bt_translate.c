@@ -547,10 +547,31 @@ static void stack_track(struct xl *x, enum bt_insn_kind k,
 		x->rsp_ok = false;
 		return;
 	default:
-		if (writes_rsp(in, ops))
-			x->rsp_ok = false;
-		return;
+		break;
 	}
+	if (!writes_rsp(in, ops))
+		return;
+	/* add/sub $imm,%rsp and lea d(%rsp),%rsp move the range along */
+	if (k == BT_INSN_COPY && in->operand_width == 64 &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ops[0].reg.value == ZYDIS_REGISTER_RSP) {
+		if ((in->mnemonic == ZYDIS_MNEMONIC_ADD ||
+		     in->mnemonic == ZYDIS_MNEMONIC_SUB) &&
+		    ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			int64_t d = ops[1].imm.value.s;
+
+			x->rsp_d += in->mnemonic == ZYDIS_MNEMONIC_ADD ? d : -d;
+			return;
+		}
+		if (in->mnemonic == ZYDIS_MNEMONIC_LEA &&
+		    ops[1].mem.base == ZYDIS_REGISTER_RSP &&
+		    ops[1].mem.index == ZYDIS_REGISTER_NONE) {
+			x->rsp_d += ops[1].mem.disp.has_displacement
+					    ? ops[1].mem.disp.value : 0;
+			return;
+		}
+	}
+	x->rsp_ok = false;
 }
 
 /* ---- emission ---------------------------------------------------------- */
