@@ -10,6 +10,9 @@
  *   48 A3 imm64         movabs %rax, moffs64
  *   48 B8 imm64         movabs $imm64, %rax
  *   FF 25 0 imm64       jmp *[rip+0] with the address right after it
+ *   66 4C 0F 6E/7E F9   movq %rcx,%xmm15 / movq %xmm15,%rcx (layout checks)
+ *   48 F7 D1, 48 0F C9  not %rcx, bswap %rcx
+ *   67 E3 rel8          jecxz
  */
 #include "bt/bt_translate.h"
 
