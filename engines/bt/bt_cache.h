@@ -85,6 +85,9 @@ struct bt_insn_map {
 /* Guest RAX is in ctx->gpr[RAX], not in the host RAX, from this
  * instruction's first host byte on (indirect branches load RAX). */
 #define BT_MAP_RAX_IN_CTX 0x1
+/* guest RCX is in the host XMM15 at the instruction's access (a layout
+ * check did not restore it: the instruction overwrites it) */
+#define BT_MAP_RCX_IN_XMM15 0x2
 
 /*
  * Every block starts with one instruction that both counts and can be

@@ -161,6 +161,15 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 			 "trace", rc < 0 ? "(too long)" : val);
 		return -1;
 	}
+	bool trust = false;
+
+	rc = engine_option(cfg->options, "layout", val, sizeof(val));
+	if (rc < 0 || (rc == 1 && strcmp(val, "check") &&
+		       !(trust = !strcmp(val, "trust")))) {
+		snprintf(err, errlen, "bt: option layout=%s: expected check or "
+			 "trust", rc < 0 ? "(too long)" : val);
+		return -1;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		snprintf(err, errlen, "bt: out of memory");
@@ -189,6 +198,7 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 	}
 	/* an exact limit needs every block back in the dispatcher */
 	b->v.exact = cfg->insn_limit != 0;
+	b->v.layout_trust = trust;
 	b->v.invlpg_hook = hook_fast_invlpg;
 	b->v.hook_opaque = b;
 	b->v.code_drop_hook = hook_code_drop;
@@ -496,8 +506,9 @@ static void bt_describe(struct engine *e, char *buf, size_t buflen)
 {
 	struct bt_engine *b = e->priv;
 
-	snprintf(buf, buflen, "shadow=%s, GS base by %s, interp as monitor",
-		 b ? bt_shadow_policy_name(b->sh.policy) : "?",
+	snprintf(buf, buflen, "shadow=%s, layout=%s, GS base by %s, interp "
+		 "as monitor", b ? bt_shadow_policy_name(b->sh.policy) : "?",
+		 b && b->v.layout_trust ? "trust" : "check",
 		 bt_gs_method_name(bt_gs_method_get()));
 }
 

@@ -6,7 +6,10 @@
  * to the monitor -- privileged and sensitive instructions, string
  * instructions, MMIO, exception and interrupt delivery -- runs in the
  * interpreter used as a monitor (interp/interp_monitor.h). Options:
- * "shadow=vtlb|trace" (default vtlb). docs/bt.md describes it.
+ * "shadow=vtlb|trace" (default vtlb), "layout=check|trust" (default
+ * check: an access outside the window layout goes to the monitor; trust:
+ * the guest is trusted to keep the layout, addresses outside it alias).
+ * docs/bt.md describes it.
  */
 #ifndef VMB_BT_ENGINE_H
 #define VMB_BT_ENGINE_H

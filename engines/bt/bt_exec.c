@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <emmintrin.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_fault.h"
 #include "bt/bt_gs.h"
 #include "bt/bt_translate.h"
@@ -283,12 +284,13 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	 * their blocks differ (no privileged reads translated) */
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
 	        : v->cpl == 0 ? (const void *)bt_ibl_lookup0 : NULL;
+	env.layout_trust = v->layout_trust;
 	if (!bt_window_gva_ok(v->rip)) {
-		stop->kind = BT_STOP_ERROR;
-		snprintf(stop->message, sizeof(stop->message),
-			 "bt: guest RIP 0x%llx is outside the supported layout "
-			 "(user below 2 GiB, kernel in the top 2 GiB)",
-			 (unsigned long long)v->rip);
+		/* no window offset for it: the monitor runs it (a
+		 * non-canonical RIP faults there as in interp) */
+		stop->kind = BT_STOP_MONITOR;
+		stop->cause = BT_MON_LAYOUT;
+		v->cnt.monitor_exits++;
 		return false;
 	}
 	key = (v->rip & ~0xfffull) | v->cpl;
@@ -617,6 +619,9 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		}
 		v->rip = rec->target;
 		if (rec->kind == BT_EXIT_MONITOR) {
+			/* a layout check's exit inside the block: the
+			 * prologue counted the rest too */
+			v->ctx.icount -= rec->block->ninsn - rec->ninsn;
 			if (rec->fast && fast(v, rec->fast, rec->fast_len,
 					      &rec->mem, stop))
 				continue;

@@ -9,7 +9,9 @@
  * the CPL's window and follows exits until one needs a decision it cannot
  * make: an instruction for the monitor, a guest exception (#PF from a
  * shadow fault or from fetching code, #DE from a divide), an MMIO access,
- * or a limit. Guest state is then exactly that of the start of the guest
+ * an instruction whose address (or a RIP) leaves the window layout
+ * (BT_STOP_MONITOR with cause BT_MON_LAYOUT, see bt_translate.h), or a
+ * limit. Guest state is then exactly that of the start of the guest
  * instruction named by stop->rip (for a fault: that instruction did not
  * run; for a monitor stop: it has not run yet).
  *
@@ -125,6 +127,9 @@ struct bt_vcpu {
 	uint64_t icount_stop;
 	bool exact;		/* set before the first run: no chaining, no
 				 * lookup tables, no RET caches, no loops */
+	bool layout_trust;	/* set before the first run: no layout
+				 * checks (bt_translate.h), addresses
+				 * outside the layout alias */
 
 	/* filled by the fault handler when it takes over */
 	struct bt_exit_rec fault_rec;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_window.h"
 
 struct bt_vcpu *bt_exec_running;
@@ -60,6 +61,9 @@ static bool take_over(struct bt_vcpu *v, ucontext_t *uc)
 	for (int r = 0; r < 16; r++)
 		if (r != X86_RAX || !(m->flags & BT_MAP_RAX_IN_CTX))
 			v->ctx.gpr[r] = (uint64_t)g[greg_of[r]];
+	if (m->flags & BT_MAP_RCX_IN_XMM15)	/* a layout check's spill */
+		memcpy(&v->ctx.gpr[X86_RCX],
+		       uc->uc_mcontext.fpregs->_xmm[15].element, 8);
 	v->ctx.rflags = (uint64_t)g[REG_EFL];
 	v->fault_stop.rip = b->rip + m->guest_off;
 	v->fault_rec.kind = BT_EXIT_FAULT;
@@ -116,6 +120,12 @@ enum bt_fault_action bt_exec_window_fault(void *opaque, struct bt_fault *f)
 		s->kind = BT_STOP_MMIO;
 		s->gpa = fill.gpa;
 		s->cr2 = fill.gva;
+		break;
+	case BT_SHADOW_OUTSIDE:
+		/* past the window's 4 GiB (an access that wraps the top
+		 * of the address space): the monitor runs it exactly */
+		s->kind = BT_STOP_MONITOR;
+		s->cause = BT_MON_LAYOUT;
 		break;
 	default:
 		s->kind = BT_STOP_ERROR;

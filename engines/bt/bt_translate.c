@@ -10,6 +10,9 @@
  *   48 A3 imm64         movabs %rax, moffs64
  *   48 B8 imm64         movabs $imm64, %rax
  *   FF 25 0 imm64       jmp *[rip+0] with the address right after it
+ *   66 4C 0F 6E/7E F9   movq %rcx,%xmm15 / movq %xmm15,%rcx (layout checks)
+ *   48 F7 D1, 48 0F C9  not %rcx, bswap %rcx
+ *   67 E3 rel8          jecxz
  */
 #include "bt/bt_translate.h"
 
@@ -23,10 +26,11 @@
 #include "machine/x86_state.h"
 
 #define PAGE 4096ull
-#define BLOCK_CODE_MAX 4096	/* bound on one block's host code */
+#define BLOCK_CODE_MAX 8192	/* bound on one block's host code */
+#define INSN_CODE_MAX 512	/* bound on one guest instruction's */
 #define BLOCK_META_MAX (sizeof(struct bt_block) + \
 			(BT_BLOCK_MAX_INSN + 1) * sizeof(struct bt_insn_map) + \
-			4 * sizeof(struct bt_exit_rec) + 64)
+			(BT_BLOCK_MAX_INSN + 4) * sizeof(struct bt_exit_rec) + 64)
 
 struct xl {
 	struct bt_cache *c;
@@ -36,7 +40,30 @@ struct xl {
 	ZydisDecoder dec;
 	struct bt_insn_map map[BT_BLOCK_MAX_INSN + 1];
 	uint32_t nmap;
+	/* layout checks: RSP was checked to have [rsp - STK_LO, rsp +
+	 * STK_HI) in the layout when it was rsp_d bytes above its value
+	 * now (rsp_ok), RSP moving only by this block's pushes and pops */
+	bool rsp_ok;
+	int64_t rsp_d;
+	/* registers whose value is known to be at most rmax[r] (zero-
+	 * extending loads of bytes and words, AND with a mask, small
+	 * immediates): an address made of them and a displacement is
+	 * checked at translation */
+	uint16_t rknown;
+	uint64_t rmax[16];
+	/* out-of-line exits of the checks, emitted after the block */
+	struct ool {
+		uint64_t rip;
+		uint32_t ninsn;
+		unsigned njmp;
+		uint8_t *jmp[4];	/* rel32 fields jumping to it */
+	} ool[BT_BLOCK_MAX_INSN];
+	uint32_t nool;
 };
+
+#define STK_LO 1024	/* bytes below RSP a stack check covers */
+#define STK_HI 512	/* and above */
+#define NOREG 0xff
 
 static void b1(struct xl *x, uint8_t v)
 {
@@ -76,6 +103,14 @@ static void lea_rsp(struct xl *x, int32_t d)
 static void rel32_to(struct xl *x, const void *to)
 {
 	b4(x, (uint32_t)(int32_t)((const uint8_t *)to - (x->p + 4)));
+}
+
+/* Patch the rel32 field at (field) to reach (to). */
+static void rel32_to_at(uint8_t *field, const void *to)
+{
+	int32_t d = (int32_t)((const uint8_t *)to - (field + 4));
+
+	memcpy(field, &d, 4);
 }
 
 static void movabs_store_rax(struct xl *x, const void *addr)
@@ -140,6 +175,406 @@ static void stub_indirect(struct xl *x, struct bt_exit_rec *r)
 	}
 	movabs_store_rax(x, &x->env->ctx->target);
 	stub_tail(x, r);
+}
+
+
+/* ---- layout checks (bt_translate.h) ------------------------------------ */
+
+/* One point of a check: base + index * scale + off (regs 0-15, NOREG). */
+struct chk {
+	uint8_t base, index, scale;
+	int64_t off;
+};
+
+static bool layout_ok(uint64_t a)
+{
+	return (uint64_t)(int64_t)(int32_t)a == a;
+}
+
+/* Is [a, a + len) inside one half of the layout (no wrap, no gap)? */
+static bool layout_range_ok(uint64_t a, uint64_t len)
+{
+	return layout_ok(a) && layout_ok(a + len - 1) &&
+	       (a >> 63) == ((a + len - 1) >> 63);
+}
+
+/*
+ * ECX = 0 iff the point (c) is in the layout, flags untouched:
+ * lea D(base,index,scale),%rcx with D = off + 2^31 makes every layout
+ * address [0, 2^32); when D does not fit a disp32, D - 2^32 is used and
+ * the result is in [-2^32, 0), which NOT brings back; BSWAP brings the
+ * high half into ECX (byte-reversed: zero stays zero).
+ */
+static void emit_point(struct xl *x, const struct chk *c)
+{
+	int64_t d = c->off + 0x80000000ll;
+	bool neg = d > INT32_MAX;
+	unsigned idx = c->index == NOREG ? 4u : (c->index & 7u);
+	unsigned ss = c->scale == 8 ? 3 : c->scale == 4 ? 2 : c->scale == 2;
+
+	if (neg)
+		d -= 0x100000000ll;
+	b1(x, (uint8_t)(0x48 | (c->index != NOREG && c->index >= 8 ? 2 : 0) |
+			(c->base != NOREG && c->base >= 8 ? 1 : 0)));
+	b1(x, 0x8d);
+	if (c->base == NOREG) {
+		b1(x, 0x0c);
+		b1(x, (uint8_t)((ss << 6) | (idx << 3) | 5));
+	} else {
+		b1(x, 0x8c);
+		b1(x, (uint8_t)((ss << 6) | (idx << 3) | (c->base & 7u)));
+	}
+	b4(x, (uint32_t)(int32_t)d);
+	if (neg)
+		b1(x, 0x48), b1(x, 0xf7), b1(x, 0xd1);	/* not %rcx */
+	b1(x, 0x48), b1(x, 0x0f), b1(x, 0xc9);		/* bswap %rcx */
+}
+
+static const uint8_t xmm15_spill[] = { 0x66, 0x4c, 0x0f, 0x6e, 0xf9 };
+static const uint8_t xmm15_fill[] = { 0x66, 0x4c, 0x0f, 0x7e, 0xf9 };
+
+/*
+ * Check the (nc) points (c) before guest instruction (rip), (ninsn)
+ * retired before it: each point is followed by JECXZ over a JMP to the
+ * instruction's out-of-line exit (emitted after the block, ool_emit:
+ * RCX back, monitor exit), so the path taken costs no taken branch but
+ * the JECXZ. Guest RCX is restored after the checks unless (rcx_dead):
+ * the instruction overwrites RCX without reading it (its map entry then
+ * says RCX_IN_XMM15, for a fault on the access).
+ */
+static void emit_checks(struct xl *x, const struct chk *c, unsigned nc,
+			uint64_t rip, uint32_t ninsn, bool rcx_dead)
+{
+	struct ool *o = &x->ool[x->nool];
+
+	if (!nc)
+		return;
+	x->nool++;
+	o->rip = rip;
+	o->ninsn = ninsn;
+	o->njmp = 0;
+	bn(x, xmm15_spill, sizeof(xmm15_spill));	/* movq %rcx,%xmm15 */
+	for (unsigned i = 0; i < nc; i++) {
+		emit_point(x, &c[i]);
+		b1(x, 0x67), b1(x, 0xe3), b1(x, 5);	/* jecxz +5 */
+		b1(x, 0xe9);				/* jmp ool */
+		o->jmp[o->njmp++] = x->p;
+		b4(x, 0);
+	}
+	if (rcx_dead)
+		x->map[x->nmap - 1].flags |= BT_MAP_RCX_IN_XMM15;
+	else
+		bn(x, xmm15_fill, sizeof(xmm15_fill));
+}
+
+/* The out-of-line exits of the block's checks. */
+static void ool_emit(struct xl *x)
+{
+	for (uint32_t k = 0; k < x->nool; k++) {
+		struct ool *o = &x->ool[k];
+		struct bt_exit_rec *r;
+
+		for (unsigned j = 0; j < o->njmp; j++)
+			rel32_to_at(o->jmp[j], x->p);
+		bn(x, xmm15_fill, sizeof(xmm15_fill));
+		r = rec_new(x, BT_EXIT_MONITOR, o->rip, o->ninsn);
+		r->cause = BT_MON_LAYOUT;
+		r->fast = BT_FAST_NONE;
+		r->fast_len = 0;
+		memset(&r->mem, 0, sizeof(r->mem));
+		r->site = NULL;
+		r->chained = false;
+		stub_exit(x, r);
+	}
+	x->nool = 0;
+}
+
+static bool reg_is_rcx(ZydisRegister r)
+{
+	return r == ZYDIS_REGISTER_RCX || r == ZYDIS_REGISTER_ECX ||
+	       r == ZYDIS_REGISTER_CX || r == ZYDIS_REGISTER_CL ||
+	       r == ZYDIS_REGISTER_CH;
+}
+
+/* Does (in) overwrite all of RCX without reading it? */
+static bool rcx_overwritten(const ZydisDecodedInstruction *in,
+			    const ZydisDecodedOperand *ops)
+{
+	bool full = false;
+
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    (reg_is_rcx(o->mem.base) || reg_is_rcx(o->mem.index)))
+			return false;
+		if (o->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    !reg_is_rcx(o->reg.value))
+			continue;
+		if (o->actions != ZYDIS_OPERAND_ACTION_WRITE)
+			return false;
+		if (o->reg.value == ZYDIS_REGISTER_RCX ||
+		    o->reg.value == ZYDIS_REGISTER_ECX)
+			full = true;
+		else
+			return false;
+	}
+	return full;
+}
+
+static uint8_t reg_id(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return NOREG;
+	return (uint8_t)ZydisRegisterGetId(r);
+}
+
+/* Is [rsp + a, rsp + b) (RSP now) inside the checked stack range? */
+static bool stack_covered(const struct xl *x, int64_t a, int64_t b)
+{
+	return x->rsp_ok && x->rsp_d + a >= -STK_LO && x->rsp_d + b <= STK_HI;
+}
+
+/* Points checking [rsp - STK_LO, rsp + STK_HI) into (c); the block relies
+ * on it from here. */
+static unsigned stack_points(struct xl *x, struct chk *c)
+{
+	c[0] = (struct chk){ .base = X86_RSP, .index = NOREG, .off = -STK_LO };
+	c[1] = (struct chk){ .base = X86_RSP, .index = NOREG,
+			     .off = STK_HI - 1 };
+	x->rsp_ok = true;
+	x->rsp_d = 0;
+	return 2;
+}
+
+/* The explicit memory operand of (in), or NULL. */
+static const ZydisDecodedOperand *mem_operand(const ZydisDecodedInstruction *in,
+					      const ZydisDecodedOperand *ops)
+{
+	for (unsigned i = 0; i < in->operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		    ops[i].visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN)
+			return &ops[i];
+	return NULL;
+}
+
+/*
+ * The points to check for operand (o) (len bytes) into (c); a constant
+ * address outside the layout sets *bad (the instruction goes to the
+ * monitor).
+ */
+static unsigned operand_points(struct xl *x, const ZydisDecodedOperand *o,
+			       uint64_t next, unsigned len, struct chk *c,
+			       bool *bad)
+{
+	int64_t disp = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+	uint8_t base = reg_id(o->mem.base), index = reg_id(o->mem.index);
+
+	if (len == 0)
+		len = 8;
+	if (o->mem.base == ZYDIS_REGISTER_RIP || (base == NOREG &&
+						  index == NOREG)) {
+		uint64_t a = (uint64_t)disp;
+
+		if (o->mem.base == ZYDIS_REGISTER_RIP)
+			a += next;
+		if (!layout_range_ok(a, len))
+			*bad = true;
+		return 0;
+	}
+	if ((base == NOREG || (x->rknown >> base & 1)) &&
+	    (index == NOREG || (x->rknown >> index & 1))) {
+		uint64_t max = (base == NOREG ? 0 : x->rmax[base]) +
+			       (index == NOREG ? 0 : x->rmax[index] *
+						      o->mem.scale);
+
+		if (layout_range_ok((uint64_t)disp, max + len))
+			return 0;
+	}
+	/* RSP inside its checked range plus a bounded index */
+	if (base == X86_RSP && index != NOREG && (x->rknown >> index & 1) &&
+	    x->rmax[index] < 4096 &&
+	    stack_covered(x, disp, disp + (int64_t)(x->rmax[index] *
+						     o->mem.scale) + len))
+		return 0;
+	if (base == X86_RSP && index == NOREG) {
+		if (stack_covered(x, disp, disp + len))
+			return 0;
+		if (disp >= -STK_LO / 2 && disp + len <= STK_HI / 2)
+			return stack_points(x, c);
+	}
+	c[0] = (struct chk){ .base = base, .index = index,
+			     .scale = index == NOREG ? 0 : o->mem.scale,
+			     .off = disp + (int64_t)len - 1 };
+	return 1;
+}
+
+/* Does (in) write RSP other than as a rewritten push or pop? */
+static bool writes_rsp(const ZydisDecodedInstruction *in,
+		       const ZydisDecodedOperand *ops)
+{
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		ZydisRegister r = ops[i].reg.value;
+
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+		    (r == ZYDIS_REGISTER_RSP || r == ZYDIS_REGISTER_ESP ||
+		     r == ZYDIS_REGISTER_SP || r == ZYDIS_REGISTER_SPL))
+			return true;
+	}
+	return false;
+}
+
+
+/* The layout checks guest instruction (in) of kind (k) needs before it
+ * (bt_translate.h), into (c); *bad when a constant address is outside. */
+static unsigned plan_checks(struct xl *x, enum bt_insn_kind k,
+			    const ZydisDecodedInstruction *in,
+			    const ZydisDecodedOperand *ops, uint64_t next,
+			    struct chk *c, bool *bad)
+{
+	const ZydisDecodedOperand *o = mem_operand(in, ops);
+	int64_t sa = 0, sb = 0;	/* stack bytes touched, relative to RSP */
+	unsigned nc = 0;
+
+	switch (k) {
+	case BT_INSN_MEM:
+		return o ? operand_points(x, o, next, o->size / 8u, c, bad) : 0;
+	case BT_INSN_PUSH_MEM:	/* FF /6 may name a register too */
+		if (o)
+			nc = operand_points(x, o, next, 8, c, bad);
+		sa = -8;
+		break;
+	case BT_INSN_JMP_IND:
+	case BT_INSN_CALL_IND:
+		if (o)
+			nc = operand_points(x, o, next, 8, c, bad);
+		if (k == BT_INSN_JMP_IND)
+			return nc;
+		sa = -8;
+		break;
+	case BT_INSN_PUSH_REG:
+	case BT_INSN_PUSH_IMM:
+	case BT_INSN_CALL:
+		sa = -8;
+		break;
+	case BT_INSN_POP_REG:
+	case BT_INSN_RET:
+		sb = 8;
+		break;
+	case BT_INSN_LEAVE:	/* loads [rbp]; RSP is not used */
+		c[0] = (struct chk){ .base = X86_RBP, .index = NOREG, .off = 7 };
+		return 1;
+	default:
+		return 0;
+	}
+	if (!stack_covered(x, sa, sb))
+		nc += stack_points(x, c + nc);
+	return nc;
+}
+
+
+/* Follow the bounds of registers after (in) (see struct xl rmax). */
+static void bounds_track(struct xl *x, const ZydisDecodedInstruction *in,
+			 const ZydisDecodedOperand *ops)
+{
+	const ZydisDecodedOperand *d = &ops[0], *src = &ops[1];
+	uint64_t max = 0;
+	bool known = false;
+	int r = -1;
+
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		ZydisRegister g;
+
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    !(ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			continue;
+		g = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
+						     ops[i].reg.value);
+		if (ZydisRegisterGetClass(g) == ZYDIS_REGCLASS_GPR64)
+			x->rknown &= (uint16_t)~(1u << ZydisRegisterGetId(g));
+	}
+	if (in->operand_count_visible < 2 ||
+	    d->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    (ZydisRegisterGetClass(d->reg.value) != ZYDIS_REGCLASS_GPR32 &&
+	     ZydisRegisterGetClass(d->reg.value) != ZYDIS_REGCLASS_GPR64))
+		return;
+	r = ZydisRegisterGetId(ZydisRegisterGetLargestEnclosing(
+		ZYDIS_MACHINE_MODE_LONG_64, d->reg.value));
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_MOVZX:
+		known = src->size <= 16;
+		max = src->size == 8 ? 0xff : 0xffff;
+		break;
+	case ZYDIS_MNEMONIC_AND:
+	case ZYDIS_MNEMONIC_MOV:
+		if (src->type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			break;
+		max = (uint64_t)src->imm.value.s;
+		if (d->size == 32)
+			max &= 0xffffffffull;
+		known = max < (1ull << 32);
+		break;
+	case ZYDIS_MNEMONIC_XOR:
+		known = src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			src->reg.value == d->reg.value;
+		break;
+	default:
+		break;
+	}
+	if (known) {
+		x->rknown |= (uint16_t)(1u << r);
+		x->rmax[r] = max;
+	}
+}
+
+/* Follow RSP after (in) for the stack checks of the rest of the block. */
+static void stack_track(struct xl *x, enum bt_insn_kind k,
+			const ZydisDecodedInstruction *in,
+			const ZydisDecodedOperand *ops)
+{
+	switch (k) {
+	case BT_INSN_PUSH_REG:
+	case BT_INSN_PUSH_IMM:
+	case BT_INSN_PUSH_MEM:
+		x->rsp_d -= 8;
+		return;
+	case BT_INSN_POP_REG:
+		if ((in->opcode & 7) == X86_RSP &&
+		    !((in->attributes & ZYDIS_ATTRIB_HAS_REX) && in->raw.rex.B))
+			x->rsp_ok = false;
+		x->rsp_d += 8;
+		return;
+	case BT_INSN_LEAVE:
+		x->rsp_ok = false;
+		return;
+	default:
+		break;
+	}
+	if (!writes_rsp(in, ops))
+		return;
+	/* add/sub $imm,%rsp and lea d(%rsp),%rsp move the range along */
+	if (k == BT_INSN_COPY && in->operand_width == 64 &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ops[0].reg.value == ZYDIS_REGISTER_RSP) {
+		if ((in->mnemonic == ZYDIS_MNEMONIC_ADD ||
+		     in->mnemonic == ZYDIS_MNEMONIC_SUB) &&
+		    ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			int64_t d = ops[1].imm.value.s;
+
+			x->rsp_d += in->mnemonic == ZYDIS_MNEMONIC_ADD ? d : -d;
+			return;
+		}
+		if (in->mnemonic == ZYDIS_MNEMONIC_LEA &&
+		    ops[1].mem.base == ZYDIS_REGISTER_RSP &&
+		    ops[1].mem.index == ZYDIS_REGISTER_NONE) {
+			x->rsp_d += ops[1].mem.disp.has_displacement
+					    ? ops[1].mem.disp.value : 0;
+			return;
+		}
+	}
+	x->rsp_ok = false;
 }
 
 /* ---- emission ---------------------------------------------------------- */
@@ -551,6 +986,9 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 				       pf_error, &next_gpa);
 		enum bt_insn_kind k = BT_INSN_MONITOR;
 		uint64_t next = cur, target = 0;
+		struct chk chk[4];
+		unsigned nchk;
+		bool layout_bad = false;
 
 		if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&x.dec, ib, avail, &in,
 							ops))) {
@@ -572,9 +1010,20 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		if ((k == BT_INSN_JMP || k == BT_INSN_JCC || k == BT_INSN_CALL) &&
 		    !branch_target(&in, ops, cur, &target))
 			k = BT_INSN_MONITOR;
+		nchk = 0;
+		if (k != BT_INSN_MONITOR && !env->layout_trust) {
+			bool bad = false;
+
+			nchk = plan_checks(&x, k, &in, ops, next, chk, &bad);
+			if (bad) {
+				k = BT_INSN_MONITOR;
+				layout_bad = true;
+			}
+		}
 		if (k == BT_INSN_MONITOR) {
 			/* decoded (next moved on) or not (OTHER) */
-			uint8_t cause = next != cur
+			uint8_t cause = layout_bad ? BT_MON_LAYOUT
+				      : next != cur
 					? (uint8_t)bt_insn_mon_cause(&in)
 					: BT_MON_OTHER;
 			struct bt_exit_rec *r;
@@ -611,6 +1060,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 				  k == BT_INSN_PUSH_MEM)
 					 ? BT_MAP_RAX_IN_CTX : 0);
 		n++;
+		emit_checks(&x, chk, nchk, cur, n - 1,
+			    k == BT_INSN_MEM && rcx_overwritten(&in, ops));
 		switch (k) {
 		case BT_INSN_COPY: emit_copy(&x, ib, &in); break;
 		case BT_INSN_MEM: emit_mem(&x, ib, &in, next); break;
@@ -687,13 +1138,20 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		default:
 			break;
 		}
+		if (!env->layout_trust) {
+			stack_track(&x, k, &in, ops);
+			bounds_track(&x, &in, ops);
+		}
 		cur = next;
 		if (!done && (n == max ||
+			      (x.p - x.b->code) + 64 * (long)x.nool >
+				      BLOCK_CODE_MAX - INSN_CODE_MAX ||
 			      (cur & ~(PAGE - 1)) != (rip & ~(PAGE - 1)))) {
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, cur, n));
 			done = true;
 		}
 	}
+	ool_emit(&x);
 	x.b->ninsn = n;
 	{
 		uint8_t *end = x.p;

@@ -15,6 +15,21 @@
  * so nothing unknown ever runs natively. A block also ends at the end of
  * its guest page and after BT_BLOCK_MAX_INSN instructions.
  *
+ * Layout checks (unless env->layout_trust): the window offset is only
+ * the low 32 bits of a guest address, so before each explicit memory
+ * access whose address is not known at translation, the full 64-bit
+ * address of its last byte is checked to lie in the layout ([-2^31,
+ * 2^31) as a signed number), without touching the flags (RCX parked in
+ * XMM15: LEA, NOT, BSWAP, MOV r32, JRCXZ); implicit stack accesses check
+ * a range around RSP once and rely on it while RSP only moves by the
+ * block's own pushes and pops. A failed check leaves the block before
+ * the instruction with a monitor exit (cause BT_MON_LAYOUT, the
+ * instructions before it counted), so the monitor executes it with full
+ * 64-bit semantics (#GP for a non-canonical address, the guest's own
+ * page tables otherwise). Constant addresses (RIP-relative, absolute)
+ * are checked here: an instruction whose constant address is outside
+ * the layout goes to the monitor.
+ *
  * The block's prologue adds its instruction count (block->ninsn) to the
  * count in XMM14 (bt_ctx.h, bt_cache.h): a block that is left through
  * any of its exits retired all of them; one that stops in the middle
@@ -46,6 +61,8 @@ struct bt_xlate_env {
 	bool no_loops;		/* no direct jump back to the block's own
 				 * start: every iteration exits (exact
 				 * instruction limits) */
+	bool layout_trust;	/* no layout checks: addresses outside the
+				 * layout alias (see below) */
 };
 
 enum bt_xlate_status {

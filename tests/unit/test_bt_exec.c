@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "bt/bt_classify.h"
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
 #include "bt/bt_gmem.h"
@@ -49,6 +50,7 @@ PROG(arith);
 PROG(pf);
 PROG(div0);
 PROG(wild);
+PROG(rcx_load);
 PROG(indirect);
 PROG(spin);
 PROG(smc);
@@ -128,6 +130,12 @@ __asm__(
 	"  movq $0x77, (%rax)\n"
 	"  hlt\n"
 	"prog_wild_end:\n"
+	/* a load into RCX that faults, after RCX was set */
+	"prog_rcx_load:\n"
+	"  mov $0x1234, %ecx\n"
+	"  mov (%rax), %rcx\n"
+	"  hlt\n"
+	"prog_rcx_load_end:\n"
 	/* jmp through a table, call through a register, ret imm */
 	"prog_indirect:\n"
 	"  lea 5f(%rip), %rbx\n"
@@ -417,8 +425,11 @@ static void test_divide_error(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
-/* A store through a host pointer (and other wild values) reaches only the
- * window: the guest sees a #PF, host memory is untouched. */
+/* A store through a host pointer (and other wild values): with layout
+ * checks, an address outside the layout leaves translated code for the
+ * monitor before the store (exact state, nothing retired) and one inside
+ * it takes the guest's #PF; with layout=trust the store reaches only the
+ * window (the low 32 bits: a #PF there). Host memory is never touched. */
 static void test_wild_store(void **state)
 {
 	struct fixture *f = *state;
@@ -426,19 +437,61 @@ static void test_wild_store(void **state)
 	const uint64_t wild[] = { (uint64_t)(uintptr_t)&host_var,
 				  0xdeadbeefcafe0000ull, KVA };
 
-	for (unsigned i = 0; i < 3; i++) {
-		struct bt_stop s;
+	for (int trust = 0; trust < 2; trust++) {
+		for (unsigned i = 0; i < 3; i++) {
+			bool inside = (uint64_t)(int64_t)(int32_t)wild[i] ==
+				      wild[i];
+			struct bt_stop s;
 
-		load(f, prog_wild, prog_wild_end);
-		f->v.ctx.gpr[X86_RAX] = wild[i];
-		bt_exec_run(&f->v, 0, &s);
-		assert_int_equal(s.kind, BT_STOP_EXCEPTION);
-		assert_int_equal(s.vector, X86_VEC_PF);
-		assert_true(s.rip == CODE_VA);
-		assert_true(s.cr2 == (uint64_t)(int64_t)(int32_t)wild[i]);
-		bt_vcpu_destroy(&f->v);
+			load(f, prog_wild, prog_wild_end);
+			f->v.layout_trust = trust;
+			f->v.ctx.gpr[X86_RAX] = wild[i];
+			bt_exec_run(&f->v, 0, &s);
+			assert_true(s.rip == CODE_VA);
+			assert_true(f->v.ctx.gpr[X86_RAX] == wild[i]);
+			if (trust || inside) {
+				assert_int_equal(s.kind, BT_STOP_EXCEPTION);
+				assert_int_equal(s.vector, X86_VEC_PF);
+				assert_true(s.cr2 ==
+					    (uint64_t)(int64_t)(int32_t)wild[i]);
+			} else {
+				assert_int_equal(s.kind, BT_STOP_MONITOR);
+				assert_int_equal(s.cause, BT_MON_LAYOUT);
+				assert_true(f->v.ctx.icount == 0);
+			}
+			bt_vcpu_destroy(&f->v);
+		}
 	}
 	assert_true(host_var == 1);
+}
+
+/* A checked load that overwrites RCX keeps guest RCX in XMM15 at the
+ * access (no restore): a #PF there still reports the guest's RCX. */
+static void test_rcx_load_fault(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_stop s;
+
+	load(f, prog_rcx_load, prog_rcx_load_end);
+	f->v.ctx.gpr[X86_RAX] = KVA;	/* supervisor: #PF from CPL3 */
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_EXCEPTION);
+	assert_int_equal(s.vector, X86_VEC_PF);
+	assert_true(s.rip == CODE_VA + 5);
+	assert_true(f->v.ctx.gpr[X86_RCX] == 0x1234);
+	assert_true(f->v.ctx.icount == 1);
+	bt_vcpu_destroy(&f->v);
+	/* outside the layout: a monitor exit in the middle of the block,
+	 * the first instruction counted, RCX back */
+	load(f, prog_rcx_load, prog_rcx_load_end);
+	f->v.ctx.gpr[X86_RAX] = 0x100000000ull;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_int_equal(s.cause, BT_MON_LAYOUT);
+	assert_true(s.rip == CODE_VA + 5);
+	assert_true(f->v.ctx.gpr[X86_RCX] == 0x1234);
+	assert_true(f->v.ctx.icount == 1);
+	bt_vcpu_destroy(&f->v);
 }
 
 static void test_indirect(void **state)
@@ -830,6 +883,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push_mem_precise, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_wild_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rcx_load_fault, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kick, setup, teardown),
