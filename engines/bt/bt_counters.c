@@ -30,6 +30,7 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_hidden_faults", s->hidden_faults },
 		{ "bt_hidden_dirty_faults", s->hidden_dirty },
 		{ "bt_fault_around_pages", s->around_pages },
+		{ "bt_prefetched_pages", s->prefetches },
 		{ "bt_guest_pf_reflected", s->reflected_pf },
 		{ "bt_pt_write_traps", s->pt_writes },
 		{ "bt_pt_pages_traced", s->pt_protects },

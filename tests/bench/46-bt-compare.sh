@@ -14,6 +14,12 @@
 # VMB_BENCH_INTERP_FULL=1 to put it into the first run at the defaults.
 # VMB_BENCH_REPS (default 3) sets the repetitions.
 #
+# bt runs with its default layout=check (every translated memory access
+# whose address is not known at translation time is checked against the
+# guest layout, so a bad guest gets interp's exact result); a third run
+# gives bt with layout=trust (no checks: the guest is trusted to keep the
+# layout) as the column "bt-trust", to show what the checks cost.
+#
 #   sh tests/bench/46-bt-compare.sh [build]
 set -u
 build="${1:-${VMB_BUILD:-build}}"
@@ -55,10 +61,15 @@ if [ -z "$interp_full" ]; then
 		>"$tmp/interp.log" 2>&1
 	[ $? -le 1 ] && tail -n +2 "$tmp/interp/samples.csv" >>"$tmp/all.csv"
 fi
+"$vmb" run --engines bt --engine-opt bt:layout=trust --workloads "$kernels" \
+	--reps "$reps" --warmup 1 --quiet --out "$tmp/trust" --db "$tmp/db" \
+	>"$tmp/trust.log" 2>&1
+[ $? -le 1 ] && tail -n +2 "$tmp/trust/samples.csv" |
+	awk -F, -v OFS=, '$3 == "bt" { $3 = "bt-trust" } 1' >>"$tmp/all.csv"
 # the harness report of the main run (kept with VMB_KEEP=1)
 "$vmb" report 1 --db "$tmp/db" >"$tmp/report.txt" 2>&1 || true
 # failed cells (their cells.csv rows: engine, workload, cause)
-for c in "$tmp/main/cells.csv" "$tmp/interp/cells.csv"; do
+for c in "$tmp/main/cells.csv" "$tmp/interp/cells.csv" "$tmp/trust/cells.csv"; do
 	[ -f "$c" ] && grep ',failed,' "$c" | cut -c1-300 | sed 's/^/failed: /'
 done
 
@@ -86,26 +97,29 @@ $6 == 0 && $7 == "ok" && $11 == "ns_per_op" && $10 >= 1 {
 }
 END {
 	split("crc sort matmul fsm", ks, " ")
-	split("native bt qemu-tcg interp", es, " ")
+	split("native bt bt-trust qemu-tcg interp", es, " ")
 	printf "ns per operation, median (min-max) of the repetitions\n"
 	printf "%-12s", "kernel"
-	for (j = 1; j <= 4; j++) printf "%-22s", es[j]
+	for (j = 1; j <= 5; j++) printf "%-22s", es[j]
 	printf "\n"
 	for (i = 1; i <= 4; i++) {
 		k = ks[i]
 		printf "%-12s", k "/" (k in metric ? metric[k] : "?")
-		for (j = 1; j <= 4; j++) printf "%s", cell(es[j], k)
+		for (j = 1; j <= 5; j++) printf "%s", cell(es[j], k)
 		printf "\n"
 	}
-	printf "\n%-12s %-24s %-24s %s\n", "kernel", "bt/native (<= 1.5x)",
-	       "TCG/bt (>= 3x)", "interp/bt"
+	printf "\n%-12s %-24s %-24s %-26s %s\n", "kernel", "bt/native (<= 1.5x)",
+	       "TCG/bt (>= 3x)", "bt-trust/native (<= 1.5x)", "interp/bt"
 	for (i = 1; i <= 4; i++) {
 		k = ks[i]; b = med["bt", k]; n = med["native", k]
 		q = med["qemu-tcg", k]; t = med["interp", k]
+		bt_t = med["bt-trust", k]
 		r1 = b && n ? sprintf("%.2fx %s", b / n, mark(b / n <= 1.5)) : "n/a"
 		r2 = b && q ? sprintf("%.2fx %s", q / b, mark(q / b >= 3)) : "n/a"
+		r4 = bt_t && n ? sprintf("%.2fx %s", bt_t / n,
+					 mark(bt_t / n <= 1.5)) : "n/a"
 		r3 = b && t ? sprintf("%.1fx", t / b) : "n/a"
-		printf "%-12s %-24s %-24s %s\n", k, r1, r2, r3
+		printf "%-12s %-24s %-24s %-26s %s\n", k, r1, r2, r4, r3
 	}
 	if (!interp_full)
 		printf "(interp: 1/8 of the default iterations, same sizes)\n"
