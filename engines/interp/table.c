@@ -75,7 +75,9 @@ static const op_fn kHandlers[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	M(WRFSBASE) = op_wrfsbase, M(WRGSBASE) = op_wrgsbase,
 	M(CLTS) = op_clts, M(WBINVD) = op_wbinvd, M(INVD) = op_wbinvd,
 	/* sysio.c */
-	M(IN) = op_in, M(OUT) = op_out, M(RDMSR) = op_rdmsr,
+	M(IN) = op_in, M(OUT) = op_out, M(INSB) = op_ins, M(INSW) = op_ins,
+	M(INSD) = op_ins, M(OUTSB) = op_outs, M(OUTSW) = op_outs,
+	M(OUTSD) = op_outs, M(RDMSR) = op_rdmsr,
 	M(WRMSR) = op_wrmsr, M(CPUID) = op_cpuid, M(RDTSC) = op_rdtsc,
 	M(RDTSCP) = op_rdtscp, M(VMCALL) = op_vmcall,
 	/* intr.c */
@@ -101,7 +103,8 @@ bool decode_ends_block(unsigned mnemonic)
 	       f == op_loopne || f == op_popfq || f == op_lgdt ||
 	       f == op_lidt || f == op_ltr || f == op_cli || f == op_sti ||
 	       f == op_hlt || f == op_invlpg || f == op_swapgs ||
-	       f == op_in || f == op_out || f == op_wrmsr || f == op_int ||
+	       f == op_in || f == op_out || f == op_ins || f == op_outs ||
+	       f == op_wrmsr || f == op_int ||
 	       f == op_int3 || f == op_iretq || f == op_syscall ||
 	       f == op_sysret || f == op_retf || f == op_invalid || f == op_wrfsbase ||
 	       f == op_wrgsbase || f == op_clts;
