@@ -93,7 +93,7 @@ enum { OK = 0, KI = 1, KB = 2, KE = 4 };	/* may be combined */
 	X(K, k_int3, E(3), 0, ANY, OK)                                        \
 	X(K, k_gp_nc, E(13), 0, ANY, KB)                                      \
 	X(K, k_gp_wrmsr, E(13), 0, ANY, OK)                                   \
-	X(K, k_ss_nc, E(12), 0, ANY, KI | KB)                                 \
+	X(K, k_ss_nc, E(12), 0, ANY, KB)                                      \
 	X(K, k_pf_np, E(14), 0, 0x405000, OK)                                 \
 	X(K, k_pf_ro, E(14), 3, 0x400000, OK)                                 \
 	X(K, k_pf_rsvd, E(14), 9, 0x404000, OK)                               \
@@ -122,7 +122,7 @@ enum { OK = 0, KI = 1, KB = 2, KE = 4 };	/* may be combined */
 	X(U, u_gp_cr3, E(13), 0, ANY, OK)                                     \
 	X(U, u_gp_nc, E(13), 0, ANY, KB)                                      \
 	X(U, u_gp_lodsb_nc, E(13), 0, ANY, OK)                                \
-	X(U, u_ss_nc, E(12), 0, ANY, KI | KB)                                 \
+	X(U, u_ss_nc, E(12), 0, ANY, KB)                                      \
 	X(U, u_syscall, E(6), 0, ANY, OK)                                     \
 	X(U, u_pf_kread, E(14), 5, 0xffffffff80100000, OK)                    \
 	X(U, u_pf_kwrite, E(14), 7, 0xffffffff80100000, OK)                   \
@@ -147,7 +147,7 @@ enum { OK = 0, KI = 1, KB = 2, KE = 4 };	/* may be combined */
 	X(U, u_addr32, E(14), 4, 0x405000, OK)                                \
 	X(U, u_rep_pf, E(14), 7, 0x407000, OK)                                \
 	X(U, u_popf, 0xc0, 0, ANY, OK)                                        \
-	X(U, u_ac, E(17), 0, ANY, KI)                                         \
+	X(U, u_ac, E(17), 0, ANY, KB)                                         \
 	X(UN, u_ac, 0xc0, 0, ANY, OK)                                         \
 	X(U, u_smc_ro, E(14), 7, ANY, OK)                                     \
 	X(UR, u_smc, 0xc0, 0, ANY, OK)
