@@ -230,6 +230,9 @@ int op_retf(struct cpu *c, const struct insn *i)
 		return cpu_fault_err(c, X86_VEC_GP, sel & 0xfffc);
 	if ((rc = seg_code_read(c, (uint16_t)sel, &cs)))
 		return rc;
+	/* non-conforming: DPL == RPL; conforming: DPL <= RPL */
+	if ((cs.type & 4) ? cs.dpl > (sel & 3) : cs.dpl != (sel & 3))
+		return cpu_fault_err(c, X86_VEC_GP, sel & 0xfffc);
 	rsp += 2 * sz + (i->nops ? (i->imm & 0xffff) : 0);
 	if ((sel & 3) > cpl) {
 		if ((rc = mem_read(c, rsp, sz, &nrsp)) ||

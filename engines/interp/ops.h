@@ -51,6 +51,9 @@ int sysio_port(struct cpu *c, unsigned port, uint8_t *data, unsigned size,
 	       bool write);
 /* intr.c */
 OP(op_int); OP(op_int3); OP(op_iretq); OP(op_retf); OP(op_syscall); OP(op_sysret);
+/* legacy.c */
+OP(op_cmpxchg8b); OP(op_xlat); OP(op_smsw); OP(op_lmsw); OP(op_sldt);
+OP(op_str); OP(op_clac); OP(op_stac);
 /* far.c */
 OP(op_jmpf); OP(op_callf);
 /* string.c: INS/OUTS through the I/O bus */

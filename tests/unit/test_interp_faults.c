@@ -5,7 +5,9 @@
  * which 64-bit mode ignores; FS:/GS: and DS references stay #GP) and for an exception frame pushed at a
  * non-canonical RSP; #AC(0) for misaligned CPL3 data accesses with CR0.AM
  * and RFLAGS.AC; far JMP/CALL through memory and far RET with their
- * descriptor and privilege checks; INS/OUTS with REP through the I/O bus.
+ * descriptor and privilege checks; INS/OUTS with REP through the I/O bus;
+ * CMPXCHG8B, XLAT, MOVNTI, SMSW/LMSW, STR, CLAC, and #UD for instructions
+ * of features the machine's CPUID does not advertise.
  * Each checks the vector, the error code, the RIP and the state.
  */
 #include <setjmp.h>
@@ -302,6 +304,14 @@ static void test_far_jmp_call_ret_through_memory(void **state)
 	assert_int_equal(fx_step(f), OP_OK);	/* retf */
 	assert_int_equal(f->c->s.rip, FX_CODE + 3);
 	assert_int_equal(fx_gpr(f)[X86_RSP], FX_STACK);
+	/* retf to RPL1 of the DPL0 code segment: #GP(selector) */
+	put64(f, FX_STACK - 16, FX_CODE);
+	put64(f, FX_STACK - 8, 0x09);
+	fx_gpr(f)[X86_RSP] = FX_STACK - 16;
+	assert_int_equal(fault_of(f, retf, sizeof(retf)), X86_VEC_GP);
+	assert_int_equal(f->c->exc.error, 0x08);
+	assert_int_equal(fx_gpr(f)[X86_RSP], FX_STACK - 16);
+	fx_gpr(f)[X86_RSP] = FX_STACK;
 
 	/* jmp far to the conforming segment: CPL stays 0 */
 	put64(f, FX_DATA + 8, 0x30);
@@ -371,6 +381,76 @@ static void test_ins_outs_go_through_the_io_bus(void **state)
 	assert_int_equal(f->c->traps.count[TRAP_PIO], pio + 5);
 }
 
+static void test_legacy_integer_and_system_instructions(void **state)
+{
+	struct fx *f = *state;
+	struct cpu *c = f->c;
+	static const uint8_t cx8[] = { 0x0f, 0xc7, 0x0f };	/* [rdi] */
+	static const uint8_t xlat[] = { 0xd7 };
+	static const uint8_t movnti[] = { 0x0f, 0xc3, 0x07 };	/* [rdi], eax */
+	static const uint8_t smsw[] = { 0x48, 0x0f, 0x01, 0xe0 };	/* rax */
+	static const uint8_t str[] = { 0x0f, 0x00, 0xc9 };	/* str ecx */
+	static const uint8_t lmsw[] = { 0x0f, 0x01, 0xf0 };	/* lmsw ax */
+	static const uint8_t clac[] = { 0x0f, 0x01, 0xca };
+	static const uint8_t rdrand[] = { 0x0f, 0xc7, 0xf0 };
+	static const uint8_t cx16[] = { 0x48, 0x0f, 0xc7, 0x0f };
+
+	put64(f, FX_DATA, 0x1111111122222222ull);
+	fx_gpr(f)[X86_RDI] = FX_DATA;
+	fx_gpr(f)[X86_RDX] = 0xffffffff11111111ull;
+	fx_gpr(f)[X86_RAX] = 0xffffffff22222222ull;
+	fx_gpr(f)[X86_RCX] = 0x33333333;
+	fx_gpr(f)[X86_RBX] = 0x44444444;
+	fx_code(f, cx8, sizeof(cx8));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(get64(f, FX_DATA), 0x3333333344444444ull);
+	assert_true(flags_get(c) & X86_RFLAGS_ZF);
+	fx_code(f, cx8, sizeof(cx8));	/* now unequal: loads EDX:EAX */
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_false(flags_get(c) & X86_RFLAGS_ZF);
+	assert_int_equal(fx_gpr(f)[X86_RAX], 0x44444444);
+	assert_int_equal(fx_gpr(f)[X86_RDX], 0x33333333);
+
+	f->m.mem.host[FX_DATA + 0x85] = 0x5a;
+	fx_gpr(f)[X86_RBX] = FX_DATA;
+	fx_gpr(f)[X86_RAX] = 0x1285;
+	fx_code(f, xlat, sizeof(xlat));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(fx_gpr(f)[X86_RAX], 0x125a);
+
+	fx_gpr(f)[X86_RAX] = 0x87654321;
+	fx_code(f, movnti, sizeof(movnti));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(get64(f, FX_DATA), 0x3333333387654321ull);
+
+	fx_code(f, smsw, sizeof(smsw));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(fx_gpr(f)[X86_RAX], c->s.cr0);
+	fx_gpr(f)[X86_RCX] = ~0ull;
+	fx_code(f, str, sizeof(str));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(fx_gpr(f)[X86_RCX], 0x40);
+	fx_gpr(f)[X86_RAX] = 0x8;	/* TS; PE stays set */
+	fx_code(f, lmsw, sizeof(lmsw));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_int_equal(c->s.cr0 & 0xf, 0x9);
+
+	/* CPUID advertises neither SMAP, RDRAND nor CX16: #UD */
+	c->feat.smap = false;
+	assert_int_equal(fault_of(f, clac, sizeof(clac)), X86_VEC_UD);
+	assert_int_equal(fault_of(f, rdrand, sizeof(rdrand)), X86_VEC_UD);
+	assert_int_equal(fault_of(f, cx16, sizeof(cx16)), X86_VEC_UD);
+	c->feat.smap = true;
+	c->s.rflags |= X86_RFLAGS_AC;
+	fx_code(f, clac, sizeof(clac));
+	assert_int_equal(fx_step(f), OP_OK);
+	assert_false(c->s.rflags & X86_RFLAGS_AC);
+	user_mode(f);
+	assert_int_equal(fault_of(f, lmsw, sizeof(lmsw)), X86_VEC_GP);
+	assert_int_equal(fault_of(f, clac, sizeof(clac)), X86_VEC_UD);
+	assert_int_equal(fault_of(f, str, sizeof(str)), -1);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -383,6 +463,7 @@ int main(void)
 		T(test_ac_is_delivered_from_user_mode),
 		T(test_far_jmp_call_ret_through_memory),
 		T(test_ins_outs_go_through_the_io_bus),
+		T(test_legacy_integer_and_system_instructions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
