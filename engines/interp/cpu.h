@@ -109,7 +109,11 @@ struct pending_exc {
 	uint8_t vector;
 	bool has_error;
 	bool soft;		/* INT n/INT3: return address is next_rip */
+	/* #GP(0) of a non-canonical address (va): ssfault.h may make it
+	 * #SS(0) */
+	bool nc;
 	uint32_t error;
+	uint64_t va;
 };
 
 #include "interp/tlb.h"
@@ -136,7 +140,7 @@ struct cpu {
 	/* Threaded chains (thread.h), set when a chain starts: RIP of the
 	 * running block's first byte (a 16-bit offset away, for
 	 * insn.ea_tbase), the privilege and its read TLB (write entries
-	 * follow at + 2 * TLB_SLOTS), and the instruction count from which
+	 * follow at + TLB_KIND_STRIDE; TLB_ACHECK's when alignment checking is on), and the instruction count from which
 	 * the chain no longer links to another block. */
 	uint64_t blk_rip;
 	struct tlb_entry *tlb_cur;

@@ -206,7 +206,10 @@ int decode_insn(const ZydisDecoder *d, const uint8_t *buf, size_t len,
 		return 0;
 	}
 	if (z.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
-		fn = z.mnemonic == ZYDIS_MNEMONIC_RET ? op_retf : op_unsupported;
+		fn = z.mnemonic == ZYDIS_MNEMONIC_RET	 ? op_retf
+		     : z.mnemonic == ZYDIS_MNEMONIC_JMP	 ? op_jmpf
+		     : z.mnemonic == ZYDIS_MNEMONIC_CALL ? op_callf
+							 : op_unsupported;
 	if (out->mseg == GPR_NONE && out->asz == 8 && out->midx != GPR_RIP &&
 	    (out->mbase < 16 || out->mbase == GPR_NONE ||
 	     out->mbase == GPR_RIP) &&

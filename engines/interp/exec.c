@@ -156,7 +156,7 @@ run_block(struct cpu *c, uint64_t limit, uint64_t link_end)
 	if (__builtin_expect(n == b->n, 1)) {	/* the whole block: a chain */
 		c->blk_rip = rip;
 		c->user = mem_user(c);
-		c->tlb_cur = &c->tlb.e[TLB_R][c->user][0];
+		c->tlb_cur = &c->tlb.e[TLB_R][mem_duser(c)][0];
 		return i->fn(c, i);	/* sets c->prev at a normal end */
 	}
 	/* RIP in a local, the count added once: a handler sees c->s.rip

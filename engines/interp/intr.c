@@ -7,6 +7,7 @@
 #include "interp/mem.h"
 #include "interp/ops.h"
 #include "interp/seg.h"
+#include "interp/ssfault.h"
 #include "interp/stack.h"
 
 enum { D_EXC, D_SOFT, D_EXT };
@@ -58,8 +59,12 @@ static int deliver_one(struct cpu *c, unsigned vec, bool has_err,
 		frame[n++] = err;
 	for (int k = 0; k < n; k++)
 		if ((rc = mem_write_as(c, rsp - 8 * (k + 1), 8, frame[k],
-				       newcpl == 3)))
+				       newcpl == 3))) {
+			/* the frame's stack is SS: #SS(EXT), not #GP */
+			if (rc == OP_FAULT && c->exc.nc)
+				return cpu_fault_err(c, X86_VEC_SS, ext);
 			return rc;
+		}
 	cs.selector = (uint16_t)((cs.selector & ~3) | newcpl);
 	cs.dpl = (uint8_t)newcpl;
 	c->s.seg[X86_CS] = cs;
@@ -139,6 +144,7 @@ static int deliver_chain(struct cpu *c, unsigned kind, uint64_t ret_rip)
 
 int intr_deliver_pending(struct cpu *c)
 {
+	ssfault_classify(c);
 	if (c->exc.soft)
 		return deliver_chain(c, D_SOFT, c->next_rip);
 	return deliver_chain(c, D_EXC, c->s.rip);
@@ -224,6 +230,9 @@ int op_retf(struct cpu *c, const struct insn *i)
 		return cpu_fault_err(c, X86_VEC_GP, sel & 0xfffc);
 	if ((rc = seg_code_read(c, (uint16_t)sel, &cs)))
 		return rc;
+	/* non-conforming: DPL == RPL; conforming: DPL <= RPL */
+	if ((cs.type & 4) ? cs.dpl > (sel & 3) : cs.dpl != (sel & 3))
+		return cpu_fault_err(c, X86_VEC_GP, sel & 0xfffc);
 	rsp += 2 * sz + (i->nops ? (i->imm & 0xffff) : 0);
 	if ((sel & 3) > cpl) {
 		if ((rc = mem_read(c, rsp, sz, &nrsp)) ||

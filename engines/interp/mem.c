@@ -119,8 +119,12 @@ int mem_translate(struct cpu *c, uint64_t va, unsigned kind, unsigned user,
 	uint8_t *page;
 	int rc;
 
-	if (!va_canonical(va))
-		return cpu_fault_err(c, X86_VEC_GP, 0);
+	if (!va_canonical(va)) {
+		cpu_fault_err(c, X86_VEC_GP, 0);
+		c->exc.nc = true;
+		c->exc.va = va;
+		return OP_FAULT;
+	}
 	c->st.tlb_miss++;
 	if (c->s.cr0 & X86_CR0_PG) {
 		rc = walk(c, va, kind, user, gpa, &global, &psize);
@@ -175,15 +179,39 @@ static int translate_parts(struct cpu *c, uint64_t va, unsigned size,
 	return mem_translate(c, va + n[0], kind, user, &gpa[1], &host[1]);
 }
 
+/*
+ * An access of (size) bytes at (va) with alignment checking on: #AC(0)
+ * when misaligned, after the translation's own faults (#GP/#SS, #PF come
+ * first: SDM Vol. 3A Table 6-2 lists them before #AC); OP_OK when aligned.
+ */
+static int align_check(struct cpu *c, uint64_t va, unsigned size,
+		       unsigned kind)
+{
+	uint64_t gpa[2];
+	uint8_t *host[2];
+	unsigned n[2];
+	int rc;
+
+	if (!(va & (size - 1)))
+		return OP_OK;
+	if ((rc = translate_parts(c, va, size, kind, 1, gpa, host, n)))
+		return rc;
+	return cpu_fault_err(c, X86_VEC_AC, 0);
+}
+
 int mem_read_slow(struct cpu *c, uint64_t va, unsigned size, uint64_t *v,
 		  unsigned user)
 {
 	uint8_t buf[8] = { 0 }, *host[2];
 	uint64_t gpa[2];
 	unsigned n[2], off = 0;
-	int rc = translate_parts(c, va, size, TLB_R, user, gpa, host, n);
+	int rc;
 
-	if (rc)
+	if (user == TLB_ACHECK) {	/* aligned: on through the CPL3 TLB */
+		rc = align_check(c, va, size, TLB_R);
+		return rc ? rc : mem_read_as(c, va, size, v, 1);
+	}
+	if ((rc = translate_parts(c, va, size, TLB_R, user, gpa, host, n)))
 		return rc;
 	for (unsigned p = 0; p < 2 && n[p]; off += n[p], p++) {
 		if (host[p])
@@ -201,9 +229,13 @@ int mem_write_slow(struct cpu *c, uint64_t va, unsigned size, uint64_t v,
 	uint8_t buf[8], *host[2];
 	uint64_t gpa[2];
 	unsigned n[2], off = 0;
-	int rc = translate_parts(c, va, size, TLB_W, user, gpa, host, n);
+	int rc;
 
-	if (rc)
+	if (user == TLB_ACHECK) {
+		rc = align_check(c, va, size, TLB_W);
+		return rc ? rc : mem_write_as(c, va, size, v, 1);
+	}
+	if ((rc = translate_parts(c, va, size, TLB_W, user, gpa, host, n)))
 		return rc;
 	mem_store(buf, size, v);
 	for (unsigned p = 0; p < 2 && n[p]; off += n[p], p++) {

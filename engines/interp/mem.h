@@ -4,7 +4,8 @@
  * mem.c.
  *
  * Every function returns OP_OK, or OP_FAULT with the exception pending
- * (#PF with CR2 set, or #GP for a non-canonical address), or OP_STOP when
+ * (#PF with CR2 set, #GP for a non-canonical address, #AC for a misaligned
+ * one with user == TLB_ACHECK), or OP_STOP when
  * a device access ended the run. A multi-byte access is all-or-nothing:
  * both pages of a page-crossing write are translated before any byte is
  * stored, as on hardware.
@@ -46,7 +47,25 @@ static inline void mem_store(uint8_t *p, unsigned size, uint64_t v)
 	}
 }
 
-/* Read (size) bytes (1, 2, 4, 8) at (va) at privilege (user). */
+/*
+ * The TLB privilege index of a data access at the current privilege:
+ * TLB_ACHECK at CPL3 with CR0.AM and RFLAGS.AC set (a misaligned access
+ * raises #AC(0), SDM Vol. 3A 6.15 "Interrupt 17"), else mem_user(). CPL3
+ * cannot change CR0 and changes AC only by POPF/IRET, which end blocks,
+ * so a chain may keep what its start computed.
+ */
+static inline unsigned mem_duser(const struct cpu *c)
+{
+	unsigned u = mem_user(c);
+
+	if (u && __builtin_expect((c->s.cr0 & X86_CR0_AM) &&
+				  (c->s.rflags & X86_RFLAGS_AC), 0))
+		return TLB_ACHECK;
+	return u;
+}
+
+/* Read (size) bytes (1, 2, 4, 8) at (va) at privilege (user): 0, 1 or
+ * TLB_ACHECK. */
 static inline int mem_read_as(struct cpu *c, uint64_t va, unsigned size,
 			      uint64_t *v, unsigned user)
 {
@@ -77,17 +96,17 @@ static inline int mem_write_as(struct cpu *c, uint64_t va, unsigned size,
 	return mem_write_slow(c, va, size, v, user);
 }
 
-/* Accesses at the current privilege. */
+/* Data accesses at the current privilege, alignment-checked where on. */
 static inline int mem_read(struct cpu *c, uint64_t va, unsigned size,
 			   uint64_t *v)
 {
-	return mem_read_as(c, va, size, v, mem_user(c));
+	return mem_read_as(c, va, size, v, mem_duser(c));
 }
 
 static inline int mem_write(struct cpu *c, uint64_t va, unsigned size,
 			    uint64_t v)
 {
-	return mem_write_as(c, va, size, v, mem_user(c));
+	return mem_write_as(c, va, size, v, mem_duser(c));
 }
 
 /*

@@ -44,8 +44,20 @@ OP(op_wrfsbase); OP(op_wrgsbase); OP(op_clts); OP(op_wbinvd);
 /* sysio.c */
 OP(op_in); OP(op_out); OP(op_rdmsr); OP(op_wrmsr); OP(op_cpuid);
 OP(op_rdtsc); OP(op_rdtscp); OP(op_vmcall);
+/* One PIO access of (size) bytes at (port) after the I/O permission check
+ * (#GP(0) when CPL > IOPL and the TSS bitmap denies it), counted as a PIO
+ * trap; OP_OK or OP_FAULT. */
+int sysio_port(struct cpu *c, unsigned port, uint8_t *data, unsigned size,
+	       bool write);
 /* intr.c */
 OP(op_int); OP(op_int3); OP(op_iretq); OP(op_retf); OP(op_syscall); OP(op_sysret);
+/* legacy.c */
+OP(op_cmpxchg8b); OP(op_xlat); OP(op_smsw); OP(op_lmsw); OP(op_sldt);
+OP(op_str); OP(op_clac); OP(op_stac);
+/* far.c */
+OP(op_jmpf); OP(op_callf);
+/* string.c: INS/OUTS through the I/O bus */
+OP(op_ins); OP(op_outs);
 /* misc (cpu.c) */
 OP(op_invalid); OP(op_unsupported);
 

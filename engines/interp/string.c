@@ -1,5 +1,6 @@
 /*
- * string.c - MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE.
+ * string.c - MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE, and INS/OUTS
+ * (with REP) through the I/O bus, each element a PIO trap.
  *
  * RCX, RSI and RDI are updated after every element (or bulk run), so a
  * fault in the middle leaves the architectural state at the faulting
@@ -105,7 +106,7 @@ static int str_scas(struct cpu *c, const struct insn *i)
 static uint8_t *bulk_map(struct cpu *c, uint64_t va, unsigned kind,
 			 int *rc)
 {
-	unsigned user = mem_user(c);
+	unsigned user = mem_duser(c);
 	struct tlb_entry *e = tlb_slot(&c->tlb, kind, user, va);
 	uint64_t gpa;
 	uint8_t *host;
@@ -114,6 +115,8 @@ static uint8_t *bulk_map(struct cpu *c, uint64_t va, unsigned kind,
 		c->st.tlb_hit++;
 		return e->host + (va & 0xfff);
 	}
+	if (user == TLB_ACHECK)
+		return NULL;	/* element by element, each one checked */
 	if ((*rc = mem_translate(c, va, kind, user, &gpa, &host)) || !host)
 		return NULL;
 	return c->ic.code_page[gpa >> 12] || c->write_hook ? NULL : host;
@@ -206,3 +209,63 @@ int op_stos(struct cpu *c, const struct insn *i) { return str_run(c, i, str_stos
 int op_lods(struct cpu *c, const struct insn *i) { return str_run(c, i, str_lods, false); }
 int op_cmps(struct cpu *c, const struct insn *i) { return str_run(c, i, str_cmps, true); }
 int op_scas(struct cpu *c, const struct insn *i) { return str_run(c, i, str_scas, true); }
+
+/* INS: the destination is checked before the port is read, so a #PF or
+ * #GP restarts the element without a second device read. */
+static int str_ins(struct cpu *c, const struct insn *i)
+{
+	uint64_t va = areg(c, i, X86_RDI), gpa, v = 0;
+	unsigned port = (unsigned)(c->s.gpr[X86_RDX] & 0xffff);
+	uint8_t data[4] = { 0 }, *host;
+	int rc;
+
+	if ((rc = mem_translate(c, va, TLB_W, mem_user(c), &gpa, &host)) ||
+	    (rc = mem_translate(c, va + i->osz - 1, TLB_W, mem_user(c), &gpa,
+				&host)) ||
+	    (rc = sysio_port(c, port, data, i->osz, false)))
+		return rc;
+	memcpy(&v, data, i->osz);
+	if ((rc = mem_write(c, va, i->osz, v)))
+		return rc;
+	astep(c, i, X86_RDI);
+	return OP_OK;
+}
+
+static int str_outs(struct cpu *c, const struct insn *i)
+{
+	unsigned port = (unsigned)(c->s.gpr[X86_RDX] & 0xffff);
+	uint8_t data[4];
+	uint64_t v;
+	int rc = mem_read(c, areg(c, i, X86_RSI), i->osz, &v);
+
+	if (rc)
+		return rc;
+	memcpy(data, &v, 4);
+	if ((rc = sysio_port(c, port, data, i->osz, true)))
+		return rc;
+	astep(c, i, X86_RSI);
+	return OP_OK;
+}
+
+/* REP INS/OUTS: as str_run, and a device that ends the run (the exit
+ * port) ends the loop with RIP on the instruction. */
+static int io_run(struct cpu *c, const struct insn *i,
+		  int (*one)(struct cpu *, const struct insn *))
+{
+	unsigned budget = REP_CHUNK;
+	int rc;
+
+	if (!(i->flags & (IF_REP | IF_REPNE)))
+		return one(c, i);
+	while (areg(c, i, X86_RCX) != 0) {
+		if (budget-- == 0 || c->m->exit_requested)
+			return rep_yield(c);
+		if ((rc = one(c, i)))
+			return rc;
+		reg_set(c, X86_RCX, i->asz, c->s.gpr[X86_RCX] - 1);
+	}
+	return OP_OK;
+}
+
+int op_ins(struct cpu *c, const struct insn *i) { return io_run(c, i, str_ins); }
+int op_outs(struct cpu *c, const struct insn *i) { return io_run(c, i, str_outs); }

@@ -33,6 +33,18 @@ static void io_done(struct cpu *c)
 		c->blk_end = 0;
 }
 
+int sysio_port(struct cpu *c, unsigned port, uint8_t *data, unsigned size,
+	       bool write)
+{
+	int rc = io_allowed(c, port, size);
+
+	if (rc)
+		return rc;
+	io_bus_access(c->m, IO_SPACE_PIO, port, data, size, write);
+	io_done(c);
+	return OP_OK;
+}
+
 int op_in(struct cpu *c, const struct insn *i)
 {
 	unsigned size = i->o[0].size;

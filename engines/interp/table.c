@@ -75,7 +75,9 @@ static const op_fn kHandlers[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	M(WRFSBASE) = op_wrfsbase, M(WRGSBASE) = op_wrgsbase,
 	M(CLTS) = op_clts, M(WBINVD) = op_wbinvd, M(INVD) = op_wbinvd,
 	/* sysio.c */
-	M(IN) = op_in, M(OUT) = op_out, M(RDMSR) = op_rdmsr,
+	M(IN) = op_in, M(OUT) = op_out, M(INSB) = op_ins, M(INSW) = op_ins,
+	M(INSD) = op_ins, M(OUTSB) = op_outs, M(OUTSW) = op_outs,
+	M(OUTSD) = op_outs, M(RDMSR) = op_rdmsr,
 	M(WRMSR) = op_wrmsr, M(CPUID) = op_cpuid, M(RDTSC) = op_rdtsc,
 	M(RDTSCP) = op_rdtscp, M(VMCALL) = op_vmcall,
 	/* intr.c */
@@ -84,6 +86,16 @@ static const op_fn kHandlers[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	M(SYSRET) = op_sysret,
 	/* #UD by definition */
 	M(UD0) = op_invalid, M(UD1) = op_invalid, M(UD2) = op_invalid,
+	M(CMPXCHG8B) = op_cmpxchg8b, M(XLAT) = op_xlat, M(MOVNTI) = op_mov,
+	M(SMSW) = op_smsw, M(LMSW) = op_lmsw, M(SLDT) = op_sldt,
+	M(STR) = op_str, M(CLAC) = op_clac, M(STAC) = op_stac,
+	/* features the machine's CPUID does not advertise: #UD, as on a
+	 * CPU without them (CR4.OSXSAVE cannot be set: XGETBV/XSETBV) */
+	M(CMPXCHG16B) = op_invalid, M(RDRAND) = op_invalid,
+	M(RDSEED) = op_invalid, M(XGETBV) = op_invalid,
+	M(XSETBV) = op_invalid, M(MONITOR) = op_invalid,
+	M(MWAIT) = op_invalid, M(INVPCID) = op_invalid, M(RDPID) = op_invalid,
+	M(CLWB) = op_invalid, M(CLFLUSHOPT) = op_invalid,
 };
 
 op_fn decode_handler(unsigned mnemonic)
@@ -101,8 +113,10 @@ bool decode_ends_block(unsigned mnemonic)
 	       f == op_loopne || f == op_popfq || f == op_lgdt ||
 	       f == op_lidt || f == op_ltr || f == op_cli || f == op_sti ||
 	       f == op_hlt || f == op_invlpg || f == op_swapgs ||
-	       f == op_in || f == op_out || f == op_wrmsr || f == op_int ||
+	       f == op_in || f == op_out || f == op_ins || f == op_outs ||
+	       f == op_wrmsr || f == op_int ||
 	       f == op_int3 || f == op_iretq || f == op_syscall ||
 	       f == op_sysret || f == op_retf || f == op_invalid || f == op_wrfsbase ||
-	       f == op_wrgsbase || f == op_clts;
+	       f == op_wrgsbase || f == op_clts || f == op_lmsw ||
+	       f == op_clac || f == op_stac;
 }

@@ -101,7 +101,7 @@ static inline __attribute__((always_inline)) int
 thread_write(struct cpu *c, uint64_t va, unsigned size, uint64_t v)
 {
 	const struct tlb_entry *e = tlb_match(
-		c->tlb_cur + 2 * TLB_SLOTS +
+		c->tlb_cur + TLB_KIND_STRIDE +
 			((va >> 12) & (TLB_ENTRIES - 1)) * TLB_WAYS,
 		(va + size - 1) & ~0xfffull);
 
@@ -119,7 +119,7 @@ static inline __attribute__((always_inline)) uint8_t *
 thread_rmw(struct cpu *c, uint64_t va, unsigned size)
 {
 	const struct tlb_entry *e = tlb_match(
-		c->tlb_cur + 2 * TLB_SLOTS +
+		c->tlb_cur + TLB_KIND_STRIDE +
 			((va >> 12) & (TLB_ENTRIES - 1)) * TLB_WAYS,
 		(va + size - 1) & ~0xfffull);
 

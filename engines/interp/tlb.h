@@ -22,6 +22,15 @@
 #define TLB_WAYS 2
 #define TLB_SLOTS (TLB_ENTRIES * TLB_WAYS)
 #define TLB_INVALID 1ull	/* never equal to a page-aligned tag */
+/* Privilege index 2: CPL3 data accesses while alignment checking is on
+ * (CR0.AM, RFLAGS.AC). Its entries are never filled, so every such access
+ * misses into mem_*_slow(), which checks alignment there: the check
+ * costs nothing while it is off. */
+#define TLB_ACHECK 2u
+#define TLB_USERS 3
+/* From an entry to the one of the same set and privilege of the next
+ * kind (read -> write). */
+#define TLB_KIND_STRIDE (TLB_USERS * TLB_SLOTS)
 
 enum tlb_kind { TLB_R, TLB_W, TLB_X, TLB_NKIND };
 
@@ -36,7 +45,7 @@ struct tlb_entry {
 #define TLB_LARGE_MAX 16
 
 struct tlb {
-	struct tlb_entry e[TLB_NKIND][2][TLB_SLOTS];	/* set s: 2s, 2s+1 */
+	struct tlb_entry e[TLB_NKIND][TLB_USERS][TLB_SLOTS];	/* set s: 2s, 2s+1 */
 	uint64_t epoch;		/* bumped by every invalidation */
 	/* Guest large pages (2 MiB/1 GiB) with entries in the TLB, so INVLPG
 	 * of an address outside all of them only checks its own slots. */

@@ -4,13 +4,15 @@
  *
  * Random integer instruction sequences (interp_diffgen.h) run natively in
  * a forked child (code in an mmap'd executable page, registers loaded and
- * stored by a small trampoline, SIGFPE caught with the faulting registers
- * from the signal context) and in the interpreter, one instruction at a
+ * stored by a small trampoline, SIGFPE and SIGBUS caught with the faulting
+ * registers from the signal context) and in the interpreter, one instruction at a
  * time. Registers, the scratch memory, the fault (index and vector) and
  * every arithmetic flag the SDM defines after the sequence must match.
  * Flags left undefined (by Zydis' per-instruction tables, plus the
  * count-dependent rules of shifts) are masked; a sequence that reads an
- * undefined flag is skipped and counted.
+ * undefined flag is skipped and counted. Every fourth case runs with
+ * RFLAGS.AC set: natively (Linux sets CR0.AM) and in the interpreter at
+ * CPL3 with CR0.AM, misaligned accesses raise #AC.
  *
  * VMB_DIFF_CASES (default 4000) and VMB_DIFF_SEED make longer runs.
  */
@@ -56,6 +58,7 @@ __asm__(".text\n.globl diff_native\ndiff_native:\n"
 	"mov 120(%rdi),%r15\npushq 128(%rdi)\npopfq\n"
 	"call *136(%rdi)\n"
 	"pushfq\npopq 128(%rdi)\n"
+	"pushfq\nandl $0xfffbffff,(%rsp)\npopfq\n"	/* AC off again */
 	"mov %rax,0(%rdi)\nmov %rcx,8(%rdi)\nmov %rdx,16(%rdi)\n"
 	"mov %rbx,24(%rdi)\nmov %rsi,48(%rdi)\nmov %r8,64(%rdi)\n"
 	"mov %r9,72(%rdi)\nmov %r10,80(%rdi)\nmov %r11,88(%rdi)\n"
@@ -79,13 +82,14 @@ static void on_fpe(int sig, siginfo_t *si, void *uc_)
 				     REG_R12, REG_R13, REG_R14, REG_R15 };
 	uint64_t off = (uint64_t)g[REG_RIP] - (uint64_t)g_code;
 
-	(void)sig;
+	/* AC off before anything else runs here (memcpy may be unaligned) */
+	__asm__ volatile("pushfq\nandl $0xfffbffff,(%%rsp)\npopfq" ::: "cc");
 	(void)si;
 	g_res->fault_at = -2;
 	for (unsigned k = 0; k < g_case->nins; k++)
 		if (g_case->off[k] == off)
 			g_res->fault_at = (int)k;
-	g_res->vector = X86_VEC_DE;
+	g_res->vector = sig == SIGBUS ? X86_VEC_AC : X86_VEC_DE;
 	for (unsigned k = 0; k < 16; k++)
 		g_res->gpr[k] = (uint64_t)g[map[k]];
 	g_res->flags = (uint64_t)g[REG_EFL];
@@ -107,6 +111,7 @@ static void native_run_all(const struct dg_case *cases, unsigned n,
 	sa.sa_sigaction = on_fpe;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);	/* #AC: Linux runs with CR0.AM set */
 	for (unsigned k = 0; k < n; k++) {
 		struct native_ctx ctx;
 
@@ -208,7 +213,7 @@ static bool undef_step(const uint8_t *code, struct cpu *c, uint64_t *undef)
 }
 
 struct diff_stats {
-	unsigned run, tainted, faults, failed;
+	unsigned run, tainted, faults, ac, failed;
 };
 
 static void report(const struct dg_case *dc, unsigned idx, const char *what,
@@ -233,6 +238,22 @@ static void report(const struct dg_case *dc, unsigned idx, const char *what,
 	}
 }
 
+/* A case with RFLAGS.AC runs at CPL3 with CR0.AM, as the native side
+ * does under Linux: misaligned accesses raise #AC (SIGBUS natively). */
+static void case_mode(struct cpu *c, const struct dg_case *dc)
+{
+	bool user = (dc->flags & X86_RFLAGS_AC) != 0;
+
+	if (user) {
+		seg_flat_code(&c->s.seg[X86_CS], 0x23, 3);
+		seg_flat_data(&c->s.seg[X86_SS], 0x1b, 3);
+	} else {
+		seg_flat_code(&c->s.seg[X86_CS], 8, 0);
+		seg_flat_data(&c->s.seg[X86_SS], 16, 0);
+	}
+	c->s.cr0 |= X86_CR0_AM;
+}
+
 /*
  * The case once more as one block run whole by exec_run (threaded
  * dispatch, the specialized twins, ALU+Jcc fusion): the sequence and the
@@ -250,6 +271,7 @@ static bool block_check(struct fx *f, const struct dg_case *dc,
 
 	memcpy(gpr, c->s.gpr, sizeof(gpr));
 	memcpy(mem, f->m.mem.host + FX_DATA, DG_SCRATCH);
+	case_mode(c, dc);
 	memcpy(c->s.gpr, dc->gpr, sizeof(c->s.gpr));
 	c->s.gpr[X86_R15] = FX_DATA;
 	c->s.gpr[X86_RSP] = FX_STACK;
@@ -298,6 +320,7 @@ static void interp_check(struct fx *f, const struct dg_case *dc,
 	int fault_at = -1, vector = 0;
 	bool taint = false;
 
+	case_mode(c, dc);
 	memcpy(c->s.gpr, dc->gpr, sizeof(c->s.gpr));
 	c->s.gpr[X86_R15] = FX_DATA;
 	c->s.gpr[X86_RSP] = FX_STACK;
@@ -336,6 +359,8 @@ static void interp_check(struct fx *f, const struct dg_case *dc,
 	}
 	if (fault_at >= 0)
 		st->faults++;
+	if (fault_at >= 0 && vector == X86_VEC_AC)
+		st->ac++;
 	for (unsigned k = 0; k < DG_NPOOL; k++) {
 		unsigned r = dg_pool[k];
 		if (c->s.gpr[r] != nr->gpr[r]) {
@@ -388,8 +413,11 @@ static void test_interp_matches_host_cpu(void **state)
 	assert_non_null(cases);
 	assert_true(res != MAP_FAILED);
 	dg_state ^= env_uint("VMB_DIFF_SEED", 1) * 0x2545f4914f6cdd1dull;
-	for (unsigned k = 0; k < n; k++)
+	for (unsigned k = 0; k < n; k++) {
 		dg_case_make(&cases[k]);
+		if (k % 4 == 3)	/* alignment checking at CPL3 */
+			cases[k].flags |= X86_RFLAGS_AC;
+	}
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
@@ -400,9 +428,9 @@ static void test_interp_matches_host_cpu(void **state)
 		assert_true(res[k].done);
 		interp_check(f, &cases[k], &res[k], k, &st);
 	}
-	printf("diff: %u cases, %u compared, %u with #DE, %u skipped (read an "
-	       "undefined flag), %u failed\n", st.run, st.run - st.tainted,
-	       st.faults, st.tainted, st.failed);
+	printf("diff: %u cases, %u compared, %u with #DE or #AC (%u #AC), %u "
+	       "skipped (read an undefined flag), %u failed\n", st.run,
+	       st.run - st.tainted, st.faults, st.ac, st.tainted, st.failed);
 	assert_int_equal(st.failed, 0);
 	assert_true(st.run - st.tainted > n / 2);
 	fx_free(f);
