@@ -64,6 +64,22 @@ static inline void fx_free(struct fx *f)
 }
 
 /* Copy (len) bytes of code to FX_CODE and point RIP at it. */
+/* cmocka teardown for a fixture made by fx_new(). */
+static inline int fx_teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+/* Run up to (limit) instructions from the current state through the
+ * threaded executor; the exit record. */
+static inline struct run_exit *fx_run(struct fx *f, uint64_t limit)
+{
+	memset(&f->x, 0, sizeof(f->x));
+	exec_run(f->c, &f->x, f->c->icount + limit, 0);
+	return &f->x;
+}
+
 static inline void fx_code(struct fx *f, const void *code, size_t len)
 {
 	memcpy(f->m.mem.host + FX_CODE, code, len);

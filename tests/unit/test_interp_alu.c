@@ -27,11 +27,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_free(*state);
-	return 0;
-}
 
 /* Run (code) as one instruction with RAX=(a), RCX=(b), RFLAGS=(fl). */
 static int one(struct fx *f, const uint8_t *code, size_t len, uint64_t a,
@@ -173,7 +168,7 @@ static void test_cmov_and_sign_extension(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_add_sub_carry_and_overflow),
 		T(test_inc_dec_keep_carry),

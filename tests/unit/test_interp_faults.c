@@ -80,18 +80,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_free(*state);
-	return 0;
-}
 
-static struct run_exit *run(struct fx *f, uint64_t limit)
-{
-	memset(&f->x, 0, sizeof(f->x));
-	exec_run(f->c, &f->x, f->c->icount + limit, 0);
-	return &f->x;
-}
 
 /* To CPL3 with the user code and data segments. */
 static void user_mode(struct fx *f)
@@ -130,7 +119,7 @@ static void test_push_at_noncanonical_rsp_raises_ss(void **state)
 
 	fx_code(f, code, sizeof(code));
 	f->c->s.gpr[X86_RSP] = NC;
-	assert_int_equal(run(f, 2)->reason, RUN_EXIT_HALTED);
+	assert_int_equal(fx_run(f, 2)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_SS], 1);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_GP], 0);
 	frame_check(f, ISTACK, 0, FX_CODE, 8, NC);
@@ -188,7 +177,7 @@ static void test_frame_at_noncanonical_rsp_raises_ss(void **state)
 
 	fx_code(f, code, sizeof(code));
 	f->c->s.gpr[X86_RSP] = NC;
-	assert_int_equal(run(f, 2)->reason, RUN_EXIT_HALTED);
+	assert_int_equal(fx_run(f, 2)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_SS], 1);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_DF], 0);
 	frame_check(f, ISTACK, 0, FX_CODE, 8, NC);
@@ -204,7 +193,7 @@ static void test_gp_frame_at_noncanonical_rsp_is_double_fault(void **state)
 	fx_code(f, code, sizeof(code));
 	fx_gpr(f)[X86_RAX] = NC;
 	f->c->s.gpr[X86_RSP] = NC;
-	assert_int_equal(run(f, 2)->reason, RUN_EXIT_HALTED);
+	assert_int_equal(fx_run(f, 2)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_DF], 1);
 	frame_check(f, ISTACK, 0, FX_CODE, 8, NC);
 }
@@ -262,7 +251,7 @@ static void test_ac_is_delivered_from_user_mode(void **state)
 	put64(f, FX_STACK - 8, X86_RFLAGS_FIXED | X86_RFLAGS_AC);
 	fx_gpr(f)[X86_RSP] = FX_STACK - 8;
 	fx_gpr(f)[X86_RBX] = FX_DATA;
-	assert_int_equal(run(f, 3)->reason, RUN_EXIT_HALTED);
+	assert_int_equal(fx_run(f, 3)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_AC], 1);
 	frame_check(f, KSTACK, 0, FX_CODE + 1, 0x23, FX_STACK);
 	assert_true(get64(f, KSTACK - 24) & X86_RFLAGS_AC);
@@ -453,7 +442,7 @@ static void test_legacy_integer_and_system_instructions(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_push_at_noncanonical_rsp_raises_ss),
 		T(test_stack_segment_references_raise_ss),

@@ -83,18 +83,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_free(*state);
-	return 0;
-}
 
-static struct run_exit *run(struct fx *f, uint64_t limit)
-{
-	memset(&f->x, 0, sizeof(f->x));
-	exec_run(f->c, &f->x, f->c->icount + limit, 0);
-	return &f->x;
-}
 
 static void test_div_by_zero_delivers_de_through_idt(void **state)
 {
@@ -104,7 +93,7 @@ static void test_div_by_zero_delivers_de_through_idt(void **state)
 
 	fx_code(f, code, sizeof(code));
 	/* xor, then the handler's hlt (with IF=0: the run ends halted) */
-	assert_int_equal(run(f, 2)->reason, RUN_EXIT_HALTED);
+	assert_int_equal(fx_run(f, 2)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->s.rip, HANDLER + 1);
 	/* frame: RIP of the div (precise), CS, RFLAGS, RSP, SS */
 	assert_int_equal(get64(f, FX_STACK - 40), FX_CODE + 2);
@@ -150,7 +139,7 @@ static void test_page_fault_reports_cr2_and_error_code(void **state)
 	assert_int_equal(f->c->exc.error, X86_PF_P | X86_PF_W);
 	assert_int_equal(f->c->s.cr2, FX_DATA + 0x1000);
 	/* delivered: CR2 kept, error code on the stack */
-	run(f, 1);
+	fx_run(f, 1);
 	assert_int_equal(f->c->s.rip, HANDLER + 1);
 	assert_int_equal(get64(f, FX_STACK - 48), X86_PF_P | X86_PF_W);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_PF], 1);
@@ -203,7 +192,7 @@ static void test_triple_fault_ends_the_run(void **state)
 
 	f->c->s.idtr.limit = 0;	/* every gate out of bounds: #GP, #DF */
 	fx_code(f, code, sizeof(code));
-	assert_int_equal(run(f, 5)->reason, RUN_EXIT_TRIPLE_FAULT);
+	assert_int_equal(fx_run(f, 5)->reason, RUN_EXIT_TRIPLE_FAULT);
 	assert_non_null(strstr(f->x.message, "triple fault"));
 	assert_true(f->x.regs_valid);
 }
@@ -214,7 +203,7 @@ static void test_unsupported_instruction_names_it(void **state)
 	static const uint8_t code[] = { 0x90, 0x0f, 0x28, 0xc1 }; /* movaps */
 
 	fx_code(f, code, sizeof(code));
-	assert_int_equal(run(f, 10)->reason, RUN_EXIT_UNSUPPORTED_INSN);
+	assert_int_equal(fx_run(f, 10)->reason, RUN_EXIT_UNSUPPORTED_INSN);
 	assert_string_equal(f->x.message, "unsupported instruction movaps "
 			    "(0f 28 c1) at RIP 0x100001");
 	assert_int_equal(f->x.rip, FX_CODE + 1);
@@ -229,7 +218,7 @@ static void test_self_modifying_code_runs_new_bytes(void **state)
 					0x42, 0xb0, 0x00, 0xf4 };
 
 	fx_code(f, code, sizeof(code));
-	run(f, 2);
+	fx_run(f, 2);
 	assert_int_equal(f->c->s.gpr[X86_RAX] & 0xff, 0x42);
 	assert_int_equal(f->c->traps.count[TRAP_CODE_INVALIDATE], 1);
 }
@@ -242,7 +231,7 @@ static void test_exit_port_ends_the_run(void **state)
 					0xe7, 0xf4, 0x0f, 0x0b };
 
 	fx_code(f, code, sizeof(code));
-	assert_int_equal(run(f, 100)->reason, RUN_EXIT_GUEST);
+	assert_int_equal(fx_run(f, 100)->reason, RUN_EXIT_GUEST);
 	assert_int_equal(f->x.status, 7);
 	assert_int_equal(f->c->icount, 2);
 	assert_int_equal(f->c->traps.count[TRAP_PIO], 1);
@@ -254,7 +243,7 @@ static void test_hlt_with_interrupts_off_halts(void **state)
 	static const uint8_t code[] = { 0xf4 };
 
 	fx_code(f, code, sizeof(code));
-	assert_int_equal(run(f, 10)->reason, RUN_EXIT_HALTED);
+	assert_int_equal(fx_run(f, 10)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->traps.count[TRAP_HLT], 1);
 }
 
@@ -265,7 +254,7 @@ static void test_insn_limit_is_exact(void **state)
 	static const uint8_t code[] = { 0x48, 0xff, 0xc0, 0xeb, 0xfb };
 
 	fx_code(f, code, sizeof(code));
-	assert_int_equal(run(f, 1001)->reason, RUN_EXIT_INSN_LIMIT);
+	assert_int_equal(fx_run(f, 1001)->reason, RUN_EXIT_INSN_LIMIT);
 	assert_int_equal(f->c->icount, 1001);
 	assert_int_equal(f->c->s.gpr[X86_RAX], 501);
 }
@@ -395,7 +384,7 @@ static void test_call_push_pop_leave_ret(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_div_by_zero_delivers_de_through_idt),
 		T(test_ud2_and_bad_encoding_raise_ud),

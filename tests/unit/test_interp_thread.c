@@ -340,25 +340,20 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	fx_free(*state);
-	return 0;
-}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_fused_cmp_jcc_matches_single_steps, setup,
-			teardown),
+			fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_call_ret_twins_match_single_steps, setup,
-			teardown),
+			fx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_linked_blocks_count_exactly, setup, teardown),
+			test_linked_blocks_count_exactly, setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_jump_through_blocks, setup, teardown),
+			test_jump_through_blocks, setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
