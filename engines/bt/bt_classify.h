@@ -44,6 +44,8 @@ enum bt_mon_cause {
 	BT_MON_SYSRET, BT_MON_INT, BT_MON_STRING, BT_MON_DESC, BT_MON_VMCALL,
 	BT_MON_TSC, BT_MON_SEGMENT_BASE, BT_MON_OTHER,
 	BT_MON_LAYOUT,	/* an address outside the window layout (bt_translate.h) */
+	BT_MON_ALIGN,	/* alignment checking on (CPL3, CR0.AM, RFLAGS.AC):
+			 * translated code does none, the monitor runs all */
 	BT_MON_NR
 };
 

@@ -19,6 +19,7 @@
 #define BT_CODE_BYTES (64u << 20)
 #define MON_STEP_MAX 1		/* the sensitive instruction alone (+ an STI shadow) */
 #define MON_STEP_NEAR 64	/* per step while a timer event is near */
+#define MON_STEP_ALIGN 64	/* per step while the guest checks alignment */
 #define NEAR_NS 20000		/* "near": about the host timer's latency */
 
 struct bt_engine {
@@ -428,6 +429,11 @@ static int bt_run(struct engine *e, struct run_exit *x)
 			rc = monitor(b, &stop, MON_STEP_MAX, x);
 			break;
 		case BT_STOP_MONITOR:
+			/* alignment checking: the monitor runs the guest
+			 * (a block at a time) until it is off */
+			rc = monitor(b, &stop, stop.cause == BT_MON_ALIGN
+					       ? MON_STEP_ALIGN : MON_STEP_MAX, x);
+			break;
 		case BT_STOP_EXCEPTION:
 			rc = monitor(b, &stop, MON_STEP_MAX, x);
 			break;

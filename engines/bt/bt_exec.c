@@ -490,6 +490,19 @@ static bool fast(struct bt_vcpu *v, unsigned kind, unsigned len,
 	return true;
 }
 
+/*
+ * Does the guest check alignment (SDM 6.15, #AC: CPL3 with CR0.AM and
+ * RFLAGS.AC)? Translated code runs with host AC clear and checks none, so
+ * the monitor (exact) runs such a guest. Each of the three changes only
+ * in the monitor (POPF, IRET, SYSRET, MOV to CR0, a delivery) or in the
+ * dispatcher's fast SYSRET, so a test before every block suffices.
+ */
+static bool align_checked(const struct bt_vcpu *v)
+{
+	return v->cpl == 3 && (v->st.rflags & X86_RFLAGS_AC) &&
+	       (v->st.cr0 & X86_CR0_AM);
+}
+
 void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 {
 	uint64_t gs_now = bt_gs_get(), gs_want;
@@ -517,6 +530,12 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		}
 		if (max_blocks && n == max_blocks) {
 			stop->kind = BT_STOP_LIMIT;
+			break;
+		}
+		if (align_checked(v)) {
+			stop->kind = BT_STOP_MONITOR;
+			stop->cause = BT_MON_ALIGN;
+			v->cnt.monitor_exits++;
 			break;
 		}
 		if (!block_get(v, &b, stop))

@@ -10,7 +10,10 @@
  * make: an instruction for the monitor, a guest exception (#PF from a
  * shadow fault or from fetching code, #DE from a divide), an MMIO access,
  * an instruction whose address (or a RIP) leaves the window layout
- * (BT_STOP_MONITOR with cause BT_MON_LAYOUT, see bt_translate.h), or a
+ * (BT_STOP_MONITOR with cause BT_MON_LAYOUT, see bt_translate.h),
+ * alignment checking being on (CPL3 with CR0.AM and RFLAGS.AC set:
+ * BT_STOP_MONITOR with cause BT_MON_ALIGN before any block runs, since
+ * translated code checks no alignment and the monitor raises #AC), or a
  * limit. Guest state is then exactly that of the start of the guest
  * instruction named by stop->rip (for a fault: that instruction did not
  * run; for a monitor stop: it has not run yet).

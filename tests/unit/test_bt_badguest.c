@@ -62,9 +62,6 @@
  *   KI  interp deviates from the architecture (the status column is the
  *       architectural answer, not checked); bt must still match interp
  *       (no scenario needs it today);
- *   NB  bt deviates from interp: it has no alignment checking (#AC with
- *       CR0.AM, RFLAGS.AC at CPL3), so its result is not compared; it
- *       must still stay contained (guest exit, canary intact);
  *   LO  an address outside bt's window layout (user below 2 GiB, kernel
  *       in the top 2 GiB; non-canonical ones included): bt must give
  *       interp's result exactly (its layout checks send the instruction
@@ -72,7 +69,7 @@
  *       low 32 bits, which must stay contained (guest exit, canary
  *       intact), whatever the guest then sees (printed when it differs).
  */
-enum { OK = 0, KI = 1, LO = 2, NB = 4 };	/* may be combined */
+enum { OK = 0, KI = 1, LO = 2 };	/* may be combined */
 
 /*
  * The scenarios, in the order of the guest's table: X(entry, label,
@@ -148,7 +145,7 @@ enum { OK = 0, KI = 1, LO = 2, NB = 4 };	/* may be combined */
 	X(U, u_addr32, E(14), 4, 0x405000, OK)                                \
 	X(U, u_rep_pf, E(14), 7, 0x407000, OK)                                \
 	X(U, u_popf, 0xc0, 0, ANY, OK)                                        \
-	X(U, u_ac, E(17), 0, ANY, NB)                                         \
+	X(U, u_ac, E(17), 0, ANY, OK)                                         \
 	X(UN, u_ac, 0xc0, 0, ANY, OK)                                         \
 	X(U, u_smc_ro, E(14), 7, ANY, OK)                                     \
 	X(UR, u_smc, 0xc0, 0, ANY, OK)
@@ -647,14 +644,7 @@ static void scenario_test(void **state)
 			print_message("[  SKIPPED ] bt unusable: %s\n", why);
 			skip();
 		}
-		if (s->known & NB) {
-			print_message("[   KNOWN  ] %s: bt has no #AC; %s gives "
-				      "status %#x, interp %#x\n", s->name,
-				      policies[k], o.status, ref.status);
-			outcome_check_contained(s, policies[k], &ref, &o);
-		} else {
-			outcome_compare(s, policies[k], &ref, &o);
-		}
+		outcome_compare(s, policies[k], &ref, &o);
 	}
 	if (s->known & LO) {
 		const char *trust = "shadow=vtlb,layout=trust";

@@ -6,8 +6,9 @@
  * loops, push/pop/call/ret/leave, RIP-relative loads and LEA, indirect
  * jumps through memory and calls through registers, stops for the monitor
  * at privileged instructions, precise guest #PF (CR2, error code, RIP and
- * registers of the faulting instruction), #DE, fetch faults, and that
- * wild addresses never reach host memory.
+ * registers of the faulting instruction), #DE, fetch faults, that
+ * wild addresses never reach host memory, and that a guest checking
+ * alignment goes to the monitor (the host never runs with AC set).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -871,6 +872,81 @@ static void test_fetch_fault(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* Host RFLAGS as the dispatcher's caller sees it. */
+static uint64_t host_rflags(void)
+{
+	uint64_t f;
+
+	__asm__ volatile("pushfq\n\tpopq %0" : "=r"(f));
+	return f;
+}
+
+/*
+ * Alignment checking (CPL3, CR0.AM and RFLAGS.AC all set, SDM 6.15):
+ * translated code checks none, so bt_exec_run() stops for the monitor
+ * (cause BT_MON_ALIGN) before running anything, RIP and registers as they
+ * were; the monitor then raises #AC exactly (test_bt_badguest's u_ac
+ * compares bt with interp). With any of the three clear, the misaligned
+ * load runs translated. The host never runs with AC set.
+ */
+static void test_align_check(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t val = 0x1122334455667788ull;
+	const struct { int cpl; bool am, ac; } cases[] = {
+		{ 3, true, true }, { 3, true, false }, { 3, false, true },
+		{ 0, true, true },
+	};
+	const uint64_t cr0 = f->sh.ctx.cr0;	/* the cases change it */
+
+	memcpy(f->mem.host + DATA_GPA + 1, &val, 8);
+	memcpy(f->mem.host + 0x300801, &val, 8);
+	memcpy(f->mem.host + 0x300000, prog_load1,
+	       (size_t)(prog_load1_end - prog_load1));
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t base = cases[i].cpl ? CODE_VA : KVA;
+		struct x86_state in, out;
+		struct bt_stop s;
+
+		load(f, prog_load1, prog_load1_end);
+		memset(&in, 0, sizeof(in));
+		for (int r = 0; r < 16; r++)
+			in.gpr[r] = 0x1000 + r;
+		in.gpr[X86_RSP] = STACK_VA + 0x1000;
+		in.gpr[X86_RDI] = cases[i].cpl ? DATA_VA + 1 : KVA + 0x801;
+		in.rip = base;
+		in.rflags = X86_RFLAGS_FIXED | X86_RFLAGS_IF |
+			    (cases[i].ac ? X86_RFLAGS_AC : 0);
+		in.seg[X86_CS].dpl = (uint8_t)cases[i].cpl;
+		in.seg[X86_CS].selector = cases[i].cpl ? 0x2b : 0x10;
+		in.cr0 = cr0 | (cases[i].am ? X86_CR0_AM : 0);
+		in.cr4 = f->sh.ctx.cr4;
+		in.efer = f->sh.ctx.efer;
+		in.cr3 = CR3;
+		assert_int_equal(bt_vcpu_state_set(&f->v, &in), 0);
+		bt_exec_run(&f->v, 0, &s);
+		assert_false(host_rflags() & X86_RFLAGS_AC);
+		assert_false(f->v.ctx.rflags & X86_RFLAGS_AC);
+		assert_int_equal(s.kind, BT_STOP_MONITOR);
+		bt_vcpu_state_get(&f->v, &out);
+		if (cases[i].cpl == 3 && cases[i].am && cases[i].ac) {
+			assert_int_equal(s.cause, BT_MON_ALIGN);
+			assert_true(s.rip == base);
+			assert_true(f->v.ctx.icount == 0);
+			assert_memory_equal(&in, &out, sizeof(in));
+		} else {
+			/* stopped at the HLT, after the load */
+			assert_int_equal(s.cause, BT_MON_HLT);
+			assert_true(s.rip == base + 8);
+			assert_true(out.gpr[X86_RBX] == val);
+			assert_true(out.gpr[X86_RAX] == 1);
+			assert_true(!!(out.rflags & X86_RFLAGS_AC) ==
+				    cases[i].ac);
+		}
+		bt_vcpu_destroy(&f->v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -899,6 +975,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rdtsc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_page_chain, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_align_check, setup,
 						teardown),
 	};
 
