@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <emmintrin.h>
 
 #include "bt/bt_classify.h"
 #include "bt/bt_fault.h"
@@ -384,18 +383,6 @@ static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 		v->code_drop_hook(v->code_drop_opaque, gpa & ~0xfffull);
 }
 
-/* Copy a whole x86_state with 16-byte moves: GCC expands the structure
- * assignment into REP MOVSQ, whose start-up cost was the top entry of a
- * monitor call's profile (four copies per call). */
-static inline void state_copy(struct x86_state *d, const struct x86_state *s)
-{
-	_Static_assert(sizeof(*s) % 16 == 0, "x86_state size");
-	for (size_t i = 0; i < sizeof(*s); i += 16)
-		_mm_storeu_si128((__m128i *)((char *)d + i),
-				 _mm_loadu_si128((const __m128i *)
-						 ((const char *)s + i)));
-}
-
 /* The control registers translated MOV from CR reads, in both caches. */
 static void cr_mirror(struct bt_vcpu *v)
 {
@@ -407,7 +394,7 @@ static void cr_mirror(struct bt_vcpu *v)
 
 void bt_vcpu_state_get(const struct bt_vcpu *v, struct x86_state *out)
 {
-	state_copy(out, &v->st);
+	x86_state_copy(out, &v->st);
 	memcpy(out->gpr, v->ctx.gpr, sizeof(out->gpr));
 	out->rip = v->rip;
 	out->rflags = (v->st.rflags & ~BT_HOST_FLAGS) |
@@ -424,7 +411,7 @@ int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in)
 					      in->efer);
 	if (in->cr3 != w->cr3)
 		rc |= bt_shadow_cr3_write(v->sh, in->cr3);
-	state_copy(&v->st, in);
+	x86_state_copy(&v->st, in);
 	memcpy(v->ctx.gpr, in->gpr, sizeof(v->ctx.gpr));
 	v->rip = in->rip;
 	v->ctx.rflags = (in->rflags & BT_HOST_FLAGS) | X86_RFLAGS_FIXED;

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 #include <x86intrin.h>
-#include <emmintrin.h>
 
 #include "interp/cpu.h"
 #include "interp/exec.h"
@@ -58,23 +57,11 @@ void interp_monitor_destroy(struct interp_monitor *mon)
 	free(mon);
 }
 
-/* Copy a whole x86_state with 16-byte moves: GCC expands the structure
- * assignment into REP MOVSQ, whose start-up cost was the top entry of a
- * monitor call's profile (bt copies the state four times per call). */
-static inline void state_copy(struct x86_state *d, const struct x86_state *s)
-{
-	_Static_assert(sizeof(*s) % 16 == 0, "x86_state size");
-	for (size_t i = 0; i < sizeof(*s); i += 16)
-		_mm_storeu_si128((__m128i *)((char *)d + i),
-				 _mm_loadu_si128((const __m128i *)
-						 ((const char *)s + i)));
-}
-
 /* Take the caller's state; the lazy flags start from its RFLAGS. */
 static void state_in(struct interp_monitor *mon, const struct x86_state *s,
 		     struct run_exit *x)
 {
-	state_copy(&mon->c.s, s);
+	x86_state_copy(&mon->c.s, s);
 	mon->c.lf.op = LF_NONE;
 	mon->c.exit = x;
 }
@@ -84,7 +71,7 @@ static int state_out(struct interp_monitor *mon, struct x86_state *s,
 {
 	flags_get(&mon->c);
 	mon->c.lf.op = LF_NONE;
-	state_copy(s, &mon->c.s);
+	x86_state_copy(s, &mon->c.s);
 	mon->c.exit = &mon->scratch;
 	if (mon->c.m->exit_requested)
 		rc = OP_STOP;
