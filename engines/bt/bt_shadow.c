@@ -611,6 +611,22 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 	return 0;
 }
 
+/* Count a trap to (page): true when it ends a flood (untrace it). */
+static bool flood_count(struct bt_shadow *sh, uint64_t page)
+{
+	if (page == sh->ptw_last) {
+		sh->ptw_streak++;
+	} else {
+		sh->ptw_last = page;
+		sh->ptw_streak = 1;
+	}
+	if (sh->ptw_streak < BT_SHADOW_PT_FLOOD)
+		return false;
+	sh->ptw_streak = 0;
+	sh->cnt.pt_floods++;
+	return true;
+}
+
 int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa)
 {
 	uint64_t page = gpa & PAGE_MASK;
@@ -618,19 +634,8 @@ int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa)
 
 	if (bt_shadow_pt_write_end(sh))
 		return -1;
-	if (page == sh->ptw_last) {
-		sh->ptw_streak++;
-	} else {
-		sh->ptw_last = page;
-		sh->ptw_streak = 1;
-	}
-	if (sh->ptw_streak >= BT_SHADOW_PT_FLOOD || !cur ||
-	    !sh->pt_use[page >> 12]) {
-		/* a rebuild: stop trapping every store */
-		sh->ptw_streak = 0;
-		sh->cnt.pt_floods++;
-		return bt_shadow_pt_write(sh, page);
-	}
+	if (flood_count(sh, page) || !cur || !sh->pt_use[page >> 12])
+		return bt_shadow_pt_write(sh, page); /* a rebuild: untrace */
 	sh->cnt.pt_writes++;
 	memcpy(sh->ptw_old, cur, 4096);
 	sh->ptw_gpa = page;
@@ -741,11 +746,62 @@ static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 	return 0;
 }
 
-int bt_shadow_pt_write_end(struct bt_shadow *sh)
+/* Entries of (table) from (first) on (n of them) changed from (old) to
+ * what memory holds now: drop what the restricting ones derived. */
+static int entries_compare(struct bt_shadow *sh, uint64_t table,
+			   unsigned first, unsigned n, const uint64_t *old)
 {
-	const uint64_t *cur;
+	const uint64_t *cur = guest_mem_ptr(sh->mem, table, 4096);
 	bool changed = false;
 
+	if (!cur || !sh->pt_use[table >> 12])
+		return 0;
+	for (unsigned i = first; i < first + n; i++) {
+		int r;
+
+		if (cur[i] == old[i - first])
+			continue;
+		sh->cnt.pt_entries++;
+		if (!entry_restricts(old[i - first], cur[i]))
+			continue;
+		sh->cnt.pt_restricts++;
+		changed = true;
+		r = entry_invalidate(sh, table, i);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			break;	/* everything is gone */
+	}
+	if (changed)
+		sh->gen++;
+	return 0;
+}
+
+int bt_shadow_pt_store(struct bt_shadow *sh, uint64_t gpa, uint64_t value,
+		       unsigned size)
+{
+	uint64_t page = gpa & PAGE_MASK, old[2];
+	unsigned first = (unsigned)(gpa & 4095) / 8;
+	unsigned n = (unsigned)(((gpa & 4095) + size - 1) / 8) - first + 1;
+	uint8_t *host = guest_mem_ptr(sh->mem, gpa, size);
+
+	if (!host || (gpa & 4095) + size > 4096 || bt_shadow_pt_write_end(sh))
+		return -1;
+	if (flood_count(sh, page)) {
+		if (bt_shadow_pt_write(sh, page))
+			return -1;
+		memcpy(host, &value, size);
+		return 0;
+	}
+	sh->cnt.pt_writes++;
+	memcpy(old, (const uint8_t *)guest_mem_ptr(sh->mem, page, 4096) +
+			    first * 8, n * 8);
+	memcpy(host, &value, size);
+	return entries_compare(sh, page, first, n, old);
+}
+
+int bt_shadow_pt_write_end(struct bt_shadow *sh)
+{
 	if (!sh->ptw_open)
 		return 0;
 	sh->ptw_open = false;
@@ -759,28 +815,7 @@ int bt_shadow_pt_write_end(struct bt_shadow *sh)
 		    bt_window_protect(w, sh->ptw_off, false))
 			return -1;
 	}
-	cur = guest_mem_ptr(sh->mem, sh->ptw_gpa, 4096);
-	if (!cur || !sh->pt_use[sh->ptw_gpa >> 12])
-		return 0;
-	for (unsigned i = 0; i < 512; i++) {
-		int r;
-
-		if (cur[i] == sh->ptw_old[i])
-			continue;
-		sh->cnt.pt_entries++;
-		if (!entry_restricts(sh->ptw_old[i], cur[i]))
-			continue;
-		sh->cnt.pt_restricts++;
-		changed = true;
-		r = entry_invalidate(sh, sh->ptw_gpa, i);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			break;	/* everything is gone */
-	}
-	if (changed)
-		sh->gen++;
-	return 0;
+	return entries_compare(sh, sh->ptw_gpa, 0, 512, sh->ptw_old);
 }
 
 int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa)

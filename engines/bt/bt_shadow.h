@@ -295,6 +295,19 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa);
 int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa);
 
 /*
+ * trace: carry out a trapped store (BT_SHADOW_PT_WRITE) of (size) bytes
+ * (1, 2, 4, 8) of (value) at RAM (gpa), inside one page, the walk having
+ * allowed it (A/D set): write it, then drop the shadows of the entries it
+ * made less permissive, as bt_shadow_pt_write_end() does. The table
+ * stays traced. Async-signal-safe (the fault handler runs it and skips
+ * the store). Counts the trap and the write flood: after
+ * BT_SHADOW_PT_FLOOD in a row the table is untraced (and the store
+ * written all the same). Returns 0 or -1 (host mmap failure).
+ */
+int bt_shadow_pt_store(struct bt_shadow *sh, uint64_t gpa, uint64_t value,
+		       unsigned size);
+
+/*
  * Close the table opened by bt_shadow_pt_write_begin() (no-op when none):
  * write-protect it again and, for every entry that changed, drop the
  * shadows derived from it when it became less permissive (not present,
