@@ -87,7 +87,7 @@ enum bt_space {
 
 /* trace: PT-write traps in a row to one table, with no fill walking it in
  * between, after which it is untraced rather than trapped (a rebuild). */
-#define BT_SHADOW_PT_FLOOD 16u
+#define BT_SHADOW_PT_FLOOD 2u
 
 struct bt_shadow_counters {
 	uint64_t hidden_faults;	/* fills the guest never sees */
