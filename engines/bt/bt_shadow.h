@@ -21,9 +21,11 @@
  *    of windows, kept across CR3 switches (a switch changes the GS base;
  *    the least recently used space is recycled when a new CR3 needs one).
  *    Every guest page-table page a fill walked through is write-protected
- *    in every window; a guest write to one (BT_SHADOW_PT_WRITE) is let
- *    through alone (bt_shadow_pt_write_begin/_end: the page is opened for
- *    one instruction and compared with its copy afterwards) and only the
+ *    in every window; a guest write to one (BT_SHADOW_PT_WRITE) is
+ *    carried out by the fault handler when it is a plain store
+ *    (bt_shadow_pt_store), else let through alone
+ *    (bt_shadow_pt_write_begin/_end: the page is opened for one
+ *    instruction and compared with its copy afterwards), and only the
  *    shadows derived from entries it made less permissive are dropped:
  *    one page for a leaf entry, the range an upper-level entry covers.
  *    The table stays traced. A table written BT_SHADOW_PT_FLOOD times in a
