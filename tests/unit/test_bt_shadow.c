@@ -51,6 +51,8 @@ struct fixture {
 	bool use2;		/* the callback and accessors use sh2 */
 	bool precise;		/* PT writes: carried out and skipped, as the
 				 * engine's fault handler does */
+	bool open_step;		/* PT writes: opened and run again, as the
+				 * engine does for other stores */
 	char err[256];
 };
 
@@ -121,6 +123,9 @@ static enum bt_fault_action shadow_cb(void *opaque, struct bt_fault *fa)
 		fa->uc->uc_mcontext.gregs[REG_RIP] += st.len;
 		return BT_FAULT_RESUME;
 	}
+	if (f->last == BT_SHADOW_PT_WRITE && f->open_step)
+		return bt_shadow_pt_write_begin(sh, f->fill.gpa)
+			       ? BT_FAULT_UNHANDLED : BT_FAULT_RESUME;
 	if (f->last == BT_SHADOW_PT_WRITE) {
 		/* the monitor's way: drop, untrace, run the store again */
 		return bt_shadow_pt_write(sh, f->fill.gpa) ? BT_FAULT_UNHANDLED
@@ -717,6 +722,49 @@ static void test_trace_pt_write_precise(void **state)
 	disarm(f);
 }
 
+/* trace, open-and-step: the store runs with its table open (writable in
+ * that window only); closing it re-protects it and drops the restricted
+ * entry's page alone. */
+static void test_trace_pt_write_open(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, CR3_A, 0x400000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_table = KVA + 0x1000, inv;
+	uint64_t k0 = kva_table + (((uint64_t)pte) & 0xfff);
+	uint32_t u0 = 0x400000, u1 = 0x401000;
+	struct bt_window *uw, *kw;
+
+	map4k(f, CR3_A, kva_table, table, P | RW);
+	map4k(f, CR3_A, u1, 0x201000, P | US | A);
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	f->open_step = true;
+	rearm(f);
+	uw = &f->sh2.win[BT_SPACE_USER];
+	kw = &f->sh2.win[BT_SPACE_KERNEL];
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_USER, u1) == 0x2222222222222222ull);
+	assert_true(load(f, BT_SPACE_KERNEL, k0) == *pte);
+	inv = f->sh2.cnt.invalidations;
+	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | US) ==
+		    (0x202000 | P | US));
+	assert_true(f->sh2.ptw_open);
+	assert_true(bt_window_state(kw, (uint32_t)k0) & BT_PAGE_WRITE);
+	assert_int_equal(bt_shadow_pt_write_end(&f->sh2), 0);
+	assert_false(f->sh2.ptw_open);
+	assert_false(bt_window_state(kw, (uint32_t)k0) & BT_PAGE_WRITE);
+	assert_true(*pte == (0x202000 | P | US));
+	assert_true(f->sh2.cnt.invalidations == inv + 1);
+	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
+	assert_true(f->sh2.pt_use[table >> 12] != 0);
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x3333333333333333ull);
+	disarm(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +787,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write_precise, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trace_pt_write_open, setup,
 						teardown),
 	};
 
