@@ -574,6 +574,13 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		bt_exec_running = v;
 		bt_enter(&v->ctx);
 		bt_exec_running = NULL;
+		if (v->sh->ptw_open && bt_shadow_pt_write_end(v->sh)) {
+			stop->kind = BT_STOP_ERROR;
+			snprintf(stop->message, sizeof(stop->message),
+				 "bt: re-protecting a page table: mmap failed");
+			break;
+		}
+		ibl_check(v, false);	/* a PT write may have dropped some */
 		v->cnt.blocks_run++;
 		rec = (struct bt_exit_rec *)(uintptr_t)v->ctx.exit_rec;
 		if (rec->kind == BT_EXIT_FAULT) {
@@ -591,7 +598,10 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			}
 			if (stop->kind == BT_STOP_PT_WRITE) {
 				v->cnt.pt_writes++;
-				if (bt_shadow_pt_write(v->sh, stop->gpa)) {
+				/* the store runs alone with the table open;
+				 * bt_shadow_pt_write_end() after it */
+				v->step_next = true;
+				if (bt_shadow_pt_write_begin(v->sh, stop->gpa)) {
 					stop->kind = BT_STOP_ERROR;
 					snprintf(stop->message,
 						 sizeof(stop->message),
@@ -640,6 +650,13 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 		}
 		v->cnt.branch_exits++;
 		from = rec;
+	}
+	/* a PT-write store abandoned before it ran: close its table */
+	if (v->sh->ptw_open && bt_shadow_pt_write_end(v->sh) &&
+	    stop->kind != BT_STOP_ERROR) {
+		stop->kind = BT_STOP_ERROR;
+		snprintf(stop->message, sizeof(stop->message),
+			 "bt: re-protecting a page table: mmap failed");
 	}
 	/* the GS base stays at the window: host code does not use GS, and
 	 * the next run most likely wants the same one */

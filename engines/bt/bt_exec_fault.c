@@ -103,6 +103,19 @@ enum bt_fault_action bt_exec_window_fault(void *opaque, struct bt_fault *f)
 		r = bt_shadow_fault(v->sh, space, f->off, f->write, &fill);
 	if (r == BT_SHADOW_FILLED)
 		return BT_FAULT_RESUME;
+	if (r == BT_SHADOW_PT_WRITE) {
+		/* trace: a plain store to a traced page table is carried out
+		 * here and skipped; the table stays traced */
+		struct bt_fault_store st;
+
+		if (bt_fault_store_decode(f, &st) && st.off == f->off &&
+		    (st.off & 4095) + st.size <= 4096 &&
+		    !bt_shadow_pt_store(v->sh, fill.gpa, st.value, st.size)) {
+			v->cnt.pt_writes++;
+			f->uc->uc_mcontext.gregs[REG_RIP] += st.len;
+			return BT_FAULT_RESUME;
+		}
+	}
 	memset(s, 0, sizeof(*s));
 	switch (r) {
 	case BT_SHADOW_GUEST_PF:

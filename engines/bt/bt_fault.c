@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <Zydis/Zydis.h>
+
 #define FAULT_MAX_WINDOWS 32
 #define ALTSTACK_SIZE (256u << 10)
 
@@ -222,4 +224,77 @@ void bt_fault_escape_set(bt_fault_fn fn, void *opaque)
 void bt_fault_stats_get(struct bt_fault_stats *out)
 {
 	*out = stats;
+}
+
+/* ucontext register index of each 64-bit GPR, in Zydis order (RAX..R15). */
+static const int store_greg[16] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+/* Value of GPR (reg) of any width in (uc); false for other registers. */
+static bool store_reg(const ucontext_t *uc, ZydisRegister reg, uint64_t *v)
+{
+	ZydisRegister big;
+	unsigned shift = 0;
+
+	if (reg == ZYDIS_REGISTER_AH || reg == ZYDIS_REGISTER_CH ||
+	    reg == ZYDIS_REGISTER_DH || reg == ZYDIS_REGISTER_BH)
+		shift = 8;
+	big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+	if (big < ZYDIS_REGISTER_RAX || big > ZYDIS_REGISTER_R15)
+		return false;
+	*v = (uint64_t)uc->uc_mcontext.gregs[store_greg[big - ZYDIS_REGISTER_RAX]]
+	     >> shift;
+	return true;
+}
+
+bool bt_fault_store_decode(const struct bt_fault *f,
+			   struct bt_fault_store *out)
+{
+	const ucontext_t *uc = f->uc;
+	ZydisDecoder dec;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	const ZydisDecodedOperand *m = &ops[0], *src = &ops[1];
+	uint64_t ea = 0, v;
+
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
+					 ZYDIS_STACK_WIDTH_64)) ||
+	    ZYAN_FAILED(ZydisDecoderDecodeFull(
+		    &dec, (const void *)(uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+		    15, &in, ops)))
+		return false;
+	if (in.mnemonic != ZYDIS_MNEMONIC_MOV ||
+	    (in.attributes & ZYDIS_ATTRIB_HAS_LOCK) ||
+	    in.operand_count_visible != 2 || in.address_width != 32 ||
+	    m->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+	    m->mem.segment != ZYDIS_REGISTER_GS ||
+	    (m->size != 8 && m->size != 16 && m->size != 32 && m->size != 64))
+		return false;
+	if (m->mem.base != ZYDIS_REGISTER_NONE) {
+		if (!store_reg(uc, m->mem.base, &v))
+			return false;
+		ea += v;
+	}
+	if (m->mem.index != ZYDIS_REGISTER_NONE) {
+		if (!store_reg(uc, m->mem.index, &v))
+			return false;
+		ea += v * (m->mem.scale ? m->mem.scale : 1);
+	}
+	if (m->mem.disp.has_displacement)
+		ea += (uint64_t)m->mem.disp.value;
+	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if (!store_reg(uc, src->reg.value, &v))
+			return false;
+	} else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		v = src->imm.value.u;
+	} else {
+		return false;
+	}
+	out->off = (uint32_t)ea;	/* 32-bit address: wraps like the CPU */
+	out->size = m->size / 8;
+	out->value = out->size == 8 ? v : v & ((1ull << (8 * out->size)) - 1);
+	out->len = in.length;
+	return true;
 }

@@ -82,6 +82,26 @@ void bt_fault_window_remove(struct bt_window *w);
 /* Hook for faults outside every window (NULL to clear). */
 void bt_fault_escape_set(bt_fault_fn fn, void *opaque);
 
+/* A plain store decoded from the faulting host instruction. */
+struct bt_fault_store {
+	uint32_t off;		/* window offset written (%gs-relative) */
+	unsigned size;		/* 1, 2, 4 or 8 bytes */
+	uint64_t value;		/* the bytes written (low (size) bytes) */
+	unsigned len;		/* host instruction length */
+};
+
+/*
+ * Decode the host instruction at (f)'s interrupted RIP: when it is a
+ * plain MOV of a register or an immediate to a %gs-relative memory
+ * operand with a 32-bit address (as translated code writes guest memory),
+ * fill (out) and return true, so the caller may carry the store out
+ * itself and skip it (RIP += out->len; MOV leaves the flags alone).
+ * Anything else (RMW, string, locked, vector stores...) returns false.
+ * Async-signal-safe.
+ */
+bool bt_fault_store_decode(const struct bt_fault *f,
+			   struct bt_fault_store *out);
+
 /* Faults seen by the handler, by outcome (for counters and tests). */
 struct bt_fault_stats {
 	uint64_t resumed, redirected, passed_on;

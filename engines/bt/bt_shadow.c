@@ -14,6 +14,13 @@
 #define PAGE_MASK (~(BT_WINDOW_PAGE - 1))
 #define PTE_ADDR 0x000ffffffffff000ull
 #define CR3_ADDR 0x000ffffffffff000ull
+#define VA_48 0x0000ffffffffffffull
+
+/* The canonical form of 48-bit VA (va). */
+static inline uint64_t va_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16);
+}
 
 /* Control bits whose change alters translations. */
 #define CR0_PAGING_BITS (X86_CR0_PG | X86_CR0_WP)
@@ -75,7 +82,8 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
 	sh->code = calloc(mem->size >> 12, 1);
 	sh->pt_use = calloc(mem->size >> 12, 1);
-	if (!sh->code || !sh->pt_use) {
+	sh->pt_va = calloc(mem->size >> 12, sizeof(*sh->pt_va));
+	if (!sh->code || !sh->pt_use || !sh->pt_va) {
 		snprintf(err, errlen, "bt: shadow: out of memory");
 		bt_shadow_destroy(sh);
 		return -1;
@@ -100,7 +108,9 @@ void bt_shadow_destroy(struct bt_shadow *sh)
 			bt_window_destroy(&sh->as[a].win[s]);
 	free(sh->code);
 	free(sh->pt_use);
+	free(sh->pt_va);
 	sh->code = sh->pt_use = NULL;
+	sh->pt_va = NULL;
 }
 
 bool bt_shadow_window_find(const struct bt_shadow *sh,
@@ -135,6 +145,8 @@ static int as_drop(struct bt_shadow *sh, struct bt_shadow_as *as,
 		   bool keep_global)
 {
 	for (int s = 0; s < BT_SPACE_NR; s++) {
+		if (sh->ptw_win == &as->win[s])
+			sh->ptw_win = NULL; /* its writable mapping goes */
 		long n = bt_window_flush(&as->win[s], keep_global);
 
 		if (n < 0)
@@ -152,6 +164,8 @@ static int drop_all(struct bt_shadow *sh)
 		if (as_drop(sh, &sh->as[a], false))
 			return -1;
 	memset(sh->pt_use, 0, sh->mem->size >> 12);
+	memset(sh->pt_va, 0, (sh->mem->size >> 12) * sizeof(*sh->pt_va));
+	sh->ptw_open = false;	/* nothing is traced: nothing to compare */
 	return 0;
 }
 
@@ -190,6 +204,10 @@ static int tables_trace(struct bt_shadow *sh, uint64_t va, uint64_t page_size)
 		uint8_t bit = level == 1 ? BT_PT_LEAF : BT_PT_UPPER;
 		uint8_t *use;
 
+		/* 48-bit: a top-level table is at 0 for either half */
+		uint64_t base = va & VA_48 & ~((1ull << (12 + 9 * level)) - 1);
+		uint64_t *where = &sh->pt_va[table >> 12];
+
 		if (!e)
 			return 0;
 		use = &sh->pt_use[table >> 12];
@@ -199,6 +217,12 @@ static int tables_trace(struct bt_shadow *sh, uint64_t va, uint64_t page_size)
 				return -1;
 		}
 		*use |= bit;
+		if (!*where)
+			*where = base | (uint64_t)level;
+		else if (*where != (base | (uint64_t)level))
+			*where |= BT_PTVA_MULTI;
+		if (table == sh->ptw_last)
+			sh->ptw_streak = 0; /* used: not a rebuild */
 		table = *e & PTE_ADDR;
 	}
 	return 0;
@@ -353,7 +377,7 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 	struct walk_result res;
 	uint64_t gpa_page;
 	uint32_t woff;
-	bool trace = sh->policy == BT_SHADOW_TRACE, w;
+	bool trace = sh->policy == BT_SHADOW_TRACE, w, open_hit = false;
 
 	memset(out, 0, sizeof(*out));
 	if (bt_shadow_sync(sh, space))
@@ -388,8 +412,12 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 		sh->cnt.code_writes++;
 		return BT_SHADOW_CODE_WRITE;
 	}
-	if (write && trace && sh->pt_use[gpa_page >> 12])
-		return BT_SHADOW_PT_WRITE; /* counted by bt_shadow_pt_write */
+	if (write && trace && sh->pt_use[gpa_page >> 12]) {
+		/* the store let through by bt_shadow_pt_write_begin() */
+		if (!sh->ptw_open || gpa_page != sh->ptw_gpa || prefetch)
+			return BT_SHADOW_PT_WRITE; /* counted by _begin */
+		open_hit = true;
+	}
 	if (mapped_total(sh) >= sh->max_mapped) {
 		if (prefetch)
 			return BT_SHADOW_OUTSIDE;
@@ -403,7 +431,8 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 	 * come back here so the walk sets D. Code and traced tables stay
 	 * read-only so writes to them are seen. */
 	w = space_writable(sh, space, &res) && res.dirty &&
-	    !sh->code[gpa_page >> 12] && !(trace && sh->pt_use[gpa_page >> 12]);
+	    !sh->code[gpa_page >> 12] &&
+	    (open_hit || !(trace && sh->pt_use[gpa_page >> 12]));
 	if (sh->around &&
 	    mapped_total(sh) + 2 < sh->max_mapped) {
 		/* maps the faulting page with its neighbours, in runs */
@@ -417,6 +446,11 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 			return BT_SHADOW_ERROR;
 		/* a large page has no 4 KiB PTE: record the entry mapping it */
 		bt_window_pte_set(&sh->win[space], woff, res.pte_gpa);
+	}
+	if (open_hit && w && sh->ptw_open) {
+		/* _end() write-protects it again */
+		sh->ptw_win = &sh->win[space];
+		sh->ptw_off = woff;
 	}
 	if (prefetch) {
 		sh->cnt.prefetches++;
@@ -559,6 +593,8 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 {
 	uint8_t *use = &sh->pt_use[(gpa & PAGE_MASK) >> 12];
 
+	if (bt_shadow_pt_write_end(sh))
+		return -1;
 	sh->gen++;
 	sh->cnt.pt_writes++;
 	if (*use & BT_PT_UPPER)
@@ -571,7 +607,215 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 		sh->cnt.invalidations += (uint64_t)n;
 	}
 	*use = 0;
+	sh->pt_va[(gpa & PAGE_MASK) >> 12] = 0;
 	return 0;
+}
+
+/* Count a trap to (page): true when it ends a flood (untrace it). */
+static bool flood_count(struct bt_shadow *sh, uint64_t page)
+{
+	if (page == sh->ptw_last) {
+		sh->ptw_streak++;
+	} else {
+		sh->ptw_last = page;
+		sh->ptw_streak = 1;
+	}
+	if (sh->ptw_streak < BT_SHADOW_PT_FLOOD)
+		return false;
+	sh->ptw_streak = 0;
+	sh->cnt.pt_floods++;
+	return true;
+}
+
+int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa)
+{
+	uint64_t page = gpa & PAGE_MASK;
+	const uint64_t *cur = guest_mem_ptr(sh->mem, page, 4096);
+
+	if (bt_shadow_pt_write_end(sh))
+		return -1;
+	if (flood_count(sh, page) || !cur || !sh->pt_use[page >> 12])
+		return bt_shadow_pt_write(sh, page); /* a rebuild: untrace */
+	sh->cnt.pt_writes++;
+	memcpy(sh->ptw_old, cur, 4096);
+	sh->ptw_gpa = page;
+	sh->ptw_win = NULL;
+	sh->ptw_open = true;
+	return 0;
+}
+
+/* Rights an entry may gain without invalidating a shadow: the shadows
+ * were made with fewer. Bits the walk ignores (9-11, 52-58), G and the
+ * memory type (PWT, PCD) never matter to a shadow. */
+#define PTE_P 0x1ull
+#define PTE_GRANT 0x66ull		/* W, U, A, D */
+#define PTE_NX (1ull << 63)
+#define PTE_IGNORED 0x07f0000000000f18ull
+
+/* Does (old) -> (new) take rights away from a shadow made from (old)? */
+static bool entry_restricts(uint64_t old, uint64_t new)
+{
+	uint64_t d = (old ^ new) & ~PTE_IGNORED;
+
+	if (!(old & PTE_P))
+		return false;	/* nothing was derived from it */
+	if (!(new & PTE_P))
+		return true;
+	if (d & PTE_GRANT & old)
+		return true;	/* W, U, A or D cleared */
+	if (d & PTE_NX & new)
+		return true;
+	return (d & ~(PTE_GRANT | PTE_NX)) != 0; /* frame, PS, PAT, keys */
+}
+
+/* Unmap, in every window, the pages of canonical guest VA range
+ * [lo, lo + len) the windows hold (user and kernel halves); adds them to
+ * (*n), or sets it to -1. */
+static void range_unmap(struct bt_shadow *sh, uint64_t lo, uint64_t len,
+			long *n)
+{
+	uint64_t last = lo + len - 1, kstart = 0xffffffff80000000ull;
+
+	for_each_window(sh, w) {
+		long k = 0;
+
+		if (*n < 0)
+			return;
+		if (lo < (1ull << 31))
+			k = bt_window_unmap_range(
+				w, (uint32_t)lo,
+				(last < (1ull << 31) ? last + 1 : 1ull << 31) - lo);
+		if (k >= 0 && last >= kstart) {
+			uint64_t a = lo > kstart ? lo : kstart;
+			long k2 = bt_window_unmap_range(w, (uint32_t)a,
+							last - a + 1);
+
+			k = k2 < 0 ? -1 : k + k2;
+		}
+		*n = k < 0 ? -1 : *n + k;
+	}
+}
+
+/*
+ * Drop the shadows derived from entry (i) of the traced table (table).
+ * Returns 1 when everything was dropped (the table's place is unknown and
+ * it is an upper-level one), 0, or -1.
+ */
+static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
+{
+	uint64_t va = sh->pt_va[table >> 12], entry = table + 8ull * i;
+	unsigned level = (unsigned)(va & BT_PTVA_LEVEL);
+	long n = 0;
+
+	if (!va || (va & BT_PTVA_MULTI) || level < 1) {
+		if (sh->pt_use[table >> 12] & BT_PT_UPPER)
+			return drop_all(sh) ? -1 : 1;
+		for_each_window(sh, w) {
+			long k = bt_window_unmap_pte(w, entry);
+
+			if (k < 0)
+				return -1;
+			n += k;
+		}
+	} else if (level == 1) {
+		uint64_t gva = va_canonical((va & ~0xfffull) +
+					    ((uint64_t)i << 12));
+		uint32_t off = bt_window_off(gva);
+
+		if (!bt_window_gva_ok(gva))
+			return 0;
+		for_each_window(sh, w) {
+			if (!(bt_window_state(w, off) & BT_PAGE_MAPPED) ||
+			    w->page_pte[off / BT_WINDOW_PAGE] !=
+				    (uint32_t)(entry >> 3))
+				continue;
+			if (bt_window_unmap(w, off))
+				return -1;
+			n++;
+		}
+	} else {
+		unsigned shift = 12 + 9 * (level - 1);
+
+		range_unmap(sh, va_canonical((va & ~0xfffull) +
+					     ((uint64_t)i << shift)),
+			    1ull << shift, &n);
+		if (n < 0)
+			return -1;
+	}
+	sh->cnt.invalidations += (uint64_t)n;
+	return 0;
+}
+
+/* Entries of (table) from (first) on (n of them) changed from (old) to
+ * what memory holds now: drop what the restricting ones derived. */
+static int entries_compare(struct bt_shadow *sh, uint64_t table,
+			   unsigned first, unsigned n, const uint64_t *old)
+{
+	const uint64_t *cur = guest_mem_ptr(sh->mem, table, 4096);
+	bool changed = false;
+
+	if (!cur || !sh->pt_use[table >> 12])
+		return 0;
+	for (unsigned i = first; i < first + n; i++) {
+		int r;
+
+		if (cur[i] == old[i - first])
+			continue;
+		sh->cnt.pt_entries++;
+		if (!entry_restricts(old[i - first], cur[i]))
+			continue;
+		sh->cnt.pt_restricts++;
+		changed = true;
+		r = entry_invalidate(sh, table, i);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			break;	/* everything is gone */
+	}
+	if (changed)
+		sh->gen++;
+	return 0;
+}
+
+int bt_shadow_pt_store(struct bt_shadow *sh, uint64_t gpa, uint64_t value,
+		       unsigned size)
+{
+	uint64_t page = gpa & PAGE_MASK, old[2];
+	unsigned first = (unsigned)(gpa & 4095) / 8;
+	unsigned n = (unsigned)(((gpa & 4095) + size - 1) / 8) - first + 1;
+	uint8_t *host = guest_mem_ptr(sh->mem, gpa, size);
+
+	if (!host || (gpa & 4095) + size > 4096 || bt_shadow_pt_write_end(sh))
+		return -1;
+	if (flood_count(sh, page)) {
+		if (bt_shadow_pt_write(sh, page))
+			return -1;
+		memcpy(host, &value, size);
+		return 0;
+	}
+	sh->cnt.pt_writes++;
+	memcpy(old, (const uint8_t *)guest_mem_ptr(sh->mem, page, 4096) +
+			    first * 8, n * 8);
+	memcpy(host, &value, size);
+	return entries_compare(sh, page, first, n, old);
+}
+
+int bt_shadow_pt_write_end(struct bt_shadow *sh)
+{
+	if (!sh->ptw_open)
+		return 0;
+	sh->ptw_open = false;
+	if (sh->ptw_win) {
+		struct bt_window *w = sh->ptw_win;
+		uint32_t page = sh->ptw_off / BT_WINDOW_PAGE;
+
+		sh->ptw_win = NULL;
+		if ((w->page_state[page] & BT_PAGE_WRITE) &&
+		    w->page_frame[page] == (uint32_t)(sh->ptw_gpa >> 12) &&
+		    bt_window_protect(w, sh->ptw_off, false))
+			return -1;
+	}
+	return entries_compare(sh, sh->ptw_gpa, 0, 512, sh->ptw_old);
 }
 
 int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa)

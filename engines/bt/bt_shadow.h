@@ -21,10 +21,17 @@
  *    of windows, kept across CR3 switches (a switch changes the GS base;
  *    the least recently used space is recycled when a new CR3 needs one).
  *    Every guest page-table page a fill walked through is write-protected
- *    in every window; a guest write to one (BT_SHADOW_PT_WRITE) drops the
- *    shadows derived from it (bt_shadow_pt_write) and unprotects it until
- *    a fill walks through it again. Writes to upper-level tables drop all
- *    shadows. INVLPG drops the page in the current space.
+ *    in every window; a guest write to one (BT_SHADOW_PT_WRITE) is
+ *    carried out by the fault handler when it is a plain store
+ *    (bt_shadow_pt_store), else let through alone
+ *    (bt_shadow_pt_write_begin/_end: the page is opened for one
+ *    instruction and compared with its copy afterwards), and only the
+ *    shadows derived from entries it made less permissive are dropped:
+ *    one page for a leaf entry, the range an upper-level entry covers.
+ *    The table stays traced. A table written BT_SHADOW_PT_FLOOD times in a
+ *    row with no fill walking it in between (the guest zero-fills or
+ *    rebuilds it) is untraced instead (bt_shadow_pt_write) until a fill
+ *    walks it again. INVLPG drops the page in the current space.
  *
  * Self-modifying code: RAM pages holding translated code are mapped
  * read-only in every window (bt_shadow_code_protect), so a guest store to
@@ -80,6 +87,10 @@ enum bt_space {
 /* Address spaces the trace policy keeps shadows for. */
 #define BT_SHADOW_MAX_AS 6
 
+/* trace: PT-write traps in a row to one table, with no fill walking it in
+ * between, after which it is untraced rather than trapped (a rebuild). */
+#define BT_SHADOW_PT_FLOOD 2u
+
 struct bt_shadow_counters {
 	uint64_t hidden_faults;	/* fills the guest never sees */
 	uint64_t hidden_dirty;	/* of which: write to a clean page (sets D) */
@@ -97,6 +108,9 @@ struct bt_shadow_counters {
 	uint64_t as_recycled;	/* trace: spaces dropped for a new CR3 */
 	uint64_t pt_protects;	/* trace: page-table pages write-protected */
 	uint64_t pt_writes;	/* trace: guest writes to them (traps) */
+	uint64_t pt_entries;	/* trace: entries changed by trapped writes */
+	uint64_t pt_restricts;	/* of which: less permissive (invalidate) */
+	uint64_t pt_floods;	/* trace: tables untraced for a write flood */
 	uint64_t around_pages;	/* neighbours mapped by fault-around */
 	uint64_t prefetches;	/* pages mapped ahead of the retried access
 				 * after a guest #PF (bt_shadow_prefetch) */
@@ -138,7 +152,22 @@ struct bt_shadow {
 				 * lower it) */
 	uint64_t gen;		/* bumped whenever guest translations may
 				 * have changed (CR3, INVLPG, PT write...) */
+	/* trace: where each traced table was walked: the canonical VA its
+	 * region starts at | its level (1-4) | BT_PTVA_MULTI when walked at
+	 * another VA or level too; 0 = not yet */
+	uint64_t *pt_va;
+	/* trace: the table opened by bt_shadow_pt_write_begin() */
+	bool ptw_open;
+	uint64_t ptw_gpa;	/* its page */
+	struct bt_window *ptw_win; /* where a write fill mapped it writable */
+	uint32_t ptw_off;
+	uint64_t ptw_last;	/* page of the last trap, and how many in a */
+	unsigned ptw_streak;	/* row with no fill walking it */
+	uint64_t ptw_old[512];	/* its contents at begin */
 };
+
+#define BT_PTVA_LEVEL 0x7ull
+#define BT_PTVA_MULTI 0x8ull
 
 #define BT_PT_LEAF 0x1		/* walked as a level-1 table */
 #define BT_PT_UPPER 0x2		/* walked as a level-2..4 table */
@@ -248,12 +277,48 @@ int bt_shadow_sync(struct bt_shadow *sh, enum bt_space space);
 int bt_shadow_flush(struct bt_shadow *sh);
 
 /*
- * trace: the guest is about to write the page table at (gpa)
- * (BT_SHADOW_PT_WRITE): drop the shadows derived from it (from every
- * table, for an upper-level one) and stop tracing it, so the write and
- * the ones after it go through. Returns 0 or -1.
+ * trace: the guest is about to write the page table at (gpa) and the
+ * write cannot be compared (the monitor writes it): drop the shadows
+ * derived from it (from every table, for an upper-level one) and stop
+ * tracing it, so the write and the ones after it go through. Closes an
+ * open table first. Returns 0 or -1.
  */
 int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa);
+
+/*
+ * trace: a guest write to the traced table at (gpa) trapped
+ * (BT_SHADOW_PT_WRITE). Copy the table and open it: the next write fill
+ * of that page (the trapped store, run again alone) maps it writable.
+ * bt_shadow_pt_write_end() must follow once that instruction has run (or
+ * did not), before the guest runs anything else. After BT_SHADOW_PT_FLOOD
+ * traps in a row the table is untraced instead (bt_shadow_pt_write) and
+ * nothing is opened. Returns 0 or -1 (host mmap failure).
+ */
+int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa);
+
+/*
+ * trace: carry out a trapped store (BT_SHADOW_PT_WRITE) of (size) bytes
+ * (1, 2, 4, 8) of (value) at RAM (gpa), inside one page, the walk having
+ * allowed it (A/D set): write it, then drop the shadows of the entries it
+ * made less permissive, as bt_shadow_pt_write_end() does. The table
+ * stays traced. Async-signal-safe (the fault handler runs it and skips
+ * the store). Counts the trap and the write flood: after
+ * BT_SHADOW_PT_FLOOD in a row the table is untraced (and the store
+ * written all the same). Returns 0 or -1 (host mmap failure).
+ */
+int bt_shadow_pt_store(struct bt_shadow *sh, uint64_t gpa, uint64_t value,
+		       unsigned size);
+
+/*
+ * Close the table opened by bt_shadow_pt_write_begin() (no-op when none):
+ * write-protect it again and, for every entry that changed, drop the
+ * shadows derived from it when it became less permissive (not present,
+ * another frame or page size, W/U/A/D cleared, NX or reserved bits set);
+ * a more permissive entry needs nothing (the shadows are a subset of its
+ * rights; the next access refills lazily). Bumps gen when something was
+ * dropped. Returns 0 or -1 (host mmap failure).
+ */
+int bt_shadow_pt_write_end(struct bt_shadow *sh);
 
 /*
  * The RAM page at (gpa) now holds translated code: every window mapping

@@ -232,6 +232,39 @@ long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
 	return bt_window_unmap_marked(w);
 }
 
+long bt_window_unmap_pte(struct bt_window *w, uint64_t pte_gpa)
+{
+	uint32_t want = (uint32_t)(pte_gpa >> 3);
+	bool any = false;
+
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_pte[page] == want) {
+			w->page_state[page] |= BT_PAGE_DROP;
+			any = true;
+		}
+	}
+	return any ? bt_window_unmap_marked(w) : 0;
+}
+
+long bt_window_unmap_range(struct bt_window *w, uint32_t off, uint64_t len)
+{
+	uint64_t first = off / BT_WINDOW_PAGE;
+	uint64_t n = (len + BT_WINDOW_PAGE - 1) / BT_WINDOW_PAGE;
+	bool any = false;
+
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (page - first < n) {
+			w->page_state[page] |= BT_PAGE_DROP;
+			any = true;
+		}
+	}
+	return any ? bt_window_unmap_marked(w) : 0;
+}
+
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)
 {
 	uint32_t frame = (uint32_t)(gpa >> 12);

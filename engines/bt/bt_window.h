@@ -158,6 +158,18 @@ static inline void bt_window_pte_set(struct bt_window *w, uint32_t off,
  */
 long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa);
 
+/*
+ * Unmap every page whose recorded guest PTE is exactly (pte_gpa) (one
+ * pass over the mapped pages). Returns how many, or -1.
+ */
+long bt_window_unmap_pte(struct bt_window *w, uint64_t pte_gpa);
+
+/*
+ * Unmap every mapped page in window offsets [off, off + len) (one pass
+ * over the mapped pages, one mmap() per stretch). Returns how many, or -1.
+ */
+long bt_window_unmap_range(struct bt_window *w, uint32_t off, uint64_t len);
+
 /* Mark the mapped page at (off) BT_PAGE_DROP (no-op when unmapped):
  * bt_window_unmap_marked() unmaps it later, with its marked neighbours. */
 static inline void bt_window_mark_drop(struct bt_window *w, uint32_t off)

@@ -49,6 +49,10 @@ struct fixture {
 	struct bt_shadow_fill fill;
 	struct bt_shadow sh2;	/* a second shadow (trace tests) */
 	bool use2;		/* the callback and accessors use sh2 */
+	bool precise;		/* PT writes: carried out and skipped, as the
+				 * engine's fault handler does */
+	bool open_step;		/* PT writes: opened and run again, as the
+				 * engine does for other stores */
 	char err[256];
 };
 
@@ -109,8 +113,21 @@ static enum bt_fault_action shadow_cb(void *opaque, struct bt_fault *fa)
 		f->fills++;
 		return BT_FAULT_RESUME;
 	}
+	if (f->last == BT_SHADOW_PT_WRITE && f->precise) {
+		/* what the engine's handler does with a plain store */
+		struct bt_fault_store st;
+
+		if (!bt_fault_store_decode(fa, &st) || st.off != fa->off ||
+		    bt_shadow_pt_store(sh, f->fill.gpa, st.value, st.size))
+			return BT_FAULT_UNHANDLED;
+		fa->uc->uc_mcontext.gregs[REG_RIP] += st.len;
+		return BT_FAULT_RESUME;
+	}
+	if (f->last == BT_SHADOW_PT_WRITE && f->open_step)
+		return bt_shadow_pt_write_begin(sh, f->fill.gpa)
+			       ? BT_FAULT_UNHANDLED : BT_FAULT_RESUME;
 	if (f->last == BT_SHADOW_PT_WRITE) {
-		/* what the engine does: drop, untrace, run the store again */
+		/* the monitor's way: drop, untrace, run the store again */
 		return bt_shadow_pt_write(sh, f->fill.gpa) ? BT_FAULT_UNHANDLED
 							   : BT_FAULT_RESUME;
 	}
@@ -628,6 +645,126 @@ static void test_trace_pt_write(void **state)
 	disarm(f);
 }
 
+/*
+ * trace, precise: a trapped PTE store is carried out and only the page of
+ * the entry it restricts is dropped, before the next guest access; a more
+ * permissive entry drops nothing; the table stays traced; two stores in a
+ * row with no fill between untrace it (a rebuild).
+ */
+static void test_trace_pt_write_precise(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, CR3_A, 0x400000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_table = KVA + 0x1000, inv;
+	uint64_t k0 = kva_table + (((uint64_t)pte) & 0xfff), k1 = k0 + 8;
+	uint32_t u0 = 0x400000, u1 = 0x401000, u2 = 0x402000;
+	struct bt_window *uw;
+
+	map4k(f, CR3_A, kva_table, table, P | RW);
+	map4k(f, CR3_A, u1, 0x201000, P | US | A);
+	map4k(f, CR3_A, u2, 0x204000, P | US);
+	memset(f->mem.host + 0x204000, 0x66, 0x1000);
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	f->precise = true;
+	rearm(f);
+	uw = &f->sh2.win[BT_SPACE_USER];
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_USER, u1) == 0x2222222222222222ull);
+	assert_true(load(f, BT_SPACE_KERNEL, k0) == *pte);
+	assert_true(f->sh2.pt_use[table >> 12] != 0);
+	inv = f->sh2.cnt.invalidations;
+	/* another frame: that page alone goes, the neighbour stays */
+	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | US) ==
+		    (0x202000 | P | US));
+	assert_true(f->sh2.cnt.pt_writes == 1);
+	assert_true(*pte == (0x202000 | P | US));
+	assert_true(f->sh2.cnt.invalidations == inv + 1);
+	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
+	assert_true(f->sh2.pt_use[table >> 12] != 0);	/* still traced */
+	/* the next access sees the new frame, without INVLPG */
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x3333333333333333ull);
+	/* more permissive (RW, A): nothing dropped; the shadow (read-only,
+	 * as D was clear) is upgraded lazily by the next write fault */
+	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | RW | US | A) ==
+		    (0x202000 | P | RW | US | A));
+	assert_true(f->sh2.cnt.pt_writes == 2);
+	assert_true(f->sh2.cnt.invalidations == inv + 1);
+	assert_true(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(store(f, BT_SPACE_USER, u0, 0x5555) == 0x5555);
+	assert_true(*pte & D);
+	/* not present: dropped before the next access, which sees #PF */
+	assert_true(store(f, BT_SPACE_KERNEL, k1, 0) == 0);
+	assert_true(f->sh2.cnt.pt_writes == 3);
+	assert_true(f->sh2.cnt.pt_floods == 0);
+	assert_false(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
+	assert_true(load(f, BT_SPACE_USER, u1) == SKIPPED);
+	assert_int_equal(f->last, BT_SHADOW_GUEST_PF);
+	assert_true(f->sh2.pt_use[table >> 12] != 0);
+	/* a fill through the table (A clear: no fault-around before) ends
+	 * the run of stores */
+	assert_true(load(f, BT_SPACE_USER, u2) == 0x6666666666666666ull);
+	/* D cleared: the writable shadow must go (the next write sets D) */
+	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | RW | US | A) ==
+		    (0x202000 | P | RW | US | A));
+	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(f->sh2.cnt.pt_writes == 4);
+	assert_true(f->sh2.cnt.pt_floods == 0);
+	assert_true(f->sh2.pt_use[table >> 12] != 0);
+	/* a second store in a row, no fill between: a rebuild, untraced */
+	assert_true(store(f, BT_SPACE_KERNEL, k1, 0) == 0);
+	assert_true(f->sh2.cnt.pt_floods == 1);
+	assert_true(f->sh2.pt_use[table >> 12] == 0);
+	disarm(f);
+}
+
+/* trace, open-and-step: the store runs with its table open (writable in
+ * that window only); closing it re-protects it and drops the restricted
+ * entry's page alone. */
+static void test_trace_pt_write_open(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, CR3_A, 0x400000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_table = KVA + 0x1000, inv;
+	uint64_t k0 = kva_table + (((uint64_t)pte) & 0xfff);
+	uint32_t u0 = 0x400000, u1 = 0x401000;
+	struct bt_window *uw, *kw;
+
+	map4k(f, CR3_A, kva_table, table, P | RW);
+	map4k(f, CR3_A, u1, 0x201000, P | US | A);
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	f->open_step = true;
+	rearm(f);
+	uw = &f->sh2.win[BT_SPACE_USER];
+	kw = &f->sh2.win[BT_SPACE_KERNEL];
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_USER, u1) == 0x2222222222222222ull);
+	assert_true(load(f, BT_SPACE_KERNEL, k0) == *pte);
+	inv = f->sh2.cnt.invalidations;
+	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | US) ==
+		    (0x202000 | P | US));
+	assert_true(f->sh2.ptw_open);
+	assert_true(bt_window_state(kw, (uint32_t)k0) & BT_PAGE_WRITE);
+	assert_int_equal(bt_shadow_pt_write_end(&f->sh2), 0);
+	assert_false(f->sh2.ptw_open);
+	assert_false(bt_window_state(kw, (uint32_t)k0) & BT_PAGE_WRITE);
+	assert_true(*pte == (0x202000 | P | US));
+	assert_true(f->sh2.cnt.invalidations == inv + 1);
+	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
+	assert_true(f->sh2.pt_use[table >> 12] != 0);
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x3333333333333333ull);
+	disarm(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +786,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_trace_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_pt_write_precise, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trace_pt_write_open, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
