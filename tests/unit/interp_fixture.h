@@ -64,6 +64,20 @@ static inline void fx_free(struct fx *f)
 }
 
 /* Copy (len) bytes of code to FX_CODE and point RIP at it. */
+/* 64-bit guest-physical RAM accesses, for building tables by hand. */
+static inline void fx_put64(struct fx *f, uint64_t gpa, uint64_t v)
+{
+	memcpy(f->m.mem.host + gpa, &v, 8);
+}
+
+static inline uint64_t fx_get64(struct fx *f, uint64_t gpa)
+{
+	uint64_t v;
+
+	memcpy(&v, f->m.mem.host + gpa, 8);
+	return v;
+}
+
 /* cmocka teardown for a fixture made by fx_new(). */
 static inline int fx_teardown(void **state)
 {

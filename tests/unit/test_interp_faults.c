@@ -30,19 +30,6 @@
 #define ISTACK 0x350000ull	/* TSS IST1, used by #SS and #DF */
 #define NC 0x0000800000000010ull	/* just above the lower half */
 
-static void put64(struct fx *f, uint64_t gpa, uint64_t v)
-{
-	memcpy(f->m.mem.host + gpa, &v, 8);
-}
-
-static uint64_t get64(struct fx *f, uint64_t gpa)
-{
-	uint64_t v;
-
-	memcpy(&v, f->m.mem.host + gpa, 8);
-	return v;
-}
-
 /* GDT: null, code64 0x08, data 0x10, user data 0x18, user code 0x20,
  * code64 not present 0x28, conforming code64 DPL0 0x30. IDT: 32 gates
  * at HANDLER, #SS and #DF on IST1. TSS: RSP0, IST1. */
@@ -53,26 +40,26 @@ static int setup(void **state)
 	char err[256];
 
 	assert_int_equal(devices_register_standard(&f->m, err, sizeof(err)), 0);
-	put64(f, GDT + 0x00, 0);
-	put64(f, GDT + 0x08, 0x00af9a000000ffffull);
-	put64(f, GDT + 0x10, 0x00cf92000000ffffull);
-	put64(f, GDT + 0x18, 0x00cff2000000ffffull);
-	put64(f, GDT + 0x20, 0x00affa000000ffffull);
-	put64(f, GDT + 0x28, 0x00af1a000000ffffull);
-	put64(f, GDT + 0x30, 0x00af9e000000ffffull);
+	fx_put64(f, GDT + 0x00, 0);
+	fx_put64(f, GDT + 0x08, 0x00af9a000000ffffull);
+	fx_put64(f, GDT + 0x10, 0x00cf92000000ffffull);
+	fx_put64(f, GDT + 0x18, 0x00cff2000000ffffull);
+	fx_put64(f, GDT + 0x20, 0x00affa000000ffffull);
+	fx_put64(f, GDT + 0x28, 0x00af1a000000ffffull);
+	fx_put64(f, GDT + 0x30, 0x00af9e000000ffffull);
 	c->s.gdtr = (struct x86_dtable){ GDT, 0x37 };
 	for (unsigned v = 0; v < 32; v++) {
 		uint64_t ist = v == X86_VEC_SS || v == X86_VEC_DF;
 		uint64_t lo = (HANDLER & 0xffff) | (8ull << 16) | (ist << 32) |
 			      (0x8eull << 40) | ((HANDLER >> 16 & 0xffff) << 48);
-		put64(f, IDT + v * 16, lo);
-		put64(f, IDT + v * 16 + 8, HANDLER >> 32);
+		fx_put64(f, IDT + v * 16, lo);
+		fx_put64(f, IDT + v * 16 + 8, HANDLER >> 32);
 	}
 	c->s.idtr = (struct x86_dtable){ IDT, 32 * 16 - 1 };
 	f->m.mem.host[HANDLER] = 0xf4;	/* hlt */
-	put64(f, TSS + 4, KSTACK);
-	put64(f, TSS + 36, ISTACK);
-	put64(f, TSS + 96, 0x68ull << 48);	/* no I/O bitmap */
+	fx_put64(f, TSS + 4, KSTACK);
+	fx_put64(f, TSS + 36, ISTACK);
+	fx_put64(f, TSS + 96, 0x68ull << 48);	/* no I/O bitmap */
 	c->s.tr = (struct x86_segment){ .selector = 0x40, .base = TSS,
 					.limit = 0x67, .type = 0xb,
 					.present = 1 };
@@ -104,10 +91,10 @@ static int fault_of(struct fx *f, const uint8_t *code, size_t len)
 static void frame_check(struct fx *f, uint64_t top, uint64_t err,
 			uint64_t rip, uint64_t cs, uint64_t rsp)
 {
-	assert_int_equal(get64(f, top - 48), err);
-	assert_int_equal(get64(f, top - 40), rip);
-	assert_int_equal(get64(f, top - 32), cs);
-	assert_int_equal(get64(f, top - 16), rsp);
+	assert_int_equal(fx_get64(f, top - 48), err);
+	assert_int_equal(fx_get64(f, top - 40), rip);
+	assert_int_equal(fx_get64(f, top - 32), cs);
+	assert_int_equal(fx_get64(f, top - 16), rsp);
 	assert_int_equal(f->c->s.gpr[X86_RSP], top - 48);
 	assert_int_equal(f->c->s.rip, HANDLER + 1);
 }
@@ -248,13 +235,13 @@ static void test_ac_is_delivered_from_user_mode(void **state)
 	user_mode(f);
 	f->c->s.cr0 |= X86_CR0_AM;
 	fx_code(f, code, sizeof(code));
-	put64(f, FX_STACK - 8, X86_RFLAGS_FIXED | X86_RFLAGS_AC);
+	fx_put64(f, FX_STACK - 8, X86_RFLAGS_FIXED | X86_RFLAGS_AC);
 	fx_gpr(f)[X86_RSP] = FX_STACK - 8;
 	fx_gpr(f)[X86_RBX] = FX_DATA;
 	assert_int_equal(fx_run(f, 3)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_AC], 1);
 	frame_check(f, KSTACK, 0, FX_CODE + 1, 0x23, FX_STACK);
-	assert_true(get64(f, KSTACK - 24) & X86_RFLAGS_AC);
+	assert_true(fx_get64(f, KSTACK - 24) & X86_RFLAGS_AC);
 
 	user_mode(f);
 	f->c->s.rflags |= X86_RFLAGS_AC;
@@ -279,8 +266,8 @@ static void test_far_jmp_call_ret_through_memory(void **state)
 	static const uint8_t retf[] = { 0x48, 0xcb };
 
 	memcpy(f->m.mem.host + FX_CODE + 0x40, retf, sizeof(retf));
-	put64(f, FX_DATA, FX_CODE + 0x40);
-	put64(f, FX_DATA + 8, 0x08);
+	fx_put64(f, FX_DATA, FX_CODE + 0x40);
+	fx_put64(f, FX_DATA + 8, 0x08);
 	fx_gpr(f)[X86_RAX] = FX_DATA;
 	fx_code(f, code, sizeof(code));
 	memcpy(f->m.mem.host + FX_CODE + 0x40, retf, sizeof(retf));
@@ -288,14 +275,14 @@ static void test_far_jmp_call_ret_through_memory(void **state)
 	assert_int_equal(f->c->s.rip, FX_CODE + 0x40);
 	assert_int_equal(f->c->s.seg[X86_CS].selector, 0x08);
 	assert_int_equal(fx_gpr(f)[X86_RSP], FX_STACK - 16);
-	assert_int_equal(get64(f, FX_STACK - 8), 0x08);
-	assert_int_equal(get64(f, FX_STACK - 16), FX_CODE + 3);
+	assert_int_equal(fx_get64(f, FX_STACK - 8), 0x08);
+	assert_int_equal(fx_get64(f, FX_STACK - 16), FX_CODE + 3);
 	assert_int_equal(fx_step(f), OP_OK);	/* retf */
 	assert_int_equal(f->c->s.rip, FX_CODE + 3);
 	assert_int_equal(fx_gpr(f)[X86_RSP], FX_STACK);
 	/* retf to RPL1 of the DPL0 code segment: #GP(selector) */
-	put64(f, FX_STACK - 16, FX_CODE);
-	put64(f, FX_STACK - 8, 0x09);
+	fx_put64(f, FX_STACK - 16, FX_CODE);
+	fx_put64(f, FX_STACK - 8, 0x09);
 	fx_gpr(f)[X86_RSP] = FX_STACK - 16;
 	assert_int_equal(fault_of(f, retf, sizeof(retf)), X86_VEC_GP);
 	assert_int_equal(f->c->exc.error, 0x08);
@@ -303,7 +290,7 @@ static void test_far_jmp_call_ret_through_memory(void **state)
 	fx_gpr(f)[X86_RSP] = FX_STACK;
 
 	/* jmp far to the conforming segment: CPL stays 0 */
-	put64(f, FX_DATA + 8, 0x30);
+	fx_put64(f, FX_DATA + 8, 0x30);
 	fx_code(f, jmp, sizeof(jmp));
 	assert_int_equal(fx_step(f), OP_OK);
 	assert_int_equal(f->c->s.rip, FX_CODE + 0x40);
@@ -311,21 +298,21 @@ static void test_far_jmp_call_ret_through_memory(void **state)
 	assert_int_equal(x86_cpl(&f->c->s), 0);
 	/* m16:32: offset zero-extended, selector at +4 */
 	seg_flat_code(&f->c->s.seg[X86_CS], 8, 0);
-	put64(f, FX_DATA, (0x08ull << 32) | (uint32_t)(FX_CODE + 0x80));
+	fx_put64(f, FX_DATA, (0x08ull << 32) | (uint32_t)(FX_CODE + 0x80));
 	fx_code(f, jmp32, sizeof(jmp32));
 	assert_int_equal(fx_step(f), OP_OK);
 	assert_int_equal(f->c->s.rip, FX_CODE + 0x80);
 
 	/* faults: null, data, other privilege, not present, RPL > CPL at
 	 * CPL3 to DPL0; the state stays at the instruction */
-	put64(f, FX_DATA, FX_CODE + 0x40);
+	fx_put64(f, FX_DATA, FX_CODE + 0x40);
 	static const struct { uint64_t sel; unsigned vec, err; } bad[] = {
 		{ 0x00, X86_VEC_GP, 0 }, { 0x10, X86_VEC_GP, 0x10 },
 		{ 0x23, X86_VEC_GP, 0x20 }, { 0x28, X86_VEC_NP, 0x28 },
 		{ 0x48, X86_VEC_GP, 0x48 },	/* past the GDT limit */
 	};
 	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		put64(f, FX_DATA + 8, bad[k].sel);
+		fx_put64(f, FX_DATA + 8, bad[k].sel);
 		assert_int_equal(fault_of(f, code, sizeof(code)), bad[k].vec);
 		assert_int_equal(f->c->exc.error, bad[k].err);
 		assert_int_equal(f->c->s.rip, FX_CODE);
@@ -333,7 +320,7 @@ static void test_far_jmp_call_ret_through_memory(void **state)
 		assert_int_equal(f->c->s.seg[X86_CS].selector, 0x08);
 	}
 	user_mode(f);
-	put64(f, FX_DATA + 8, 0x08);
+	fx_put64(f, FX_DATA + 8, 0x08);
 	assert_int_equal(fault_of(f, jmp, sizeof(jmp)), X86_VEC_GP);
 	assert_int_equal(f->c->exc.error, 0x08);
 }
@@ -358,7 +345,7 @@ static void test_ins_outs_go_through_the_io_bus(void **state)
 	fx_code(f, ins, sizeof(ins));
 	assert_int_equal(fx_step(f), OP_OK);
 	assert_int_equal(fx_gpr(f)[X86_RDI], FX_DATA + 0x14);
-	assert_int_equal(get64(f, FX_DATA + 0x10) & 0xffffffff, 0xffffffff);
+	assert_int_equal(fx_get64(f, FX_DATA + 0x10) & 0xffffffff, 0xffffffff);
 	assert_int_equal(f->c->traps.count[TRAP_PIO], pio + 5);
 	assert_int_equal(f->c->s.rip, FX_CODE + sizeof(ins));
 	/* CPL3 with IOPL 0 and no I/O bitmap: #GP(0) before any access */
@@ -384,7 +371,7 @@ static void test_legacy_integer_and_system_instructions(void **state)
 	static const uint8_t rdrand[] = { 0x0f, 0xc7, 0xf0 };
 	static const uint8_t cx16[] = { 0x48, 0x0f, 0xc7, 0x0f };
 
-	put64(f, FX_DATA, 0x1111111122222222ull);
+	fx_put64(f, FX_DATA, 0x1111111122222222ull);
 	fx_gpr(f)[X86_RDI] = FX_DATA;
 	fx_gpr(f)[X86_RDX] = 0xffffffff11111111ull;
 	fx_gpr(f)[X86_RAX] = 0xffffffff22222222ull;
@@ -392,7 +379,7 @@ static void test_legacy_integer_and_system_instructions(void **state)
 	fx_gpr(f)[X86_RBX] = 0x44444444;
 	fx_code(f, cx8, sizeof(cx8));
 	assert_int_equal(fx_step(f), OP_OK);
-	assert_int_equal(get64(f, FX_DATA), 0x3333333344444444ull);
+	assert_int_equal(fx_get64(f, FX_DATA), 0x3333333344444444ull);
 	assert_true(flags_get(c) & X86_RFLAGS_ZF);
 	fx_code(f, cx8, sizeof(cx8));	/* now unequal: loads EDX:EAX */
 	assert_int_equal(fx_step(f), OP_OK);
@@ -410,7 +397,7 @@ static void test_legacy_integer_and_system_instructions(void **state)
 	fx_gpr(f)[X86_RAX] = 0x87654321;
 	fx_code(f, movnti, sizeof(movnti));
 	assert_int_equal(fx_step(f), OP_OK);
-	assert_int_equal(get64(f, FX_DATA), 0x3333333387654321ull);
+	assert_int_equal(fx_get64(f, FX_DATA), 0x3333333387654321ull);
 
 	fx_code(f, smsw, sizeof(smsw));
 	assert_int_equal(fx_step(f), OP_OK);

@@ -22,34 +22,21 @@
 #define HANDLER 0x180000ull	/* every vector's handler: hlt */
 #define PML4 0x10000ull
 
-static void put64(struct fx *f, uint64_t gpa, uint64_t v)
-{
-	memcpy(f->m.mem.host + gpa, &v, 8);
-}
-
-static uint64_t get64(struct fx *f, uint64_t gpa)
-{
-	uint64_t v;
-
-	memcpy(&v, f->m.mem.host + gpa, 8);
-	return v;
-}
-
 /* GDT (null, code64 0x08, data 0x10, user data 0x1b, user code 0x23)
  * and an IDT whose 32 gates all point at HANDLER. */
 static void tables_setup(struct fx *f)
 {
-	put64(f, GDT + 0x00, 0);
-	put64(f, GDT + 0x08, 0x00af9a000000ffffull);
-	put64(f, GDT + 0x10, 0x00cf92000000ffffull);
-	put64(f, GDT + 0x18, 0x00cff2000000ffffull);
-	put64(f, GDT + 0x20, 0x00affa000000ffffull);
+	fx_put64(f, GDT + 0x00, 0);
+	fx_put64(f, GDT + 0x08, 0x00af9a000000ffffull);
+	fx_put64(f, GDT + 0x10, 0x00cf92000000ffffull);
+	fx_put64(f, GDT + 0x18, 0x00cff2000000ffffull);
+	fx_put64(f, GDT + 0x20, 0x00affa000000ffffull);
 	f->c->s.gdtr = (struct x86_dtable){ GDT, 0x27 };
 	for (unsigned v = 0; v < 32; v++) {
 		uint64_t lo = (HANDLER & 0xffff) | (8ull << 16) |
 			      (0x8eull << 40) | ((HANDLER >> 16 & 0xffff) << 48);
-		put64(f, IDT + v * 16, lo);
-		put64(f, IDT + v * 16 + 8, HANDLER >> 32);
+		fx_put64(f, IDT + v * 16, lo);
+		fx_put64(f, IDT + v * 16 + 8, HANDLER >> 32);
 	}
 	f->c->s.idtr = (struct x86_dtable){ IDT, 32 * 16 - 1 };
 	f->m.mem.host[HANDLER] = 0xf4;	/* hlt */
@@ -59,14 +46,14 @@ static void tables_setup(struct fx *f)
  * for the second; FX_DATA + 0x1000 read-only, FX_DATA + 0x2000 absent. */
 static void paging_setup(struct fx *f)
 {
-	put64(f, PML4, (PML4 + 0x1000) | 3);
-	put64(f, PML4 + 0x1000, (PML4 + 0x2000) | 3);
-	put64(f, PML4 + 0x2000, 0x83);			/* 0-2M, PS */
-	put64(f, PML4 + 0x2000 + 8, (PML4 + 0x3000) | 3);
+	fx_put64(f, PML4, (PML4 + 0x1000) | 3);
+	fx_put64(f, PML4 + 0x1000, (PML4 + 0x2000) | 3);
+	fx_put64(f, PML4 + 0x2000, 0x83);			/* 0-2M, PS */
+	fx_put64(f, PML4 + 0x2000 + 8, (PML4 + 0x3000) | 3);
 	for (unsigned k = 0; k < 512; k++)
-		put64(f, PML4 + 0x3000 + k * 8, (0x200000ull + k * 0x1000) | 3);
-	put64(f, PML4 + 0x3000 + 1 * 8, 0x201000ull | 1);	/* read-only */
-	put64(f, PML4 + 0x3000 + 2 * 8, 0);			/* absent */
+		fx_put64(f, PML4 + 0x3000 + k * 8, (0x200000ull + k * 0x1000) | 3);
+	fx_put64(f, PML4 + 0x3000 + 1 * 8, 0x201000ull | 1);	/* read-only */
+	fx_put64(f, PML4 + 0x3000 + 2 * 8, 0);			/* absent */
 	f->c->s.cr3 = PML4;
 	f->c->s.cr0 |= X86_CR0_PG | X86_CR0_WP;
 	tlb_flush(&f->c->tlb, false);
@@ -96,9 +83,9 @@ static void test_div_by_zero_delivers_de_through_idt(void **state)
 	assert_int_equal(fx_run(f, 2)->reason, RUN_EXIT_HALTED);
 	assert_int_equal(f->c->s.rip, HANDLER + 1);
 	/* frame: RIP of the div (precise), CS, RFLAGS, RSP, SS */
-	assert_int_equal(get64(f, FX_STACK - 40), FX_CODE + 2);
-	assert_int_equal(get64(f, FX_STACK - 32), 8);
-	assert_int_equal(get64(f, FX_STACK - 16), FX_STACK);
+	assert_int_equal(fx_get64(f, FX_STACK - 40), FX_CODE + 2);
+	assert_int_equal(fx_get64(f, FX_STACK - 32), 8);
+	assert_int_equal(fx_get64(f, FX_STACK - 16), FX_STACK);
 	assert_int_equal(f->c->s.gpr[X86_RSP], FX_STACK - 40);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_DE], 1);
 	assert_false(f->c->s.rflags & X86_RFLAGS_IF);
@@ -141,7 +128,7 @@ static void test_page_fault_reports_cr2_and_error_code(void **state)
 	/* delivered: CR2 kept, error code on the stack */
 	fx_run(f, 1);
 	assert_int_equal(f->c->s.rip, HANDLER + 1);
-	assert_int_equal(get64(f, FX_STACK - 48), X86_PF_P | X86_PF_W);
+	assert_int_equal(fx_get64(f, FX_STACK - 48), X86_PF_P | X86_PF_W);
 	assert_int_equal(f->c->traps.exception_by_vector[X86_VEC_PF], 1);
 }
 
@@ -162,22 +149,22 @@ static void test_invlpg_drops_stale_translations(void **state)
 	};
 
 	paging_setup(f);
-	put64(f, FX_DATA + 0x3000, 111);
-	put64(f, FX_DATA + 0x4000, 222);
-	put64(f, 0x1000, 333);
+	fx_put64(f, FX_DATA + 0x3000, 111);
+	fx_put64(f, FX_DATA + 0x4000, 222);
+	fx_put64(f, 0x1000, 333);
 	fx_code(f, code, sizeof(code));
 	assert_int_equal(fx_step(f), OP_OK);
 	assert_int_equal(c->s.gpr[X86_RAX], 111);
 	/* remap the 4 KiB page; the TLB still has the old translation */
-	put64(f, PML4 + 0x3000 + 3 * 8, (FX_DATA + 0x4000) | 3);
+	fx_put64(f, PML4 + 0x3000 + 3 * 8, (FX_DATA + 0x4000) | 3);
 	assert_int_equal(fx_steps(f, 2), OP_OK);
 	assert_int_equal(c->s.gpr[X86_RAX], 222);
 	/* the first 2 MiB are one large page: INVLPG anywhere in it drops
 	 * the translation of 0x1000 too */
 	assert_int_equal(fx_step(f), OP_OK);
 	assert_int_equal(c->s.gpr[X86_RBX], 333);
-	put64(f, PML4 + 0x2000, 0x200000 | 0x83);	/* now maps 2M..4M */
-	put64(f, FX_DATA + 0x1000, 444);
+	fx_put64(f, PML4 + 0x2000, 0x200000 | 0x83);	/* now maps 2M..4M */
+	fx_put64(f, FX_DATA + 0x1000, 444);
 	/* the code moves with the mapping: copy it to its new frame */
 	memcpy(f->m.mem.host + FX_CODE + 0x200000, code, sizeof(code));
 	assert_int_equal(fx_steps(f, 2), OP_OK);
@@ -312,12 +299,12 @@ static void test_rep_string_ops(void **state)
 	c->s.gpr[X86_RCX] = 4;
 	c->s.gpr[X86_RDI] = FX_DATA;
 	assert_int_equal(fx_steps(f, 1), OP_OK);
-	assert_int_equal(get64(f, FX_DATA + 24), 0x1122334455667700ull);
+	assert_int_equal(fx_get64(f, FX_DATA + 24), 0x1122334455667700ull);
 	assert_int_equal(c->s.gpr[X86_RCX], 0);
 	assert_int_equal(c->s.gpr[X86_RDI], FX_DATA + 32);
 	c->s.gpr[X86_RSI] = FX_DATA;
 	assert_int_equal(fx_steps(f, 2), OP_OK);	/* copy 16 bytes */
-	assert_int_equal(get64(f, FX_DATA + 40), 0x1122334455667700ull);
+	assert_int_equal(fx_get64(f, FX_DATA + 40), 0x1122334455667700ull);
 	/* scan for AL (0x00) from FX_DATA + 48: first byte matches */
 	c->s.gpr[X86_RCX] = 100;
 	assert_int_equal(fx_steps(f, 1), OP_OK);
