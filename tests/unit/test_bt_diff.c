@@ -28,6 +28,7 @@
 
 #include "bt/bt_exec.h"
 #include "bt/bt_shadow.h"
+#include "support/guest_pt.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
 
@@ -327,19 +328,7 @@ static uint64_t next_table;
 
 static void map4k(struct guest_mem *m, uint64_t va, uint64_t gpa, uint64_t fl)
 {
-	uint64_t table = CR3;
-
-	for (int level = 4; level > 1; level--) {
-		uint64_t *e = (uint64_t *)(m->host + table) +
-			      ((va >> (12 + 9 * (level - 1))) & 511);
-
-		if (!(*e & P)) {
-			*e = next_table | P | RW | US;
-			next_table += 0x1000;
-		}
-		table = *e & 0x000ffffffffff000ull;
-	}
-	((uint64_t *)(m->host + table))[(va >> 12) & 511] = gpa | fl;
+	assert_int_equal(guest_pt_map4k(m, &next_table, CR3, va, gpa, fl), 0);
 }
 
 static void test_diff_native(void **state)

@@ -31,6 +31,7 @@
 #include "bt/bt_shadow.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
+#include "support/guest_pt.h"
 
 #define RAM (16ull << 20)
 #define P 0x1ull
@@ -226,19 +227,10 @@ struct fixture {
 
 static uint64_t *pte_slot(struct fixture *f, uint64_t va)
 {
-	uint64_t table = CR3;
+	uint64_t *e = guest_pt_slot(&f->mem, &f->next_table, CR3, va);
 
-	for (int level = 4; level > 1; level--) {
-		uint64_t *e = (uint64_t *)(f->mem.host + table) +
-			      ((va >> (12 + 9 * (level - 1))) & 511);
-
-		if (!(*e & P)) {
-			*e = f->next_table | P | RW | US;
-			f->next_table += 0x1000;
-		}
-		table = *e & 0x000ffffffffff000ull;
-	}
-	return (uint64_t *)(f->mem.host + table) + ((va >> 12) & 511);
+	assert_non_null(e);
+	return e;
 }
 
 static int setup(void **state)

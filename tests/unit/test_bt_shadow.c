@@ -24,6 +24,7 @@
 #include "bt/bt_shadow.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
+#include "support/guest_pt.h"
 
 #define RAM (16ull << 20)
 #define SKIPPED 0x5eed5eed5eed5eedull
@@ -63,19 +64,10 @@ static struct bt_shadow *cur_sh(struct fixture *f)
 
 static uint64_t *pte_slot(struct fixture *f, uint64_t cr3, uint64_t va)
 {
-	uint64_t table = cr3;
+	uint64_t *e = guest_pt_slot(&f->mem, &f->next_table, cr3, va);
 
-	for (int level = 4; level > 1; level--) {
-		uint64_t *e = (uint64_t *)(f->mem.host + table) +
-			      ((va >> (12 + 9 * (level - 1))) & 511);
-
-		if (!(*e & P)) {
-			*e = f->next_table | P | RW | US;
-			f->next_table += 0x1000;
-		}
-		table = *e & 0x000ffffffffff000ull;
-	}
-	return (uint64_t *)(f->mem.host + table) + ((va >> 12) & 511);
+	assert_non_null(e);
+	return e;
 }
 
 static void map4k(struct fixture *f, uint64_t cr3, uint64_t va, uint64_t gpa,

@@ -15,24 +15,31 @@ static uint64_t *entry(struct guest_mem *m, uint64_t table, unsigned idx)
 	return guest_mem_ptr(m, table + idx * 8ull, 8);
 }
 
-int guest_pt_map4k(struct guest_mem *m, uint64_t *next_table, uint64_t cr3,
-		   uint64_t va, uint64_t gpa, uint64_t flags)
+uint64_t *guest_pt_slot(struct guest_mem *m, uint64_t *next_table,
+		       uint64_t cr3, uint64_t va)
 {
 	uint64_t table = cr3 & PTE_ADDR, *e;
 
 	for (int level = 4; level > 1; level--) {
 		e = entry(m, table, (va >> (12 + 9 * (level - 1))) & 511);
 		if (!e)
-			return -1;
+			return NULL;
 		if (!(*e & PTE_P)) {
 			if (!guest_mem_ptr(m, *next_table, 4096))
-				return -1;
+				return NULL;
 			*e = *next_table | PTE_P | PTE_RW | PTE_US;
 			*next_table += 0x1000;
 		}
 		table = *e & PTE_ADDR;
 	}
-	e = entry(m, table, (va >> 12) & 511);
+	return entry(m, table, (va >> 12) & 511);
+}
+
+int guest_pt_map4k(struct guest_mem *m, uint64_t *next_table, uint64_t cr3,
+		   uint64_t va, uint64_t gpa, uint64_t flags)
+{
+	uint64_t *e = guest_pt_slot(m, next_table, cr3, va);
+
 	if (!e)
 		return -1;
 	*e = gpa | flags;

@@ -16,6 +16,14 @@
 #include "machine/guest_mem.h"
 
 /*
+ * The leaf PTE slot for (va) in the tables rooted at (cr3), creating the
+ * missing upper tables as guest_pt_map4k() does (the leaf is left as it
+ * is); NULL when a table would lie outside RAM.
+ */
+uint64_t *guest_pt_slot(struct guest_mem *m, uint64_t *next_table,
+		       uint64_t cr3, uint64_t va);
+
+/*
  * Map the 4 KiB page at (va) to guest-physical (gpa) with leaf flags
  * (flags) (P, RW, US, A, D, G, NX as the caller wants them) in the tables
  * rooted at (cr3) in (m). Missing tables are taken from (*next_table) and
