@@ -99,6 +99,12 @@ void bt_cache_insert(struct bt_cache *c, struct bt_block *b)
 		c->order[c->norder++] = b;
 }
 
+void bt_cache_insert_hidden(struct bt_cache *c, struct bt_block *b)
+{
+	if (c->norder < c->order_cap)
+		c->order[c->norder++] = b;
+}
+
 struct bt_block *bt_cache_block_at(const struct bt_cache *c, uintptr_t pc)
 {
 	size_t lo = 0, hi = c->norder;

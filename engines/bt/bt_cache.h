@@ -133,6 +133,9 @@ struct bt_block {
 
 struct bt_cache_stats {
 	uint64_t blocks, flushes, lookups, hits, invalidated;
+	/* counted self-loops translated with a pre-header, and the
+	 * per-access checks those took out of the loop bodies (bt_loop.h) */
+	uint64_t loops_hoisted, loop_checks_hoisted;
 	size_t code_bytes, code_cap, meta_bytes, meta_cap;
 };
 
@@ -149,6 +152,9 @@ struct bt_cache_stats {
  * translated MOV from CR reads them (bt_exec.c keeps them current) */
 #define BT_CACHE_CR 4160
 #define BT_CACHE_CR_OFF(n) (BT_CACHE_CR + 8u * ((n) == 0 ? 0u : (n) - 1u))
+/* offset of a 64-bit count of failed loop pre-header checks (the loop
+ * then runs with every layout check; bt_translate.c) */
+#define BT_CACHE_LOOP_FAILS 4224
 
 struct bt_cache {
 	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */
@@ -179,6 +185,11 @@ struct bt_block *bt_cache_lookup(struct bt_cache *c, uint64_t rip,
 /* Add (b) (allocated from this cache, code emitted after every block
  * already added) to the tables. */
 void bt_cache_insert(struct bt_cache *c, struct bt_block *b);
+
+/* Add (b) (as for bt_cache_insert) only to what bt_cache_block_at()
+ * searches: a part of another block's code (a loop body entered from its
+ * pre-header), never looked up by guest address nor dropped by page. */
+void bt_cache_insert_hidden(struct bt_cache *c, struct bt_block *b);
 
 /* The block whose code holds host address (pc), or NULL. */
 struct bt_block *bt_cache_block_at(const struct bt_cache *c, uintptr_t pc);

@@ -3,6 +3,8 @@
  */
 #include "bt/bt_counters.h"
 
+#include <string.h>
+
 #include "bt/bt_ctx.h"
 
 void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
@@ -11,6 +13,8 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 	const struct bt_shadow_counters *s = &v->sh->cnt;
 	const struct bt_cache_stats *k = &v->cache.st;
 	struct trap_counters *t = &out->traps;
+	uint64_t loop_fails;
+	memcpy(&loop_fails, v->cache.data + BT_CACHE_LOOP_FAILS, 8);
 	const struct {
 		const char *name;
 		uint64_t value;
@@ -46,6 +50,9 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_code_writes", c->code_writes },
 		{ "bt_single_steps", c->steps },
 		{ "bt_kicks", c->kicks },
+		{ "bt_loops_hoisted", k->loops_hoisted },
+		{ "bt_loop_checks_hoisted", k->loop_checks_hoisted },
+		{ "bt_loop_checks_failed", loop_fails },
 		{ "bt_fast_syscall", c->fast[1] },
 		{ "bt_fast_sysretq", c->fast[2] },
 		{ "bt_fast_invlpg", c->fast[3] },

@@ -21,6 +21,7 @@
 
 #include "bt/bt_classify.h"
 #include "bt/bt_fast.h"
+#include "bt/bt_loop.h"
 #include "bt/bt_window.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -198,6 +199,26 @@ static bool layout_range_ok(uint64_t a, uint64_t len)
 	       (a >> 63) == ((a + len - 1) >> 63);
 }
 
+/* lea d(base,index,scale),%rcx (64-bit; registers NOREG when absent). */
+static void lea_rcx(struct xl *x, uint8_t base, uint8_t index, uint8_t scale,
+		    int32_t d)
+{
+	unsigned idx = index == NOREG ? 4u : (index & 7u);
+	unsigned ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2;
+
+	b1(x, (uint8_t)(0x48 | (index != NOREG && index >= 8 ? 2 : 0) |
+			(base != NOREG && base >= 8 ? 1 : 0)));
+	b1(x, 0x8d);
+	if (base == NOREG) {
+		b1(x, 0x0c);
+		b1(x, (uint8_t)((ss << 6) | (idx << 3) | 5));
+	} else {
+		b1(x, 0x8c);
+		b1(x, (uint8_t)((ss << 6) | (idx << 3) | (base & 7u)));
+	}
+	b4(x, (uint32_t)d);
+}
+
 /*
  * ECX = 0 iff the point (c) is in the layout, flags untouched:
  * lea D(base,index,scale),%rcx with D = off + 2^31 makes every layout
@@ -209,22 +230,10 @@ static void emit_point(struct xl *x, const struct chk *c)
 {
 	int64_t d = c->off + 0x80000000ll;
 	bool neg = d > INT32_MAX;
-	unsigned idx = c->index == NOREG ? 4u : (c->index & 7u);
-	unsigned ss = c->scale == 8 ? 3 : c->scale == 4 ? 2 : c->scale == 2;
 
 	if (neg)
 		d -= 0x100000000ll;
-	b1(x, (uint8_t)(0x48 | (c->index != NOREG && c->index >= 8 ? 2 : 0) |
-			(c->base != NOREG && c->base >= 8 ? 1 : 0)));
-	b1(x, 0x8d);
-	if (c->base == NOREG) {
-		b1(x, 0x0c);
-		b1(x, (uint8_t)((ss << 6) | (idx << 3) | 5));
-	} else {
-		b1(x, 0x8c);
-		b1(x, (uint8_t)((ss << 6) | (idx << 3) | (c->base & 7u)));
-	}
-	b4(x, (uint32_t)(int32_t)d);
+	lea_rcx(x, c->base, c->index, c->scale, (int32_t)d);
 	if (neg)
 		b1(x, 0x48), b1(x, 0xf7), b1(x, 0xd1);	/* not %rcx */
 	b1(x, 0x48), b1(x, 0x0f), b1(x, 0xc9);		/* bswap %rcx */
@@ -947,9 +956,16 @@ static bool branch_target(const ZydisDecodedInstruction *in,
 	return true;
 }
 
-enum bt_xlate_status bt_translate(struct bt_cache *c,
+/*
+ * Translate the block at (rip) into the cache without inserting it: the
+ * instructions whose bit is set in (hoisted) get no layout check (a loop
+ * pre-header made it); with (li), each translated instruction is
+ * described there for the loop analysis.
+ */
+static enum bt_xlate_status xlate(struct bt_cache *c,
 				  const struct bt_xlate_env *env, uint64_t rip,
-				  uint64_t gpa, struct bt_block **out,
+				  uint64_t gpa, uint64_t hoisted,
+				  struct bt_loop_insn *li, struct bt_block **out,
 				  uint64_t *cr2, uint32_t *pf_error)
 {
 	struct xl x = { .c = c, .env = env };
@@ -1019,6 +1035,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 				k = BT_INSN_MONITOR;
 				layout_bad = true;
 			}
+			if (hoisted >> n & 1)
+				nchk = 0;
 		}
 		if (k == BT_INSN_MONITOR) {
 			/* decoded (next moved on) or not (OTHER) */
@@ -1059,6 +1077,20 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 				  k == BT_INSN_JMP_IND || k == BT_INSN_CALL_IND ||
 				  k == BT_INSN_PUSH_MEM)
 					 ? BT_MAP_RAX_IN_CTX : 0);
+		if (li) {
+			const ZydisDecodedOperand *o = mem_operand(&in, ops);
+			struct bt_loop_insn *d = &li[n];
+
+			bt_loop_insn_describe(&in, ops, cur, rip, d);
+			if (k == BT_INSN_MEM && nchk == 1 && o) {
+				d->checked = true;
+				d->len = o->size / 8u ? o->size / 8u : 8u;
+				d->base = chk[0].base;
+				d->index = chk[0].index;
+				d->scale = chk[0].scale;
+				d->disp = chk[0].off - (int64_t)d->len + 1;
+			}
+		}
 		n++;
 		emit_checks(&x, chk, nchk, cur, n - 1,
 			    k == BT_INSN_MEM && rcx_overwritten(&in, ops));
@@ -1166,7 +1198,170 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	x.b->map = bt_cache_meta_alloc(c, x.nmap * sizeof(*x.b->map) + 1);
 	memcpy(x.b->map, x.map, x.nmap * sizeof(*x.b->map));
 	bt_cache_code_commit(c, x.b->code_len);
-	bt_cache_insert(c, x.b);
 	*out = x.b;
+	return BT_XLATE_OK;
+}
+
+/* ---- counted self-loops (bt_loop.h) ------------------------------------ */
+
+#define PRE_CODE_MAX (64 + BT_LOOP_POINTS_MAX * 24 + 128)
+
+static const uint8_t xmm13_spill[] = { 0x66, 0x4c, 0x0f, 0x6e, 0xe8 };
+static const uint8_t xmm13_fill[] = { 0x66, 0x4c, 0x0f, 0x7e, 0xe8 };
+
+/* mov %r64(reg), %rcx */
+static void mov_to_rcx(struct xl *x, uint8_t reg)
+{
+	b1(x, (uint8_t)(0x48 | (reg >= 8 ? 4 : 0)));
+	b1(x, 0x89);
+	b1(x, (uint8_t)(0xc0 | ((reg & 7u) << 3) | 1));
+}
+
+/* jcc/jmp rel32 whose field is patched later: returns the field */
+static uint8_t *jump_open(struct xl *x, uint8_t cc)
+{
+	if (cc == 0xe9) {
+		b1(x, 0xe9);
+	} else {
+		b1(x, 0x0f);
+		b1(x, cc);
+	}
+	x->p += 4;
+	return x->p - 4;
+}
+
+/*
+ * The pre-header block (p) of a counted self-loop: with guest RCX parked
+ * in XMM15, every point of the plan is checked like a per-access check
+ * (flags untouched); then RCX = bound - idx (its negation for a negative
+ * step), guest RAX parked in XMM13 and the flags in AX (LAHF/SETO) while
+ * the trip count n is checked: divisible by the step, 1 <= n <= 2^32.
+ * Everything passes: flags, RAX and RCX back, on to (u), the body
+ * without the hoisted checks; else the same restores, a count of the
+ * failure in the data page (flag-free) and on to (chk), the body with
+ * every check. (p) counts no instruction: (u) and (chk) do. Without
+ * (u) (it could not be made) (p) just goes to (chk).
+ */
+static void preheader_emit(struct bt_cache *c, struct bt_block *p,
+			   const struct bt_loop_plan *pl,
+			   const struct bt_block *u, const struct bt_block *chk)
+{
+	struct xl x = { .c = c };
+	uint8_t *fail1[BT_LOOP_POINTS_MAX], *fail2[2], *fails;
+	unsigned n1 = 0, n2 = 0;
+
+	x.b = p;
+	p->code = x.p = bt_cache_code_ptr(c);
+	/* paddq kick+0(%rip), %xmm14: the kick check, nothing counted */
+	b1(&x, 0x66), b1(&x, 0x44), b1(&x, 0x0f), b1(&x, 0xd4), b1(&x, 0x35);
+	rel32_to(&x, c->data + BT_CACHE_KICK);
+	if (!u) {
+		b1(&x, 0xe9);
+		rel32_to(&x, chk->code);
+		goto out;
+	}
+	bn(&x, xmm15_spill, sizeof(xmm15_spill));
+	for (unsigned i = 0; i < pl->npoints; i++) {
+		const struct bt_loop_point *q = &pl->pt[i];
+		struct chk k = { .base = q->base, .index = q->index,
+				 .scale = q->scale, .off = q->off };
+
+		emit_point(&x, &k);
+		b1(&x, 0x67), b1(&x, 0xe3), b1(&x, 5);	/* jecxz +5 */
+		fail1[n1++] = jump_open(&x, 0xe9);
+	}
+	/* RCX = bound - idx (step > 0) or idx - bound, flag-free */
+	if (pl->bound != NOREG) {
+		mov_to_rcx(&x, pl->step > 0 ? pl->idx : pl->bound);
+		b1(&x, 0x48), b1(&x, 0xf7), b1(&x, 0xd1);	/* not %rcx */
+		lea_rcx(&x, X86_RCX, pl->step > 0 ? pl->bound : pl->idx, 1, 1);
+	} else if (pl->step > 0) {
+		mov_to_rcx(&x, pl->idx);
+		b1(&x, 0x48), b1(&x, 0xf7), b1(&x, 0xd1);
+		lea_rcx(&x, X86_RCX, NOREG, 0, (int32_t)(pl->bound_imm + 1));
+	} else {
+		mov_to_rcx(&x, pl->idx);
+		lea_rcx(&x, X86_RCX, NOREG, 0, (int32_t)-pl->bound_imm);
+	}
+	bn(&x, xmm13_spill, sizeof(xmm13_spill));	/* movq %rax,%xmm13 */
+	b1(&x, 0x9f), b1(&x, 0x0f), b1(&x, 0x90), b1(&x, 0xc0); /* lahf; seto %al */
+	if (pl->shift) {		/* test $(2^j - 1), %ecx; jnz */
+		b1(&x, 0xf7), b1(&x, 0xc1);
+		b4(&x, (1u << pl->shift) - 1);
+		fail2[n2++] = jump_open(&x, 0x85);
+	}
+	b1(&x, 0x48), b1(&x, 0x81), b1(&x, 0xe9);	/* sub $2^j, %rcx */
+	b4(&x, 1u << pl->shift);
+	b1(&x, 0x48), b1(&x, 0xc1), b1(&x, 0xe9);	/* shr $(32+j), %rcx */
+	b1(&x, (uint8_t)(32 + pl->shift));
+	fail2[n2++] = jump_open(&x, 0x85);		/* jnz */
+	b1(&x, 0x04), b1(&x, 0x7f), b1(&x, 0x9e);	/* add $0x7f,%al; sahf */
+	bn(&x, xmm13_fill, sizeof(xmm13_fill));
+	bn(&x, xmm15_fill, sizeof(xmm15_fill));
+	b1(&x, 0xe9);
+	rel32_to(&x, u->code);
+	for (unsigned i = 0; i < n2; i++)
+		rel32_to_at(fail2[i], x.p);
+	b1(&x, 0x04), b1(&x, 0x7f), b1(&x, 0x9e);
+	bn(&x, xmm13_fill, sizeof(xmm13_fill));
+	for (unsigned i = 0; i < n1; i++)
+		rel32_to_at(fail1[i], x.p);
+	fails = c->data + BT_CACHE_LOOP_FAILS;
+	b1(&x, 0x48), b1(&x, 0x8b), b1(&x, 0x0d), rel32_to(&x, fails);
+	b1(&x, 0x48), b1(&x, 0x8d), b1(&x, 0x49), b1(&x, 0x01); /* lea 1(%rcx) */
+	b1(&x, 0x48), b1(&x, 0x89), b1(&x, 0x0d), rel32_to(&x, fails);
+	bn(&x, xmm15_fill, sizeof(xmm15_fill));
+	b1(&x, 0xe9);
+	rel32_to(&x, chk->code);
+out:
+	p->code_len = (uint32_t)(x.p - p->code);
+	bt_cache_code_commit(c, p->code_len);
+}
+
+enum bt_xlate_status bt_translate(struct bt_cache *c,
+				  const struct bt_xlate_env *env, uint64_t rip,
+				  uint64_t gpa, struct bt_block **out,
+				  uint64_t *cr2, uint32_t *pf_error)
+{
+	struct bt_loop_insn li[BT_BLOCK_MAX_INSN];
+	struct bt_loop_plan plan;
+	struct bt_block *chk, *u, *p;
+	bool loops = !env->layout_trust && !env->no_loops &&
+		     (env->max_insn == 0 || env->max_insn > 1);
+	enum bt_xlate_status st = xlate(c, env, rip, gpa, 0, loops ? li : NULL,
+					&chk, cr2, pf_error);
+
+	if (st != BT_XLATE_OK)
+		return st;
+	if (!loops || chk->monitor_only ||
+	    !bt_loop_plan_make(li, chk->ninsn, &plan) ||
+	    bt_cache_code_room(c) < BLOCK_CODE_MAX + PRE_CODE_MAX ||
+	    c->meta_cap - c->meta_used < BLOCK_META_MAX + 2 * sizeof(*p) ||
+	    c->norder + 3 > c->order_cap) {
+		bt_cache_insert(c, chk);
+		*out = chk;
+		return BT_XLATE_OK;
+	}
+	/* the checked body, the unchecked one, then the pre-header: code
+	 * addresses ascend as bt_cache_block_at() wants */
+	bt_cache_insert_hidden(c, chk);
+	if (xlate(c, env, rip, gpa, plan.hoisted, NULL, &u, cr2, pf_error) !=
+	    BT_XLATE_OK) {
+		u = NULL;	/* cannot happen (same bytes, room checked) */
+	} else {
+		bt_cache_insert_hidden(c, u);
+		if (u->ninsn != chk->ninsn)
+			u = NULL;	/* nor this: then no loop */
+	}
+	p = bt_cache_meta_alloc(c, sizeof(*p));
+	*p = (struct bt_block){ .rip = rip, .gpa = gpa, .cpl = env->wctx.cpl,
+				.gpa2 = chk->gpa2 };
+	preheader_emit(c, p, &plan, u, chk);
+	if (u) {
+		c->st.loops_hoisted++;
+		c->st.loop_checks_hoisted += plan.nhoisted;
+	}
+	bt_cache_insert(c, p);
+	*out = p;
 	return BT_XLATE_OK;
 }

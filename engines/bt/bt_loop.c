@@ -1,0 +1,288 @@
+/*
+ * bt_loop.c - counted self-loops and the layout checks hoisted out of
+ * them (bt_loop.h).
+ */
+#include "bt/bt_loop.h"
+
+#include <string.h>
+
+#define RCX 1
+#define RSP 4
+
+static int gpr64(ZydisRegister r)
+{
+	ZydisRegister g;
+
+	if (r == ZYDIS_REGISTER_NONE)
+		return -1;
+	g = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	if (ZydisRegisterGetClass(g) != ZYDIS_REGCLASS_GPR64)
+		return -1;
+	return ZydisRegisterGetId(g);
+}
+
+/* A full 64-bit general register operand: its id, else -1. */
+static int reg64(const ZydisDecodedOperand *o)
+{
+	if (o->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ZydisRegisterGetClass(o->reg.value) != ZYDIS_REGCLASS_GPR64)
+		return -1;
+	return ZydisRegisterGetId(o->reg.value);
+}
+
+static int64_t imm_of(const ZydisDecodedOperand *o)
+{
+	return o->imm.is_signed ? o->imm.value.s : (int64_t)o->imm.value.u;
+}
+
+void bt_loop_insn_describe(const ZydisDecodedInstruction *in,
+			   const ZydisDecodedOperand *ops, uint64_t rip,
+			   uint64_t block_rip, struct bt_loop_insn *li)
+{
+	int d = in->operand_count_visible ? reg64(&ops[0]) : -1;
+	bool w64 = in->operand_width == 64;
+
+	memset(li, 0, sizeof(*li));
+	li->upd_reg = li->cmp_a = li->cmp_b = BT_LOOP_NOREG;
+	li->base = li->index = BT_LOOP_NOREG;
+	for (unsigned i = 0; i < in->operand_count; i++) {
+		int g;
+
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    !(ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			continue;
+		if ((g = gpr64(ops[i].reg.value)) >= 0)
+			li->writes |= (uint16_t)(1u << g);
+	}
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_ADD:
+	case ZYDIS_MNEMONIC_SUB:
+		if (w64 && d >= 0 && in->operand_count_visible == 2 &&
+		    ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			li->upd_reg = (uint8_t)d;
+			li->upd_flags = true;
+			li->step = in->mnemonic == ZYDIS_MNEMONIC_ADD
+					   ? imm_of(&ops[1]) : -imm_of(&ops[1]);
+		}
+		break;
+	case ZYDIS_MNEMONIC_INC:
+	case ZYDIS_MNEMONIC_DEC:
+		if (w64 && d >= 0) {
+			li->upd_reg = (uint8_t)d;
+			li->upd_flags = true;
+			li->step = in->mnemonic == ZYDIS_MNEMONIC_INC ? 1 : -1;
+		}
+		break;
+	case ZYDIS_MNEMONIC_LEA:
+		if (w64 && d >= 0 && in->address_width == 64 &&
+		    ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    gpr64(ops[1].mem.base) == d &&
+		    ops[1].mem.index == ZYDIS_REGISTER_NONE &&
+		    ops[1].mem.segment != ZYDIS_REGISTER_FS &&
+		    ops[1].mem.segment != ZYDIS_REGISTER_GS) {
+			li->upd_reg = (uint8_t)d;
+			li->step = ops[1].mem.disp.has_displacement
+					   ? ops[1].mem.disp.value : 0;
+		}
+		break;
+	case ZYDIS_MNEMONIC_CMP:
+		if (!w64 || d < 0 || in->operand_count_visible != 2)
+			break;
+		if (reg64(&ops[1]) >= 0) {
+			li->cmp = true;
+			li->cmp_a = (uint8_t)d;
+			li->cmp_b = (uint8_t)reg64(&ops[1]);
+		} else if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			li->cmp = true;
+			li->cmp_a = (uint8_t)d;
+			li->cmp_imm = imm_of(&ops[1]);
+		}
+		break;
+	case ZYDIS_MNEMONIC_JNZ: {
+		ZyanU64 t;
+
+		li->jne_self = in->operand_count_visible == 1 &&
+			       ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+			       ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(
+				       in, &ops[0], rip, &t)) &&
+			       t == block_rip;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* Is (s) +-2^j with j <= 16? Then *j. */
+static bool step_ok(int64_t s, unsigned *j)
+{
+	uint64_t a = s < 0 ? (uint64_t)-s : (uint64_t)s;
+
+	if (s == 0 || a > (1u << 16) || (a & (a - 1)))
+		return false;
+	*j = (unsigned)__builtin_ctzll(a);
+	return true;
+}
+
+/* Does a point's offset fit the check's LEA (bt_translate.c emit_point:
+ * off + 2^31 or off + 2^31 - 2^32 a disp32)? */
+static bool off_ok(int64_t off)
+{
+	return off >= -(1ll << 32) + (1 << 21) &&
+	       off <= (1ll << 32) - 1 - (1 << 21);
+}
+
+/* The plan's induction (idx, bound, update u) from the block's end. */
+static bool induction_find(const struct bt_loop_insn *li, unsigned n,
+			   struct bt_loop_plan *p, unsigned *u)
+{
+	const struct bt_loop_insn *c = &li[n - 2];
+	uint16_t others = 0;
+	uint8_t cand[2];
+	unsigned ncand = 0;
+
+	if (c->cmp) {
+		cand[ncand++] = c->cmp_a;
+		if (c->cmp_b != BT_LOOP_NOREG)
+			cand[ncand++] = c->cmp_b;
+	} else if (c->upd_reg != BT_LOOP_NOREG && c->upd_flags) {
+		cand[ncand++] = c->upd_reg;	/* ZF: idx == 0 */
+	} else {
+		return false;
+	}
+	for (unsigned ci = 0; ci < ncand; ci++) {
+		uint8_t r = cand[ci];
+		unsigned nupd = 0, at = 0;
+
+		for (unsigned k = 0; k < n; k++) {
+			if (!(li[k].writes >> r & 1))
+				continue;
+			nupd++;
+			at = k;
+		}
+		if (nupd != 1 || li[at].upd_reg != r ||
+		    li[at].writes != (uint16_t)(1u << r))
+			continue;
+		p->idx = r;
+		p->step = li[at].step;
+		*u = at;
+		if (!c->cmp) {
+			p->bound = BT_LOOP_NOREG;
+			p->bound_imm = 0;
+		} else if (c->cmp_b == BT_LOOP_NOREG) {
+			p->bound = BT_LOOP_NOREG;
+			p->bound_imm = c->cmp_imm;
+		} else {
+			p->bound = ci == 0 ? c->cmp_b : c->cmp_a;
+		}
+		break;
+	}
+	if (ncand == 0 || p->idx == BT_LOOP_NOREG)
+		return false;
+	for (unsigned k = 0; k < n; k++)
+		others |= li[k].writes;
+	if (!step_ok(p->step, &p->shift) || p->idx == RCX || p->idx == RSP)
+		return false;
+	if (p->bound != BT_LOOP_NOREG &&
+	    (p->bound == RCX || p->bound == RSP || p->bound == p->idx ||
+	     (others >> p->bound & 1)))
+		return false;
+	/* the pre-header computes bound - idx + 1 (or its negation) as a
+	 * disp32 with an immediate bound */
+	if (p->bound == BT_LOOP_NOREG &&
+	    (p->bound_imm < -(1ll << 31) + 2 || p->bound_imm > (1ll << 31) - 2))
+		return false;
+	return true;
+}
+
+static bool point_add(struct bt_loop_plan *p, uint8_t base, uint8_t index,
+		      uint8_t scale, int64_t off)
+{
+	if (p->npoints == BT_LOOP_POINTS_MAX || !off_ok(off))
+		return false;
+	p->pt[p->npoints++] = (struct bt_loop_point){
+		.base = base, .index = index, .scale = scale, .off = off };
+	return true;
+}
+
+/* Replace idx by the bound in an address (base, index, off). */
+static void bound_subst(const struct bt_loop_plan *p, uint8_t *base,
+			uint8_t *index, uint8_t scale, int64_t *off)
+{
+	if (*base == p->idx) {
+		*base = p->bound;
+		if (p->bound == BT_LOOP_NOREG)
+			*off += p->bound_imm;
+	}
+	if (*index == p->idx) {
+		*index = p->bound;
+		if (p->bound == BT_LOOP_NOREG)
+			*off += p->bound_imm * scale;
+	}
+}
+
+/* Plan the points of access (a), at index k (after the update u or not). */
+static bool access_plan(struct bt_loop_plan *p, const struct bt_loop_insn *a,
+			bool after, uint16_t written)
+{
+	unsigned save = p->npoints;
+	int64_t c = 0, first, last;
+	uint8_t b2 = a->base, i2 = a->index;
+	int64_t off_last;
+
+	if (a->base == RCX || a->index == RCX)
+		return false;
+	if (a->base != BT_LOOP_NOREG && a->base != p->idx &&
+	    (written >> a->base & 1))
+		return false;
+	if (a->index != BT_LOOP_NOREG && a->index != p->idx &&
+	    (written >> a->index & 1))
+		return false;
+	if (a->base == p->idx)
+		c += 1;
+	if (a->index == p->idx)
+		c += a->scale;
+	if (c == 0)	/* loop-invariant address: both ends once */
+		return (point_add(p, a->base, a->index, a->scale, a->disp) &&
+			point_add(p, a->base, a->index, a->scale,
+				  a->disp + a->len - 1)) ||
+		       (p->npoints = save, false);
+	/* idx at the access: I0 (+ s) first, bound - s (or bound) last */
+	first = a->disp + (after ? c * p->step : 0);
+	off_last = a->disp - (after ? 0 : c * p->step);
+	bound_subst(p, &b2, &i2, a->scale, &off_last);
+	last = off_last;
+	if (c * p->step > 0) {
+		if (point_add(p, a->base, a->index, a->scale, first) &&
+		    point_add(p, b2, i2, a->scale, last + a->len - 1))
+			return true;
+	} else if (point_add(p, b2, i2, a->scale, last) &&
+		   point_add(p, a->base, a->index, a->scale,
+			     first + a->len - 1)) {
+		return true;
+	}
+	p->npoints = save;
+	return false;
+}
+
+bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
+		       struct bt_loop_plan *p)
+{
+	uint16_t written = 0;
+	unsigned u = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->idx = p->bound = BT_LOOP_NOREG;
+	if (n < 2 || n > BT_LOOP_INSN_MAX || !li[n - 1].jne_self ||
+	    !induction_find(li, n, p, &u))
+		return false;
+	for (unsigned k = 0; k < n; k++)
+		written |= li[k].writes;
+	for (unsigned k = 0; k < n; k++) {
+		if (!li[k].checked || !access_plan(p, &li[k], k > u, written))
+			continue;
+		p->hoisted |= 1ull << k;
+		p->nhoisted++;
+	}
+	return p->nhoisted > 0;
+}
