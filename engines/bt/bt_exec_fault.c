@@ -99,8 +99,18 @@ enum bt_fault_action bt_exec_window_fault(void *opaque, struct bt_fault *f)
 
 	/* only the current space's windows are ever under the GS base */
 	if (bt_shadow_window_find(v->sh, f->w, &as, &space) &&
-	    &v->sh->as[as] == v->sh->cur)
-		r = bt_shadow_fault(v->sh, space, f->off, f->write, &fill);
+	    &v->sh->as[as] == v->sh->cur) {
+		/* the user window maps nothing at or above 2^31 (the kernel
+		 * half, or past the user half): the monitor carries such an
+		 * access out, so loops hoisted under a guard plan
+		 * (bt_loop.h) stop there exactly */
+		if (space == BT_SPACE_USER && f->off >= 0x80000000ull &&
+		    !v->layout_trust)
+			r = BT_SHADOW_OUTSIDE;
+		else
+			r = bt_shadow_fault(v->sh, space, f->off, f->write,
+					    &fill);
+	}
 	if (r == BT_SHADOW_FILLED)
 		return BT_FAULT_RESUME;
 	if (r == BT_SHADOW_PT_WRITE) {
@@ -136,7 +146,8 @@ enum bt_fault_action bt_exec_window_fault(void *opaque, struct bt_fault *f)
 		break;
 	case BT_SHADOW_OUTSIDE:
 		/* past the window's 4 GiB (an access that wraps the top
-		 * of the address space): the monitor runs it exactly */
+		 * of the address space), or the user window's upper half:
+		 * the monitor runs it exactly */
 		s->kind = BT_STOP_MONITOR;
 		s->cause = BT_MON_LAYOUT;
 		break;

@@ -98,18 +98,19 @@ void bt_loop_insn_describe(const ZydisDecodedInstruction *in,
 			li->cmp_imm = imm_of(&ops[1]);
 		}
 		break;
-	case ZYDIS_MNEMONIC_JNZ: {
+	default:
+		break;
+	}
+	if (in->meta.category == ZYDIS_CATEGORY_COND_BR) {
 		ZyanU64 t;
 
-		li->jne_self = in->operand_count_visible == 1 &&
+		li->jcc_self = in->operand_count_visible == 1 &&
 			       ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
 			       ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(
 				       in, &ops[0], rip, &t)) &&
 			       t == block_rip;
-		break;
-	}
-	default:
-		break;
+		li->jne_self = li->jcc_self &&
+			       in->mnemonic == ZYDIS_MNEMONIC_JNZ;
 	}
 }
 
@@ -281,6 +282,63 @@ bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
 	for (unsigned k = 0; k < n; k++) {
 		if (!li[k].checked || !access_plan(p, &li[k], k > u, written))
 			continue;
+		p->hoisted |= 1ull << k;
+		p->nhoisted++;
+	}
+	p->counted = true;
+	return p->nhoisted > 0;
+}
+
+bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
+			struct bt_loop_plan *p)
+{
+	uint16_t written = 0, ind = 0;
+	int64_t step[16] = { 0 };
+	unsigned at[16] = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	p->idx = p->bound = BT_LOOP_NOREG;
+	if (n < 2 || n > BT_LOOP_INSN_MAX || !li[n - 1].jcc_self)
+		return false;
+	for (unsigned k = 0; k < n; k++) {
+		uint16_t w = li[k].writes;
+
+		/* a second write makes it variant */
+		ind &= (uint16_t)~(w & written);
+		if (li[k].upd_reg != BT_LOOP_NOREG &&
+		    w == (uint16_t)(1u << li[k].upd_reg) &&
+		    !(written & w) && li[k].step >= -(1 << 16) &&
+		    li[k].step <= (1 << 16)) {
+			ind |= w;
+			step[li[k].upd_reg] = li[k].step;
+			at[li[k].upd_reg] = k;
+		}
+		written |= w;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		const struct bt_loop_insn *a = &li[k];
+		uint8_t r[2] = { a->base, a->index };
+		int64_t c[2] = { 1, a->scale }, off = a->disp;
+		unsigned save = p->npoints;
+		bool ok = a->checked;
+
+		for (unsigned i = 0; i < 2 && ok; i++) {
+			if (r[i] == BT_LOOP_NOREG)
+				continue;
+			if (r[i] == RCX ||
+			    ((written >> r[i] & 1) && !(ind >> r[i] & 1)))
+				ok = false;
+			else if ((ind >> r[i] & 1) && at[r[i]] < k)
+				off += c[i] * step[r[i]];
+		}
+		if (!ok)
+			continue;
+		if (!point_add(p, a->base, a->index, a->scale, off) ||
+		    !point_add(p, a->base, a->index, a->scale,
+			       off + a->len - 1)) {
+			p->npoints = save;
+			continue;
+		}
 		p->hoisted |= 1ull << k;
 		p->nhoisted++;
 	}

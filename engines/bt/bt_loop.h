@@ -46,6 +46,7 @@ struct bt_loop_insn {
 	uint8_t cmp_a, cmp_b;
 	int64_t cmp_imm;
 	bool jne_self;		/* JNE to the block's start */
+	bool jcc_self;		/* any Jcc to the block's start */
 	/* set by the translator: its layout check is the one point
 	 * base + index*scale + disp .. + len - 1 */
 	bool checked;
@@ -62,7 +63,8 @@ struct bt_loop_point {
 };
 
 struct bt_loop_plan {
-	uint8_t idx;		/* the induction register */
+	bool counted;		/* a counted loop (else a guard plan) */
+	uint8_t idx;		/* the induction register (counted) */
 	int64_t step;		/* +-2^shift */
 	unsigned shift;
 	uint8_t bound;		/* a register, or BT_LOOP_NOREG: bound_imm */
@@ -80,8 +82,25 @@ void bt_loop_insn_describe(const ZydisDecodedInstruction *in,
 			   uint64_t block_rip, struct bt_loop_insn *li);
 
 /* Is the block (li[0..n)) a counted self-loop with at least one access
- * whose check can be hoisted? Then (p) is the plan. */
+ * whose check can be hoisted? Then (p) is the plan (p->counted). */
 bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
 		       struct bt_loop_plan *p);
+
+/*
+ * The guard plan, for CPL3 code only, where the user window never maps
+ * an offset at or above 2^31 (bt_exec_fault.c sends every access there
+ * to the monitor): any self-loop (a Jcc to its start, whatever decides
+ * it) whose accesses use registers that are loop-invariant or written
+ * once, by a constant step (|step| <= 2^16), moves each address by at
+ * most 2^20 bytes per iteration. An address sequence that starts in the
+ * layout cannot then reach an address outside it whose low 32 bits
+ * alias the user half without first touching an offset in [2^31, 2^32)
+ * (going up from below 2^31, or down from 0): that access faults, the
+ * monitor carries it out exactly, and the loop is left. So checking the
+ * first iteration's accesses (both ends) once per entry suffices, what
+ * ever the trip count. Returns whether (p) hoists at least one check.
+ */
+bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
+			struct bt_loop_plan *p);
 
 #endif /* VMB_BT_LOOP_H */

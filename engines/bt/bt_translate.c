@@ -1239,7 +1239,9 @@ static uint8_t *jump_open(struct xl *x, uint8_t cc)
  * Everything passes: flags, RAX and RCX back, on to (u), the body
  * without the hoisted checks; else the same restores, a count of the
  * failure in the data page (flag-free) and on to (chk), the body with
- * every check. (p) counts no instruction: (u) and (chk) do. Without
+ * every check. A guard plan (CPL3, bt_loop_plan_guard) checks only the
+ * points: no flags, no trip count. (p) counts no instruction: (u) and
+ * (chk) do. Without
  * (u) (it could not be made) (p) just goes to (chk).
  */
 static void preheader_emit(struct bt_cache *c, struct bt_block *p,
@@ -1269,6 +1271,12 @@ static void preheader_emit(struct bt_cache *c, struct bt_block *p,
 		emit_point(&x, &k);
 		b1(&x, 0x67), b1(&x, 0xe3), b1(&x, 5);	/* jecxz +5 */
 		fail1[n1++] = jump_open(&x, 0xe9);
+	}
+	if (!pl->counted) {	/* a guard plan: the points are all */
+		bn(&x, xmm15_fill, sizeof(xmm15_fill));
+		b1(&x, 0xe9);
+		rel32_to(&x, u->code);
+		goto fail;
 	}
 	/* RCX = bound - idx (step > 0) or idx - bound, flag-free */
 	if (pl->bound != NOREG) {
@@ -1304,6 +1312,7 @@ static void preheader_emit(struct bt_cache *c, struct bt_block *p,
 		rel32_to_at(fail2[i], x.p);
 	b1(&x, 0x04), b1(&x, 0x7f), b1(&x, 0x9e);
 	bn(&x, xmm13_fill, sizeof(xmm13_fill));
+fail:
 	for (unsigned i = 0; i < n1; i++)
 		rel32_to_at(fail1[i], x.p);
 	fails = c->data + BT_CACHE_LOOP_FAILS;
@@ -1334,7 +1343,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 	if (st != BT_XLATE_OK)
 		return st;
 	if (!loops || chk->monitor_only ||
-	    !bt_loop_plan_make(li, chk->ninsn, &plan) ||
+	    !(env->wctx.cpl == 3 ? bt_loop_plan_guard(li, chk->ninsn, &plan)
+				 : bt_loop_plan_make(li, chk->ninsn, &plan)) ||
 	    bt_cache_code_room(c) < BLOCK_CODE_MAX + PRE_CODE_MAX ||
 	    c->meta_cap - c->meta_used < BLOCK_META_MAX + 2 * sizeof(*p) ||
 	    c->norder + 3 > c->order_cap) {

@@ -86,12 +86,14 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
 	X(K, k_sum, 1, ANY, ANY, H)                                           \
 	X(K, k_sum_lea_imm, 1, ANY, ANY, H)                                   \
 	X(K, k_store_after, 1, ANY, ANY, H)                                   \
-	X(U, u_above2g, E(14), 4, 0x7fffff00, F)                               \
+	X(U, u_above2g, E(14), 4, 0x80000000, H)                               \
 	X(U, u_noncanon, E(13), 0, ANY, F)                                    \
 	X(U, u_far_base, 0xc0, 0, ANY, H)                                     \
 	X(U, u_mid_fault, E(14), 5, 0x403000, H)                              \
-	X(U, u_zero_n, E(14), 5, 0x403000, F)                                 \
-	X(U, u_dec_zero, 0xc0, 0, ANY, H)
+	X(U, u_zero_n, E(14), 5, 0x403000, H)                                 \
+	X(U, u_dec_zero, 0xc0, 0, ANY, H)                                     \
+	X(U, u_up_2g, E(14), 4, 0x80000000, H)                                \
+	X(U, u_down_0, E(14), 4, 0x10, H)
 #define ANYS 0xfffffffeu	/* any status: only bt == interp is checked */
 
 #define K_ROW(l) "	.long " #l " - stable, 0\n"
@@ -189,6 +191,14 @@ __asm__(
 "	mov %rax, 48(%rdi)\n"
 "	lea udata2(%rip), %rax\n sub %r15, %rax\n or $5, %rax\n"
 "	mov %rax, 56(%rdi)\n"
+/* 0x7ffff000 (the last user page below 2 GiB): udata again, user RW */
+"	lea pdpt(%rip), %rdi\n lea pd2(%rip), %rax\n sub %r15, %rax\n"
+"	or $7, %rax\n mov %rax, 8(%rdi)\n"
+"	lea pd2(%rip), %rdi\n lea pt2(%rip), %rax\n sub %r15, %rax\n"
+"	or $7, %rax\n mov %rax, 4088(%rdi)\n"
+"	lea pt2(%rip), %rdi\n movabs $0x8000000000000007, %rdx\n"
+"	lea udata(%rip), %rax\n sub %r15, %rax\n or %rdx, %rax\n"
+"	mov %rax, 4088(%rdi)\n"
 "	lea pml4(%rip), %rax\n sub %r15, %rax\n mov %rax, %cr3\n"
 "	mov %cr0, %rax\n or $0x40000, %eax\n mov %rax, %cr0\n"
 /* dispatch: stable[scenario] = {kernel entry - stable, user offset} */
@@ -326,8 +336,7 @@ SCENARIOS(ASM_ROW)
 /* ---- user snippets (CPL3, at 0x400000 + offset) ---- */
 ".p2align 12\n"
 "ucode:\n"
-/* up from 0x7fffff00: the first access is not mapped (#PF), the last
- * past 2 GiB */
+/* counted, up from 0x7fffff00 (mapped) past 2 GiB: #PF at 0x80000000 */
 "u_above2g: mov $0x7fffff00, %esi\n xor %eax, %eax\n mov $0x40, %r8d\n"
 "	jmp 1f\n"
 "1:	mov (%rsi,%rax,8), %rdx\n add $1, %rax\n cmp %rax, %r8\n jne 1b\n"
@@ -354,6 +363,19 @@ SCENARIOS(ASM_ROW)
 "u_zero_n: mov $0x401000, %esi\n mov $7, %eax\n mov $7, %r8d\n"
 "	jmp 1f\n"
 "1:	mov (%rsi,%rax,8), %rdx\n add $1, %rax\n cmp %rax, %r8\n jne 1b\n"
+"	int $0x80\n"
+/* a data-dependent loop (a guard plan at CPL3) up from the last page
+ * below 2 GiB: the first access past it is 0x80000000, whose window
+ * offset is the kernel half's */
+"u_up_2g: mov $0x7ffff000, %esi\n"
+"	jmp 1f\n"
+"1:	mov (%rsi), %rdx\n add $8, %rsi\n cmp $-1, %rdx\n jne 1b\n"
+"	int $0x80\n"
+/* and down from udata through 0 into the kernel half (the low pages
+ * are not mapped: #PF at the first one, whatever bt hoisted) */
+"u_down_0: mov $0x10, %esi\n"
+"	jmp 1f\n"
+"1:	mov (%rsi), %rdx\n sub $8, %rsi\n cmp $-1, %rdx\n jne 1b\n"
 "	int $0x80\n"
 /* counting down to zero, flags from the update */
 "u_dec_zero: mov $0x401000, %esi\n mov $3, %edx\n xor %ebx, %ebx\n"
@@ -382,6 +404,8 @@ SCENARIOS(ASM_ROW)
 "pdpt: .fill 4096, 1, 0\n"
 "pd: .fill 4096, 1, 0\n"
 "pt: .fill 4096, 1, 0\n"
+"pd2: .fill 4096, 1, 0\n"
+"pt2: .fill 4096, 1, 0\n"
 "idt: .fill 4096, 1, 0\n"
 "gdt: .fill 64, 1, 0\n"
 "tss: .fill 128, 1, 0\n"
