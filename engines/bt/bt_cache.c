@@ -28,6 +28,8 @@ int bt_cache_create(struct bt_cache *c, size_t code_bytes, uint64_t ram_bytes,
 	}
 	for (uint64_t k = 0; k < BT_CACHE_COUNTS; k++)
 		memcpy(c->data + BT_CACHE_KICK + 16 * k, &k, 8);
+	for (uint64_t k = 0; k <= BT_CACHE_UNCOUNTS_MAX; k++)
+		memcpy(c->data + BT_CACHE_UNCOUNT + 16 * k, &k, 8);
 	c->code_cap = code_bytes;
 	c->meta_cap = code_bytes * META_PER_CODE;
 	c->meta = mmap(NULL, c->meta_cap, PROT_READ | PROT_WRITE,

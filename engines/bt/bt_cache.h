@@ -78,7 +78,8 @@ struct bt_ret_site {
 /* Host code offset -> guest instruction, for precise faults. */
 struct bt_insn_map {
 	uint32_t host_off;	/* first host byte of this guest instruction */
-	uint32_t guest_off;	/* its offset from block->rip */
+	int32_t guest_off;	/* its offset from block->rip (a block may
+				 * follow a jump backwards in its page) */
 	uint32_t flags;		/* BT_MAP_* */
 };
 
@@ -155,6 +156,11 @@ struct bt_cache_stats {
 /* offset of a 64-bit count of failed loop pre-header checks (the loop
  * then runs with every layout check; bt_translate.c) */
 #define BT_CACHE_LOOP_FAILS 4224
+/* offset of the constants {k, 0} (k <= BT_CACHE_UNCOUNTS_MAX) that a
+ * side exit subtracts from the count (psubq): the kick page's would
+ * fault while a kick is pending, and only a prologue may stop there */
+#define BT_CACHE_UNCOUNT 5120
+#define BT_CACHE_UNCOUNTS_MAX 64
 
 struct bt_cache {
 	uint8_t *data;		/* BT_CACHE_DATA bytes, then code */

@@ -60,6 +60,13 @@ struct xl {
 		uint8_t *jmp[4];	/* rel32 fields jumping to it */
 	} ool[BT_BLOCK_MAX_INSN];
 	uint32_t nool;
+	/* side exits: conditional branches the block goes on past */
+	struct side {
+		uint64_t target;
+		uint32_t ninsn;		/* retired when it is taken */
+		uint8_t *rel;		/* its rel32 field */
+	} side[BT_BLOCK_MAX_INSN];
+	uint32_t nside;
 };
 
 #define STK_LO 1024	/* bytes below RSP a stack check covers */
@@ -274,6 +281,25 @@ static void emit_checks(struct xl *x, const struct chk *c, unsigned nc,
 		x->map[x->nmap - 1].flags |= BT_MAP_RCX_IN_XMM15;
 	else
 		bn(x, xmm15_fill, sizeof(xmm15_fill));
+}
+
+/* The side exits of a block of (n) instructions: the prologue counted
+ * all n, so each takes back those after its branch (psubq of the
+ * constant {n - k, 0} at BT_CACHE_UNCOUNT, RIP-relative: no flags, and
+ * never the kick page) before its exit stub. */
+static void side_emit(struct xl *x, uint32_t n)
+{
+	for (uint32_t k = 0; k < x->nside; k++) {
+		struct side *sd = &x->side[k];
+
+		rel32_to_at(sd->rel, x->p);
+		b1(x, 0x66), b1(x, 0x44), b1(x, 0x0f), b1(x, 0xfb), b1(x, 0x35);
+		rel32_to(x, x->c->data + BT_CACHE_UNCOUNT +
+				    16 * (n - sd->ninsn));
+		stub_exit(x, rec_new(x, BT_EXIT_BRANCH, sd->target,
+				     sd->ninsn));
+	}
+	x->nside = 0;
 }
 
 /* The out-of-line exits of the block's checks. */
@@ -940,7 +966,7 @@ static void map_add(struct xl *x, uint64_t rip, uint32_t flags)
 	struct bt_insn_map *m = &x->map[x->nmap++];
 
 	m->host_off = (uint32_t)(x->p - x->b->code);
-	m->guest_off = (uint32_t)(rip - x->b->rip);
+	m->guest_off = (int32_t)(int64_t)(rip - x->b->rip);
 	m->flags = flags;
 }
 
@@ -1107,6 +1133,12 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 		case BT_INSN_PUSH_MEM: emit_push_mem(&x, ib, &in, next); break;
 		case BT_INSN_MOV_FROM_CR: emit_mov_from_cr(&x, &in, ops); break;
 		case BT_INSN_JMP:
+			if (loops && target != rip &&
+			    (target & ~(PAGE - 1)) == (rip & ~(PAGE - 1))) {
+				/* go on at the target, in the same block */
+				next = target;
+				break;
+			}
 			if (target == rip && loops) {
 				/* a loop on itself: straight back to the
 				 * prologue (kicks still stop it there) */
@@ -1138,6 +1170,14 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 				break;
 			}
 			b4(&x, 0);
+			if (loops) {
+				/* a side exit (side_emit); the block goes on
+				 * with the fall-through */
+				x.side[x.nside++] = (struct side){
+					.target = target, .ninsn = n,
+					.rel = rel };
+				break;
+			}
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, next, n));
 			{
 				int32_t d = (int32_t)(x.p - (rel + 4));
@@ -1176,7 +1216,8 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 		}
 		cur = next;
 		if (!done && (n == max ||
-			      (x.p - x.b->code) + 64 * (long)x.nool >
+			      (x.p - x.b->code) +
+					      64 * (long)(x.nool + x.nside) >
 				      BLOCK_CODE_MAX - INSN_CODE_MAX ||
 			      (cur & ~(PAGE - 1)) != (rip & ~(PAGE - 1)))) {
 			stub_exit(&x, rec_new(&x, BT_EXIT_BRANCH, cur, n));
@@ -1184,11 +1225,14 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 		}
 	}
 	ool_emit(&x);
+	side_emit(&x, n);
 	x.b->ninsn = n;
 	{
 		uint8_t *end = x.p;
 
 		_Static_assert(BT_BLOCK_MAX_INSN < BT_CACHE_COUNTS, "counts");
+		_Static_assert(BT_BLOCK_MAX_INSN <= BT_CACHE_UNCOUNTS_MAX,
+			       "uncounts");
 		x.p = count;
 		rel32_to(&x, c->data + BT_CACHE_KICK + 16 * n);
 		x.p = end;
