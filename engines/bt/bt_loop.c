@@ -318,24 +318,35 @@ bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
 	for (unsigned k = 0; k < n; k++) {
 		const struct bt_loop_insn *a = &li[k];
 		uint8_t r[2] = { a->base, a->index };
-		int64_t c[2] = { 1, a->scale }, off = a->disp;
+		int64_t c[2] = { 1, a->scale }, off = a->disp, wide = 0;
 		unsigned save = p->npoints;
 		bool ok = a->checked;
 
 		for (unsigned i = 0; i < 2 && ok; i++) {
 			if (r[i] == BT_LOOP_NOREG)
 				continue;
-			if (r[i] == RCX ||
-			    ((written >> r[i] & 1) && !(ind >> r[i] & 1)))
+			if (r[i] == RCX) {
 				ok = false;
-			else if ((ind >> r[i] & 1) && at[r[i]] < k)
-				off += c[i] * step[r[i]];
+			} else if (!(written >> r[i] & 1)) {
+				continue;	/* invariant */
+			} else if (ind >> r[i] & 1) {
+				if (at[r[i]] < k)
+					off += c[i] * step[r[i]];
+			} else if (a->bounded[i] &&
+				   a->bmax[i] <= (1u << 20) / (uint64_t)c[i]) {
+				/* in [0, bmax]: out of the point, the range
+				 * widened */
+				wide += (int64_t)a->bmax[i] * c[i];
+				r[i] = BT_LOOP_NOREG;
+			} else {
+				ok = false;
+			}
 		}
 		if (!ok)
 			continue;
-		if (!point_add(p, a->base, a->index, a->scale, off) ||
-		    !point_add(p, a->base, a->index, a->scale,
-			       off + a->len - 1)) {
+		if (!point_add(p, r[0], r[1], a->scale, off) ||
+		    !point_add(p, r[0], r[1], a->scale,
+			       off + wide + a->len - 1)) {
 			p->npoints = save;
 			continue;
 		}

@@ -53,6 +53,10 @@ struct bt_loop_insn {
 	uint8_t base, index, scale;
 	int64_t disp;
 	uint32_t len;
+	/* registers of the address known to be at most bmax[0] (base) and
+	 * bmax[1] (index) there (bt_translate.c's bounded registers) */
+	bool bounded[2];
+	uint64_t bmax[2];
 };
 
 /* A point the pre-header checks: base + index*scale + off in the layout
@@ -98,7 +102,10 @@ bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
  * (going up from below 2^31, or down from 0): that access faults, the
  * monitor carries it out exactly, and the loop is left. So checking the
  * first iteration's accesses (both ends) once per entry suffices, what
- * ever the trip count. Returns whether (p) hoists at least one check.
+ * ever the trip count. A register of the address that varies but is
+ * bounded at the access (at most bmax, times the scale at most 2^20)
+ * widens the checked range instead. Returns whether (p) hoists at least
+ * one check.
  */
 bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
 			struct bt_loop_plan *p);

@@ -1115,6 +1115,14 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 				d->index = chk[0].index;
 				d->scale = chk[0].scale;
 				d->disp = chk[0].off - (int64_t)d->len + 1;
+				for (int i = 0; i < 2; i++) {
+					uint8_t r = i ? d->index : d->base;
+
+					if (r != NOREG && (x.rknown >> r & 1)) {
+						d->bounded[i] = true;
+						d->bmax[i] = x.rmax[r];
+					}
+				}
 			}
 		}
 		n++;
