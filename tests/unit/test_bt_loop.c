@@ -4,7 +4,7 @@
  * bound, hoisted accesses and pre-header points, and which are refused
  * (no JNE back to the start, the bound or a base written in the body, an
  * update that is not one constant step of +-2^j, RCX in the loop, 32-bit
- * updates). The translator records the check of each access the way
+ * updates), and guard plans (CPL3: any exit, bounded registers). The translator records the check of each access the way
  * bt_translate.c does (one point: base, index, scale, disp, len).
  */
 #include <setjmp.h>
@@ -221,6 +221,57 @@ static void test_refused(void **state)
 	refused(other, sizeof(other));
 }
 
+/* sort's right scan: a data-dependent exit (jb), the pointer RAX moving
+ * by -8: no counted plan, a guard plan (CPL3) */
+static const uint8_t scan[] = {
+	0x48, 0x83, 0xea, 0x01, 0x48, 0x89, 0xc6, 0x48, 0x8b, 0x08, 0x48,
+	0x83, 0xe8, 0x08, 0x48, 0x89, 0xd7, 0x49, 0x39, 0xc8, 0x72, 0xea,
+};
+/* movzbl (%rsi),%eax; movzbl 0x1a(%rsp,%rax,1),%edx;
+ * movzbl -0x76(%rdx,%rax,1),%ebx; add $1,%rsi; cmp %rsi,%rdi; jne */
+static const uint8_t table[] = {
+	0x0f, 0xb6, 0x06, 0x0f, 0xb6, 0x54, 0x04, 0x1a, 0x0f, 0xb6, 0x5c,
+	0x02, 0x8a, 0x48, 0x83, 0xc6, 0x01, 0x48, 0x39, 0xf7, 0x75, 0xea,
+};
+
+static void test_guard(void **state)
+{
+	struct bt_loop_insn li[BT_LOOP_INSN_MAX];
+	struct bt_loop_plan p;
+	unsigned n = block_describe(scan, sizeof(scan), li);
+
+	(void)state;
+	assert_true(li[n - 1].jcc_self);
+	assert_false(li[n - 1].jne_self);
+	assert_false(bt_loop_plan_make(li, n, &p));
+	assert_true(bt_loop_plan_guard(li, n, &p));
+	assert_false(p.counted);
+	assert_int_equal(p.hoisted, 1u << 2);
+	assert_int_equal(p.npoints, 2);
+	assert_int_equal(p.pt[0].base, RAX);
+	assert_int_equal(p.pt[0].off, 0);
+	assert_int_equal(p.pt[1].off, 7);
+	/* a bounded index (the translator knows RAX <= 0xff after movzbl)
+	 * widens the range; a loaded base is refused */
+	n = block_describe(table, sizeof(table), li);
+	li[1].bounded[1] = true;
+	li[1].bmax[1] = 0xff;
+	li[2].bounded[1] = true;
+	li[2].bmax[1] = 0xff;
+	assert_true(bt_loop_plan_guard(li, n, &p));
+	assert_int_equal(p.hoisted, 0x3);
+	assert_int_equal(p.npoints, 4);
+	assert_int_equal(p.pt[0].base, RSI);
+	assert_int_equal(p.pt[2].base, 4);	/* RSP */
+	assert_int_equal(p.pt[2].index, BT_LOOP_NOREG);
+	assert_int_equal(p.pt[2].off, 0x1a);
+	assert_int_equal(p.pt[3].off, 0x1a + 0xff);
+	/* the counted plan takes only the invariant-based access */
+	assert_true(bt_loop_plan_make(li, n, &p));
+	assert_int_equal(p.idx, RSI);
+	assert_int_equal(p.hoisted, 0x1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_moving_base),
 		cmocka_unit_test(test_down_to_zero),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_guard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,9 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
 	X(U, u_zero_n, E(14), 5, 0x403000, H)                                 \
 	X(U, u_dec_zero, 0xc0, 0, ANY, H)                                     \
 	X(U, u_up_2g, E(14), 4, 0x80000000, H)                                \
-	X(U, u_down_0, E(14), 4, 0x10, H)
+	X(U, u_down_0, E(14), 4, 0x10, H)                                     \
+	X(U, u_bounded, 0xc0, 0, ANY, H)                                      \
+	X(U, u_bounded_2g, E(14), 4, 0x80000008, F)
 #define ANYS 0xfffffffeu	/* any status: only bt == interp is checked */
 
 #define K_ROW(l) "	.long " #l " - stable, 0\n"
@@ -377,6 +379,17 @@ SCENARIOS(ASM_ROW)
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
 "1:	mov (%rsi), %rdx\n sub $8, %rsi\n cmp $-1, %rdx\n jne 1b\n"
 "	int $0x80\n"
+/* a bounded index (a byte just loaded) off an invariant base: the
+ * range [base, base + 255] is checked once; near 2 GiB it is not in the
+ * layout (the checked body runs: the byte 0x88 of udata reaches
+ * 0x80000008) */
+"u_bounded: mov $0x401000, %edi\n"
+"u_bounded_go: mov $0x401000, %esi\n lea 16(%rsi), %r8\n xor %ebx, %ebx\n"
+"	lea 1f(%rip), %r11\n jmp *%r11\n"
+"1:	movzbl (%rsi), %eax\n movzbl (%rdi,%rax,1), %edx\n add %rdx, %rbx\n"
+"	add $1, %rsi\n cmp %rsi, %r8\n jne 1b\n"
+"	mov %rbx, %rax\n int $0x80\n"
+"u_bounded_2g: mov $0x7fffff80, %edi\n jmp u_bounded_go\n"
 /* counting down to zero, flags from the update */
 "u_dec_zero: mov $0x401000, %esi\n mov $3, %edx\n xor %ebx, %ebx\n"
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
