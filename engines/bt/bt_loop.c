@@ -114,6 +114,241 @@ void bt_loop_insn_describe(const ZydisDecodedInstruction *in,
 	}
 }
 
+/* ---- the register facts (bt_loop.h struct bt_loop_track) ------------- */
+
+#define FACT_MAX (1ll << 40)	/* bounds beyond this are not followed */
+
+/* A linear expression: up to two registers with coefficients, + [lo, hi]. */
+struct expr {
+	unsigned n;
+	uint8_t reg[2];
+	int64_t coef[2];
+	int64_t lo, hi;
+	bool ok;
+};
+
+static void expr_term(struct expr *e, uint8_t reg, int64_t coef)
+{
+	if (reg == BT_LOOP_NOREG || coef == 0)
+		return;
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->reg[i] == reg) {
+			e->coef[i] += coef;
+			return;
+		}
+	}
+	if (e->n == 2) {
+		e->ok = false;
+		return;
+	}
+	e->reg[e->n] = reg;
+	e->coef[e->n++] = coef;
+}
+
+static void expr_range(struct expr *e, int64_t lo, int64_t hi)
+{
+	e->lo += lo;
+	e->hi += hi;
+	if (e->lo < -FACT_MAX || e->hi > FACT_MAX || e->lo > e->hi)
+		e->ok = false;
+}
+
+/* Add (coef) times register (r), through what is known of it. */
+static void expr_reg(struct expr *e, const struct bt_loop_track *t,
+		     uint8_t r, int64_t coef)
+{
+	const struct bt_loop_fact *f;
+
+	if (r == BT_LOOP_NOREG)
+		return;
+	f = &t->r[r];
+	if (!f->valid) {
+		expr_term(e, r, coef);
+		return;
+	}
+	if (coef <= 0 || coef > 8) {
+		e->ok = false;
+		return;
+	}
+	expr_term(e, f->base, coef);
+	expr_term(e, f->index, coef * f->scale);
+	expr_range(e, coef * f->lo, coef * f->hi);
+}
+
+/* (e) as base + index*scale + [lo, hi]: false when it has no such form. */
+static bool expr_fact(const struct expr *e, struct bt_loop_fact *f)
+{
+	int b = -1, ix = -1;
+
+	if (!e->ok)
+		return false;
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->coef[i] == 0)
+			continue;
+		if (e->coef[i] == 1 && b < 0)
+			b = (int)i;
+		else if (ix < 0 && (e->coef[i] == 1 || e->coef[i] == 2 ||
+				    e->coef[i] == 4 || e->coef[i] == 8))
+			ix = (int)i;
+		else
+			return false;
+	}
+	*f = (struct bt_loop_fact){
+		.valid = true,
+		.base = b < 0 ? BT_LOOP_NOREG : e->reg[b],
+		.index = ix < 0 ? BT_LOOP_NOREG : e->reg[ix],
+		.scale = ix < 0 ? 0 : (uint8_t)e->coef[ix],
+		.lo = e->lo, .hi = e->hi };
+	return true;
+}
+
+void bt_loop_track_init(struct bt_loop_track *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void bt_loop_track_step(struct bt_loop_track *t,
+			const ZydisDecodedInstruction *in,
+			const ZydisDecodedOperand *ops,
+			const struct bt_loop_insn *li)
+{
+	const ZydisDecodedOperand *d = &ops[0], *src = &ops[1];
+	struct expr e = { .ok = true };
+	struct bt_loop_fact nf = { 0 };
+	int dst = in->operand_count_visible >= 1 ? reg64(d) : -1;
+	bool have = false;
+
+	if (dst < 0 && in->operand_count_visible >= 1 &&
+	    d->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(d->reg.value) == ZYDIS_REGCLASS_GPR32)
+		dst = gpr64(d->reg.value);	/* zero-extends */
+	if (dst >= 0 && in->operand_count_visible == 2) {
+		bool w64 = d->size == 64;
+
+		switch (in->mnemonic) {
+		case ZYDIS_MNEMONIC_MOVZX:
+			expr_range(&e, 0, src->size == 8 ? 0xff : 0xffff);
+			have = src->size <= 16;
+			break;
+		case ZYDIS_MNEMONIC_MOV:
+			if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+				int64_t v = imm_of(src);
+
+				if (!w64)
+					v = (int64_t)(uint32_t)v;
+				expr_range(&e, v, v);
+				have = true;
+			} else if (reg64(src) >= 0 && w64) {
+				expr_reg(&e, t, (uint8_t)reg64(src), 1);
+				have = true;
+			} else if (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+				   !w64) {
+				int s = gpr64(src->reg.value);
+				const struct bt_loop_fact *f = &t->r[s];
+
+				/* a 32-bit copy of a small value */
+				if (s >= 0 && f->valid &&
+				    f->base == BT_LOOP_NOREG &&
+				    f->index == BT_LOOP_NOREG && f->lo >= 0 &&
+				    f->hi <= 0xffffffffll) {
+					expr_range(&e, f->lo, f->hi);
+					have = true;
+				}
+			}
+			break;
+		case ZYDIS_MNEMONIC_AND:
+			if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+				int64_t v = imm_of(src);
+
+				if (!w64)
+					v = (int64_t)(uint32_t)v;
+				if (v >= 0) {
+					expr_range(&e, 0, v);
+					have = true;
+				}
+			}
+			break;
+		case ZYDIS_MNEMONIC_XOR:
+			if (src->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    src->reg.value == d->reg.value)
+				have = true;	/* [0, 0] */
+			break;
+		case ZYDIS_MNEMONIC_LEA:
+			if (w64 && in->address_width == 64 &&
+			    src->mem.base != ZYDIS_REGISTER_RIP &&
+			    src->mem.segment != ZYDIS_REGISTER_FS &&
+			    src->mem.segment != ZYDIS_REGISTER_GS) {
+				int b = gpr64(src->mem.base);
+				int ix = gpr64(src->mem.index);
+				int64_t disp = src->mem.disp.has_displacement
+						       ? src->mem.disp.value : 0;
+
+				if (b >= 0)
+					expr_reg(&e, t, (uint8_t)b, 1);
+				if (ix >= 0)
+					expr_reg(&e, t, (uint8_t)ix,
+						 src->mem.scale);
+				expr_range(&e, disp, disp);
+				have = true;
+			}
+			break;
+		case ZYDIS_MNEMONIC_ADD:
+		case ZYDIS_MNEMONIC_SUB:
+			/* only from what is known of the destination */
+			if (!w64 || !t->r[dst].valid)
+				break;
+			expr_reg(&e, t, (uint8_t)dst, 1);
+			if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+				int64_t v = imm_of(src);
+
+				if (in->mnemonic == ZYDIS_MNEMONIC_SUB)
+					v = -v;
+				expr_range(&e, v, v);
+				have = true;
+			} else if (reg64(src) >= 0 &&
+				   in->mnemonic == ZYDIS_MNEMONIC_ADD) {
+				expr_reg(&e, t, (uint8_t)reg64(src), 1);
+				have = true;
+			}
+			break;
+		default:
+			break;
+		}
+		have = have && expr_fact(&e, &nf);
+		/* a fact about dst may not name dst (its old value) */
+		if (have && (nf.base == dst || nf.index == dst))
+			have = false;
+	}
+	for (unsigned r = 0; r < 16; r++) {
+		struct bt_loop_fact *f = &t->r[r];
+
+		if ((li->writes >> r & 1) ||
+		    (f->base != BT_LOOP_NOREG && (li->writes >> f->base & 1)) ||
+		    (f->index != BT_LOOP_NOREG && (li->writes >> f->index & 1)))
+			f->valid = false;
+	}
+	if (have && (li->writes == (uint16_t)(1u << dst)))
+		t->r[dst] = nf;
+}
+
+void bt_loop_track_addr(const struct bt_loop_track *t, struct bt_loop_insn *li)
+{
+	struct expr e = { .ok = true };
+	struct bt_loop_fact f;
+
+	if (!li->checked)
+		return;
+	expr_reg(&e, t, li->base, 1);
+	expr_reg(&e, t, li->index, li->index == BT_LOOP_NOREG ? 0 : li->scale);
+	if (!expr_fact(&e, &f) || f.hi - f.lo > (1ll << 20))
+		return;
+	li->base = f.base;
+	li->index = f.index;
+	li->scale = f.scale;
+	li->disp += f.lo;
+	li->wide = (uint64_t)(f.hi - f.lo);
+}
+
 /* Is (s) +-2^j with j <= 16? Then *j. */
 static bool step_ok(int64_t s, unsigned *j)
 {
@@ -231,7 +466,7 @@ static bool access_plan(struct bt_loop_plan *p, const struct bt_loop_insn *a,
 	uint8_t b2 = a->base, i2 = a->index;
 	int64_t off_last;
 
-	if (a->base == RCX || a->index == RCX)
+	if (a->base == RCX || a->index == RCX || a->wide > (1u << 20))
 		return false;
 	if (a->base != BT_LOOP_NOREG && a->base != p->idx &&
 	    (written >> a->base & 1))
@@ -246,7 +481,7 @@ static bool access_plan(struct bt_loop_plan *p, const struct bt_loop_insn *a,
 	if (c == 0)	/* loop-invariant address: both ends once */
 		return (point_add(p, a->base, a->index, a->scale, a->disp) &&
 			point_add(p, a->base, a->index, a->scale,
-				  a->disp + a->len - 1)) ||
+				  a->disp + (int64_t)a->wide + a->len - 1)) ||
 		       (p->npoints = save, false);
 	/* idx at the access: I0 (+ s) first, bound - s (or bound) last */
 	first = a->disp + (after ? c * p->step : 0);
@@ -255,11 +490,12 @@ static bool access_plan(struct bt_loop_plan *p, const struct bt_loop_insn *a,
 	last = off_last;
 	if (c * p->step > 0) {
 		if (point_add(p, a->base, a->index, a->scale, first) &&
-		    point_add(p, b2, i2, a->scale, last + a->len - 1))
+		    point_add(p, b2, i2, a->scale,
+			      last + (int64_t)a->wide + a->len - 1))
 			return true;
 	} else if (point_add(p, b2, i2, a->scale, last) &&
 		   point_add(p, a->base, a->index, a->scale,
-			     first + a->len - 1)) {
+			     first + (int64_t)a->wide + a->len - 1)) {
 		return true;
 	}
 	p->npoints = save;
@@ -318,9 +554,10 @@ bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
 	for (unsigned k = 0; k < n; k++) {
 		const struct bt_loop_insn *a = &li[k];
 		uint8_t r[2] = { a->base, a->index };
-		int64_t c[2] = { 1, a->scale }, off = a->disp, wide = 0;
+		int64_t c[2] = { 1, a->scale }, off = a->disp;
+		int64_t wide = (int64_t)a->wide;
 		unsigned save = p->npoints;
-		bool ok = a->checked;
+		bool ok = a->checked && a->wide <= (1u << 20);
 
 		for (unsigned i = 0; i < 2 && ok; i++) {
 			if (r[i] == BT_LOOP_NOREG)
@@ -332,12 +569,6 @@ bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
 			} else if (ind >> r[i] & 1) {
 				if (at[r[i]] < k)
 					off += c[i] * step[r[i]];
-			} else if (a->bounded[i] &&
-				   a->bmax[i] <= (1u << 20) / (uint64_t)c[i]) {
-				/* in [0, bmax]: out of the point, the range
-				 * widened */
-				wide += (int64_t)a->bmax[i] * c[i];
-				r[i] = BT_LOOP_NOREG;
 			} else {
 				ok = false;
 			}

@@ -53,10 +53,25 @@ struct bt_loop_insn {
 	uint8_t base, index, scale;
 	int64_t disp;
 	uint32_t len;
-	/* registers of the address known to be at most bmax[0] (base) and
-	 * bmax[1] (index) there (bt_translate.c's bounded registers) */
-	bool bounded[2];
-	uint64_t bmax[2];
+	/* the address may be up to (wide) bytes above base + index*scale +
+	 * disp (bt_loop_track_addr: a bounded term of it) */
+	uint64_t wide;
+};
+
+/*
+ * What is known of each register along one pass through a block, for the
+ * analysis: value = base + index*scale + [lo, hi] (base, index absent as
+ * BT_LOOP_NOREG), with base and index unchanged since. Zero-extending
+ * loads, AND with a mask, immediates, register moves, LEA and ADD/SUB of
+ * such values are followed; everything else forgets what it writes.
+ */
+struct bt_loop_fact {
+	bool valid;
+	uint8_t base, index, scale;
+	int64_t lo, hi;
+};
+struct bt_loop_track {
+	struct bt_loop_fact r[16];
 };
 
 /* A point the pre-header checks: base + index*scale + off in the layout
@@ -85,6 +100,20 @@ void bt_loop_insn_describe(const ZydisDecodedInstruction *in,
 			   const ZydisDecodedOperand *ops, uint64_t rip,
 			   uint64_t block_rip, struct bt_loop_insn *li);
 
+/* Forget everything (the start of a block). */
+void bt_loop_track_init(struct bt_loop_track *t);
+
+/* Follow decoded instruction (in, ops), described in (li). */
+void bt_loop_track_step(struct bt_loop_track *t,
+			const ZydisDecodedInstruction *in,
+			const ZydisDecodedOperand *ops,
+			const struct bt_loop_insn *li);
+
+/* Rewrite the checked address of (li) (its base, index, scale, disp, as
+ * the instruction names them) in terms of the registers they were
+ * computed from in this pass, with the bounded rest in li->wide. */
+void bt_loop_track_addr(const struct bt_loop_track *t, struct bt_loop_insn *li);
+
 /* Is the block (li[0..n)) a counted self-loop with at least one access
  * whose check can be hoisted? Then (p) is the plan (p->counted). */
 bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
@@ -102,10 +131,9 @@ bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
  * (going up from below 2^31, or down from 0): that access faults, the
  * monitor carries it out exactly, and the loop is left. So checking the
  * first iteration's accesses (both ends) once per entry suffices, what
- * ever the trip count. A register of the address that varies but is
- * bounded at the access (at most bmax, times the scale at most 2^20)
- * widens the checked range instead. Returns whether (p) hoists at least
- * one check.
+ * ever the trip count. The bounded part of an address (li->wide, at
+ * most 2^20) widens the checked range. Returns whether (p) hoists at
+ * least one check.
  */
 bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
 			struct bt_loop_plan *p);

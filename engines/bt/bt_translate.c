@@ -60,6 +60,8 @@ struct xl {
 		uint8_t *jmp[4];	/* rel32 fields jumping to it */
 	} ool[BT_BLOCK_MAX_INSN];
 	uint32_t nool;
+	/* register facts for the loop analysis (bt_loop.h) */
+	struct bt_loop_track track;
 	/* side exits: conditional branches the block goes on past */
 	struct side {
 		uint64_t target;
@@ -1115,14 +1117,7 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 				d->index = chk[0].index;
 				d->scale = chk[0].scale;
 				d->disp = chk[0].off - (int64_t)d->len + 1;
-				for (int i = 0; i < 2; i++) {
-					uint8_t r = i ? d->index : d->base;
-
-					if (r != NOREG && (x.rknown >> r & 1)) {
-						d->bounded[i] = true;
-						d->bmax[i] = x.rmax[r];
-					}
-				}
+				bt_loop_track_addr(&x.track, d);
 			}
 		}
 		n++;
@@ -1222,6 +1217,8 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 			stack_track(&x, k, &in, ops);
 			bounds_track(&x, &in, ops);
 		}
+		if (li)
+			bt_loop_track_step(&x.track, &in, ops, &li[n - 1]);
 		cur = next;
 		if (!done && (n == max ||
 			      (x.p - x.b->code) +

@@ -4,7 +4,9 @@
  * bound, hoisted accesses and pre-header points, and which are refused
  * (no JNE back to the start, the bound or a base written in the body, an
  * update that is not one constant step of +-2^j, RCX in the loop, 32-bit
- * updates), and guard plans (CPL3: any exit, bounded registers). The translator records the check of each access the way
+ * updates), guard plans (CPL3: any exit, bounded registers) and the
+ * register facts (bt_loop_track). The translator records the check of
+ * each access the way
  * bt_translate.c does (one point: base, index, scale, disp, len).
  */
 #include <setjmp.h>
@@ -29,9 +31,11 @@ static unsigned block_describe(const uint8_t *code, size_t len,
 			       struct bt_loop_insn *li)
 {
 	ZydisDecoder dec;
+	struct bt_loop_track t;
 	unsigned n = 0;
 	size_t off = 0;
 
+	bt_loop_track_init(&t);
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
 			 ZYDIS_STACK_WIDTH_64);
 	while (off < len) {
@@ -61,7 +65,9 @@ static unsigned block_describe(const uint8_t *code, size_t len,
 			li[n].disp = o->mem.disp.has_displacement
 					     ? o->mem.disp.value : 0;
 			li[n].len = o->size / 8u;
+			bt_loop_track_addr(&t, &li[n]);
 		}
+		bt_loop_track_step(&t, &in, ops, &li[n]);
 		off += in.length;
 		n++;
 	}
@@ -251,25 +257,60 @@ static void test_guard(void **state)
 	assert_int_equal(p.pt[0].base, RAX);
 	assert_int_equal(p.pt[0].off, 0);
 	assert_int_equal(p.pt[1].off, 7);
-	/* a bounded index (the translator knows RAX <= 0xff after movzbl)
-	 * widens the range; a loaded base is refused */
+	/* what the tracker knows: RAX and RDX are bytes just loaded, so
+	 * 0x1a(%rsp,%rax) is RSP + [0x1a, 0x1a + 0xff] and -0x76(%rdx,%rax)
+	 * a constant range */
 	n = block_describe(table, sizeof(table), li);
-	li[1].bounded[1] = true;
-	li[1].bmax[1] = 0xff;
-	li[2].bounded[1] = true;
-	li[2].bmax[1] = 0xff;
+	assert_int_equal(li[1].base, 4);	/* RSP */
+	assert_int_equal(li[1].index, BT_LOOP_NOREG);
+	assert_int_equal(li[1].disp, 0x1a);
+	assert_int_equal(li[1].wide, 0xff);
+	assert_int_equal(li[2].base, BT_LOOP_NOREG);
+	assert_int_equal(li[2].disp, -0x76);
+	assert_int_equal(li[2].wide, 0x1fe);
 	assert_true(bt_loop_plan_guard(li, n, &p));
-	assert_int_equal(p.hoisted, 0x3);
-	assert_int_equal(p.npoints, 4);
+	assert_int_equal(p.hoisted, 0x7);
+	assert_int_equal(p.npoints, 6);
 	assert_int_equal(p.pt[0].base, RSI);
-	assert_int_equal(p.pt[2].base, 4);	/* RSP */
+	assert_int_equal(p.pt[2].base, 4);
 	assert_int_equal(p.pt[2].index, BT_LOOP_NOREG);
 	assert_int_equal(p.pt[2].off, 0x1a);
 	assert_int_equal(p.pt[3].off, 0x1a + 0xff);
-	/* the counted plan takes only the invariant-based access */
+	assert_int_equal(p.pt[5].off, -0x76 + 0x1fe);
 	assert_true(bt_loop_plan_make(li, n, &p));
 	assert_int_equal(p.idx, RSI);
-	assert_int_equal(p.hoisted, 0x1);
+	assert_int_equal(p.hoisted, 0x7);
+}
+
+/* fsm's state lookup: RAX = 9 * (state & 0xf) + 0x190 + RSP */
+static void test_track_fsm(void **state)
+{
+	/* and $0xf,%r13d; mov %r13d,%ecx; lea (%rcx,%rcx,8),%rax;
+	 * add $0x190,%rax; add %rsp,%rax; movzbl 0x1a(%rsp,%rdx,1),%esi;
+	 * movzbl -0x76(%rsi,%rax,1),%r13d; add $1,%r14; cmp %r14,%r12;
+	 * jne */
+	static const uint8_t code[] = {
+		0x41, 0x83, 0xe5, 0x0f, 0x44, 0x89, 0xe9, 0x48, 0x8d, 0x04,
+		0xc9, 0x48, 0x05, 0x90, 0x01, 0x00, 0x00, 0x48, 0x01, 0xe0,
+		0x0f, 0xb6, 0x74, 0x14, 0x1a, 0x44, 0x0f, 0xb6, 0x6c, 0x06,
+		0x8a, 0x49, 0x83, 0xc6, 0x01, 0x4d, 0x39, 0xf4, 0x75, 0xd8,
+	};
+	struct bt_loop_insn li[BT_LOOP_INSN_MAX];
+	struct bt_loop_plan p;
+	unsigned n = block_describe(code, sizeof(code), li);
+
+	(void)state;
+	assert_int_equal(n, 10);
+	assert_true(li[9].jne_self);
+	/* -0x76 + RSI (a byte) + RSP + 0x190 + [0, 9 * 15] */
+	assert_int_equal(li[6].base, 4);
+	assert_int_equal(li[6].index, BT_LOOP_NOREG);
+	assert_int_equal(li[6].disp, -0x76 + 0x190);
+	assert_int_equal(li[6].wide, 0xff + 9 * 15);
+	/* RDX is not known: that access keeps its registers */
+	assert_int_equal(li[5].index, RDX);
+	assert_true(bt_loop_plan_guard(li, n, &p));
+	assert_int_equal(p.hoisted, 1u << 5 | 1u << 6);
 }
 
 int main(void)
@@ -280,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_down_to_zero),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_track_fsm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

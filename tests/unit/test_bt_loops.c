@@ -95,7 +95,9 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
 	X(U, u_up_2g, E(14), 4, 0x80000000, H)                                \
 	X(U, u_down_0, E(14), 4, 0x10, H)                                     \
 	X(U, u_bounded, 0xc0, 0, ANY, H)                                      \
-	X(U, u_bounded_2g, E(14), 4, 0x80000008, F)
+	X(U, u_bounded_2g, E(14), 4, 0x80000008, F)                           \
+	X(U, u_affine, 0xc0, 0, ANY, H)                                       \
+	X(U, u_affine_2g, E(14), 4, 0x80000000, H)
 #define ANYS 0xfffffffeu	/* any status: only bt == interp is checked */
 
 #define K_ROW(l) "	.long " #l " - stable, 0\n"
@@ -390,6 +392,15 @@ SCENARIOS(ASM_ROW)
 "	add $1, %rsi\n cmp %rsi, %r8\n jne 1b\n"
 "	mov %rbx, %rax\n int $0x80\n"
 "u_bounded_2g: mov $0x7fffff80, %edi\n jmp u_bounded_go\n"
+/* the address through a register the loop computes with LEA from an
+ * invariant base and the induction register */
+"u_affine: mov $0x401000, %edi\n"
+"u_affine_go: xor %r9d, %r9d\n xor %ebx, %ebx\n"
+"	lea 1f(%rip), %r11\n jmp *%r11\n"
+"1:	lea (%rdi,%r9,1), %rsi\n movzbl (%rsi), %edx\n add %rdx, %rbx\n"
+"	add $1, %r9\n cmp $16, %r9\n jne 1b\n"
+"	mov %rbx, %rax\n int $0x80\n"
+"u_affine_2g: mov $0x7ffffff8, %edi\n jmp u_affine_go\n"
 /* counting down to zero, flags from the update */
 "u_dec_zero: mov $0x401000, %esi\n mov $3, %edx\n xor %ebx, %ebx\n"
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
