@@ -575,9 +575,12 @@ bool bt_loop_plan_guard(const struct bt_loop_insn *li, unsigned n,
 		}
 		if (!ok)
 			continue;
+		/* the first byte of the first access in the layout: a
+		 * straddling access touches the fault zone too; with a
+		 * bounded part, both ends of where it may be */
 		if (!point_add(p, r[0], r[1], a->scale, off) ||
-		    !point_add(p, r[0], r[1], a->scale,
-			       off + wide + a->len - 1)) {
+		    (wide && !point_add(p, r[0], r[1], a->scale,
+					off + wide))) {
 			p->npoints = save;
 			continue;
 		}

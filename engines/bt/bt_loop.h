@@ -129,9 +129,11 @@ bool bt_loop_plan_make(const struct bt_loop_insn *li, unsigned n,
  * layout cannot then reach an address outside it whose low 32 bits
  * alias the user half without first touching an offset in [2^31, 2^32)
  * (going up from below 2^31, or down from 0): that access faults, the
- * monitor carries it out exactly, and the loop is left. So checking the
- * first iteration's accesses (both ends) once per entry suffices, what
- * ever the trip count. The bounded part of an address (li->wide, at
+ * monitor carries it out exactly, and the loop is left. So checking that
+ * the first byte of each access's first iteration is in the layout, once
+ * per entry, suffices, whatever the trip count (an access that starts
+ * inside and ends past 2^31, or starts just below 0, touches an offset
+ * in [2^31, 2^32 + 8) too). The bounded part of an address (li->wide, at
  * most 2^20) widens the checked range. Returns whether (p) hoists at
  * least one check.
  */

@@ -13,7 +13,18 @@
  * Any instruction not on the copy list (privileged, sensitive, string,
  * FS/GS-relative, SSE, ...) ends the block with a monitor exit at its RIP,
  * so nothing unknown ever runs natively. A block also ends at the end of
- * its guest page and after BT_BLOCK_MAX_INSN instructions.
+ * its guest page and after BT_BLOCK_MAX_INSN instructions. Unless
+ * env->no_loops, a conditional branch that does not go back to the
+ * block's start is a side exit (the block goes on with the fall-through;
+ * the taken path's stub takes back the instructions not retired, psubq of
+ * BT_CACHE_UNCOUNT + 16(n - k)) and a direct JMP within the page is
+ * followed (the block goes on at its target).
+ *
+ * Self-loops whose layout checks can be made once per entry (bt_loop.h)
+ * become three blocks: the checked body (as above), the body without
+ * those checks, and a pre-header -- the block inserted under (rip) --
+ * that checks and goes to one of them (bt_cache_insert_hidden for the
+ * two bodies).
  *
  * Layout checks (unless env->layout_trust): the window offset is only
  * the low 32 bits of a guest address, so before each explicit memory

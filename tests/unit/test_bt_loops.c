@@ -97,7 +97,8 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
 	X(U, u_bounded, 0xc0, 0, ANY, H)                                      \
 	X(U, u_bounded_2g, E(14), 4, 0x80000008, F)                           \
 	X(U, u_affine, 0xc0, 0, ANY, H)                                       \
-	X(U, u_affine_2g, E(14), 4, 0x80000000, H)
+	X(U, u_affine_2g, E(14), 4, 0x80000000, H)                            \
+	X(U, u_straddle, E(14), 4, 0x80000000, H)
 #define ANYS 0xfffffffeu	/* any status: only bt == interp is checked */
 
 #define K_ROW(l) "	.long " #l " - stable, 0\n"
@@ -401,6 +402,12 @@ SCENARIOS(ASM_ROW)
 "	add $1, %r9\n cmp $16, %r9\n jne 1b\n"
 "	mov %rbx, %rax\n int $0x80\n"
 "u_affine_2g: mov $0x7ffffff8, %edi\n jmp u_affine_go\n"
+/* the first access starts inside (the only byte the pre-header checks)
+ * and ends past 2 GiB */
+"u_straddle: mov $0x7ffffffc, %esi\n"
+"	lea 1f(%rip), %r11\n jmp *%r11\n"
+"1:	mov (%rsi), %rdx\n add $8, %rsi\n cmp $-1, %rdx\n jne 1b\n"
+"	int $0x80\n"
 /* counting down to zero, flags from the update */
 "u_dec_zero: mov $0x401000, %esi\n mov $3, %edx\n xor %ebx, %ebx\n"
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
