@@ -137,6 +137,8 @@ struct bt_cache_stats {
 	/* counted self-loops translated with a pre-header, and the
 	 * per-access checks those took out of the loop bodies (bt_loop.h) */
 	uint64_t loops_hoisted, loop_checks_hoisted;
+	/* CPL3 checks left out for an access near an earlier one */
+	uint64_t checks_elided;
 	size_t code_bytes, code_cap, meta_bytes, meta_cap;
 };
 

@@ -53,6 +53,7 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_loops_hoisted", k->loops_hoisted },
 		{ "bt_loop_checks_hoisted", k->loop_checks_hoisted },
 		{ "bt_loop_checks_failed", loop_fails },
+		{ "bt_checks_elided_near", k->checks_elided },
 		{ "bt_fast_syscall", c->fast[1] },
 		{ "bt_fast_sysretq", c->fast[2] },
 		{ "bt_fast_invlpg", c->fast[3] },

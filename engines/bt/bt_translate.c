@@ -62,6 +62,15 @@ struct xl {
 	uint32_t nool;
 	/* register facts for the loop analysis (bt_loop.h) */
 	struct bt_loop_track track;
+	/* CPL3: addresses this pass has accessed (so they were in the user
+	 * half, else the access faulted and the block was left), in terms
+	 * of the facts' registers, unchanged since (see prove_covers) */
+	struct proven {
+		uint8_t base, index, scale;
+		int64_t disp;
+		uint64_t wide;
+	} proven[16];
+	unsigned nproven;
 	/* side exits: conditional branches the block goes on past */
 	struct side {
 		uint64_t target;
@@ -934,6 +943,81 @@ static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
 	return BT_FAST_NONE;
 }
 
+/* ---- accesses near an earlier one (CPL3) ------------------------------- */
+
+#define PROVEN_MARGIN (1ll << 30)
+
+/* The address of memory operand (o) through the register facts; false
+ * for a RIP-relative or absolute one. */
+static bool access_of(const struct xl *x, const ZydisDecodedOperand *o,
+		      struct bt_loop_insn *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (o->mem.base == ZYDIS_REGISTER_RIP)
+		return false;
+	a->checked = true;
+	a->base = reg_id(o->mem.base);
+	a->index = reg_id(o->mem.index);
+	a->scale = a->index == NOREG ? 0 : o->mem.scale;
+	a->len = o->size / 8u ? o->size / 8u : 8u;
+	a->disp = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+	if (a->base == NOREG && a->index == NOREG)
+		return false;
+	bt_loop_track_addr(&x->track, a);
+	return true;
+}
+
+/*
+ * At CPL3 an access that was carried out in translated code was in the
+ * user half: the user window maps nothing at or above 2^31, so one in
+ * the kernel half, between the halves' low 32 bits or across the window's
+ * end faulted and left the block (bt_exec_fault.c). An access within
+ * 2^30 bytes of it, through the same registers unchanged since, is then
+ * in the user half or in that fault zone: it needs no check.
+ */
+static bool prove_covers(const struct xl *x, const struct bt_loop_insn *a)
+{
+	if (a->base == NOREG && a->index == NOREG)
+		return false;
+	for (unsigned i = 0; i < x->nproven; i++) {
+		const struct proven *p = &x->proven[i];
+		int64_t d = a->disp - p->disp;
+
+		if (p->base == a->base && p->index == a->index &&
+		    (a->index == NOREG || p->scale == a->scale) &&
+		    (d < 0 ? -d : d) + (int64_t)(a->wide + p->wide) <=
+			    PROVEN_MARGIN)
+			return true;
+	}
+	return false;
+}
+
+/* After an access (a) was made: remember it; forget those whose
+ * registers (writes) changes. */
+static void prove_track(struct xl *x, const struct bt_loop_insn *a,
+			uint16_t writes)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < x->nproven; i++) {
+		const struct proven *p = &x->proven[i];
+
+		if ((p->base != NOREG && (writes >> p->base & 1)) ||
+		    (p->index != NOREG && (writes >> p->index & 1)))
+			continue;
+		x->proven[j++] = *p;
+	}
+	x->nproven = j;
+	if (!a || (a->base == NOREG && a->index == NOREG) ||
+	    a->wide > PROVEN_MARGIN || x->nproven == 16 ||
+	    (a->base != NOREG && (writes >> a->base & 1)) ||
+	    (a->index != NOREG && (writes >> a->index & 1)))
+		return;
+	x->proven[x->nproven++] = (struct proven){
+		.base = a->base, .index = a->index, .scale = a->scale,
+		.disp = a->disp, .wide = a->wide };
+}
+
 /* ---- the block loop ---------------------------------------------------- */
 
 /* Up to 15 bytes of guest code at (rip), whose page is at (page_gpa).
@@ -1032,6 +1116,8 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 		uint64_t next = cur, target = 0;
 		struct chk chk[4];
 		unsigned nchk;
+		struct bt_loop_insn acc, cur_li;
+		bool acc_ok;
 		bool layout_bad = false;
 
 		if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&x.dec, ib, avail, &in,
@@ -1065,6 +1151,19 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 			}
 			if (hoisted >> n & 1)
 				nchk = 0;
+		}
+		/* at CPL3 every access made is in the user half: the
+		 * next one near it needs no check (prove_covers) */
+		acc_ok = false;
+		if (k == BT_INSN_MEM && env->wctx.cpl == 3 &&
+		    !env->layout_trust) {
+			const ZydisDecodedOperand *o = mem_operand(&in, ops);
+
+			acc_ok = o && access_of(&x, o, &acc);
+			if (acc_ok && nchk == 1 && prove_covers(&x, &acc)) {
+				nchk = 0;
+				c->st.checks_elided++;
+			}
 		}
 		if (k == BT_INSN_MONITOR) {
 			/* decoded (next moved on) or not (OTHER) */
@@ -1217,8 +1316,14 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 			stack_track(&x, k, &in, ops);
 			bounds_track(&x, &in, ops);
 		}
-		if (li)
-			bt_loop_track_step(&x.track, &in, ops, &li[n - 1]);
+		if (!env->layout_trust) {
+			if (!li)
+				bt_loop_insn_describe(&in, ops, cur, rip, &cur_li);
+			prove_track(&x, acc_ok ? &acc : NULL,
+				    (li ? &li[n - 1] : &cur_li)->writes);
+			bt_loop_track_step(&x.track, &in, ops,
+					   li ? &li[n - 1] : &cur_li);
+		}
 		cur = next;
 		if (!done && (n == max ||
 			      (x.p - x.b->code) +

@@ -98,7 +98,8 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
 	X(U, u_bounded_2g, E(14), 4, 0x80000008, F)                           \
 	X(U, u_affine, 0xc0, 0, ANY, H)                                       \
 	X(U, u_affine_2g, E(14), 4, 0x80000000, H)                            \
-	X(U, u_straddle, E(14), 4, 0x80000000, H)
+	X(U, u_straddle, E(14), 4, 0x80000000, H)                             \
+	X(U, u_near, E(14), 4, 0x8ffffff0, OK)
 #define ANYS 0xfffffffeu	/* any status: only bt == interp is checked */
 
 #define K_ROW(l) "	.long " #l " - stable, 0\n"
@@ -408,6 +409,11 @@ SCENARIOS(ASM_ROW)
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
 "1:	mov (%rsi), %rdx\n add $8, %rsi\n cmp $-1, %rdx\n jne 1b\n"
 "	int $0x80\n"
+/* no loop: an access 256 MiB past one just made through the same
+ * register needs no check at CPL3 (it is in the user half or faults
+ * into the monitor): here past 2 GiB */
+"u_near: mov $0x7ffffff0, %esi\n mov (%rsi), %rax\n"
+"	mov 0x10000000(%rsi), %rbx\n int $0x80\n"
 /* counting down to zero, flags from the update */
 "u_dec_zero: mov $0x401000, %esi\n mov $3, %edx\n xor %ebx, %ebx\n"
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
