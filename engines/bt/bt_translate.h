@@ -39,7 +39,9 @@
  * 64-bit semantics (#GP for a non-canonical address, the guest's own
  * page tables otherwise). Constant addresses (RIP-relative, absolute)
  * are checked here: an instruction whose constant address is outside
- * the layout goes to the monitor.
+ * the layout goes to the monitor. At CPL3 (the user window maps nothing
+ * at or above 2^31, bt_exec_fault.c) an access within 2^30 bytes of one
+ * the block already made through the same registers needs no check.
  *
  * The block's prologue adds its instruction count (block->ninsn) to the
  * count in XMM14 (bt_ctx.h, bt_cache.h): a block that is left through
