@@ -3,7 +3,10 @@
  */
 #include "bt/bt_counters.h"
 
+#include <stdio.h>
+
 #include "bt/bt_ctx.h"
+#include "bt/bt_fast.h"
 
 void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 {
@@ -46,9 +49,6 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_code_writes", c->code_writes },
 		{ "bt_single_steps", c->steps },
 		{ "bt_kicks", c->kicks },
-		{ "bt_fast_syscall", c->fast[1] },
-		{ "bt_fast_sysretq", c->fast[2] },
-		{ "bt_fast_invlpg", c->fast[3] },
 	};
 
 	t->count[TRAP_HIDDEN_PAGE_FAULT] += s->hidden_faults;
@@ -62,4 +62,11 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 	}
 	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
 		engine_stat_add(out, stats[i].name, stats[i].value);
+	for (unsigned k = BT_FAST_NONE + 1; k < BT_FAST_NR; k++) {
+		char name[ENGINE_STAT_NAME_MAX];
+
+		snprintf(name, sizeof(name), "bt_fast_%s",
+			 bt_fast_kind_names[k]);
+		engine_stat_add(out, name, c->fast[k]);
+	}
 }

@@ -103,6 +103,16 @@ static int hook_fast_invlpg(void *opaque, uint64_t gva)
 	return bt_shadow_invlpg(&b->sh, gva);
 }
 
+/* The dispatcher executed MOV to CR3 itself (it then switches the
+ * shadow). */
+static void hook_fast_cr3(void *opaque, uint64_t cr3)
+{
+	struct bt_engine *b = opaque;
+
+	interp_monitor_cr3_write(b->mon, cr3,
+				 (b->v.st.cr4 & X86_CR4_PGE) != 0);
+}
+
 /* Translated code (or the monitor) wrote a page with translations. */
 static void hook_code_drop(void *opaque, uint64_t gpa)
 {
@@ -201,6 +211,7 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 	b->v.exact = cfg->insn_limit != 0;
 	b->v.layout_trust = trust;
 	b->v.invlpg_hook = hook_fast_invlpg;
+	b->v.cr3_hook = hook_fast_cr3;
 	b->v.hook_opaque = b;
 	b->v.code_drop_hook = hook_code_drop;
 	b->v.code_drop_opaque = b;

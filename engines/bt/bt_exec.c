@@ -457,23 +457,25 @@ static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 }
 
 /* A monitor instruction the dispatcher may do itself (bt_fast.h): true
- * when done; an INVLPG whose shadow update failed sets (stop) to
- * BT_STOP_ERROR. */
+ * when done; an INVLPG or MOV to CR3 whose shadow update failed sets
+ * (stop) to BT_STOP_ERROR. */
 static bool fast(struct bt_vcpu *v, unsigned kind, unsigned len,
 		 const struct bt_fast_mem *mem, struct bt_stop *stop)
 {
 	if (!bt_fast_run(v, kind, len, mem))
 		return false;
-	if (kind == BT_FAST_INVLPG) {
-		if (v->fast_failed) {
-			v->fast_failed = false;
-			stop->kind = BT_STOP_ERROR;
-			snprintf(stop->message, sizeof(stop->message),
-				 "bt: INVLPG: dropping a shadow page failed");
-			return false;
-		}
-		ibl_check(v, false);	/* translations may have changed */
+	if (v->fast_failed) {
+		v->fast_failed = false;
+		stop->kind = BT_STOP_ERROR;
+		snprintf(stop->message, sizeof(stop->message),
+			 "bt: %s: a shadow update failed (host mmap)",
+			 kind == BT_FAST_INVLPG ? "INVLPG" : "MOV to CR3");
+		return false;
 	}
+	/* translations may have changed (INVLPG, CR3; a frame written to a
+	 * traced page table or to code) */
+	if (kind >= BT_FAST_INVLPG)
+		ibl_check(v, false);
 	return true;
 }
 

@@ -69,7 +69,7 @@ struct bt_exec_counters {
 	uint64_t ret_fills;	/* RET-site caches filled */
 	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
 	uint64_t mmio_stops;
-	uint64_t fast[4];	/* by enum bt_fast_kind (bt_fast.h) */
+	uint64_t fast[8];	/* by enum bt_fast_kind (bt_fast.h) */
 };
 
 #define BT_FETCH_TLB 64
@@ -121,6 +121,10 @@ struct bt_vcpu {
 	 * shadow failed (host mmap), which stops the run. NULL: INVLPG
 	 * always goes to the monitor. */
 	int (*invlpg_hook)(void *opaque, uint64_t gva);
+	/* MOV to CR3 (cr3) done by the dispatcher: the caller's monitor
+	 * counts it and flushes its TLB (the dispatcher then calls
+	 * bt_vcpu_cr3_write). NULL: MOV to CR3 always goes to the monitor. */
+	void (*cr3_hook)(void *opaque, uint64_t cr3);
 	void *hook_opaque;
 	bool fast_failed;
 

@@ -886,7 +886,30 @@ static bool fast_invlpg(const ZydisDecodedInstruction *in,
 	return true;
 }
 
-static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
+/* MOV CR3, r64 (0F 22 /3, no prefix but REX): the register into
+ * (m->base). */
+static bool fast_mov_cr3(const ZydisDecodedInstruction *in,
+			 const ZydisDecodedOperand *ops, struct bt_fast_mem *m)
+{
+	int reg;
+
+	if (in->mnemonic != ZYDIS_MNEMONIC_MOV ||
+	    in->raw.prefix_count !=
+		    ((in->attributes & ZYDIS_ATTRIB_HAS_REX) ? 1u : 0u) ||
+	    ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ops[0].reg.value != ZYDIS_REGISTER_CR3 ||
+	    ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    (reg = fast_reg(ops[1].reg.value)) < 0 || reg == BT_FAST_NOREG)
+		return false;
+	m->base = (uint8_t)reg;
+	m->index = BT_FAST_NOREG;
+	return true;
+}
+
+/* The encodings without operands to record; INT n's vector into
+ * (m->disp). */
+static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib,
+			 struct bt_fast_mem *m)
 {
 	if (in->mnemonic == ZYDIS_MNEMONIC_SYSCALL && in->length == 2 &&
 	    ib[0] == 0x0f && ib[1] == 0x05)
@@ -894,6 +917,14 @@ static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
 	if (in->mnemonic == ZYDIS_MNEMONIC_SYSRET && in->length == 3 &&
 	    ib[0] == 0x48 && ib[1] == 0x0f && ib[2] == 0x07)
 		return BT_FAST_SYSRETQ;
+	if (in->mnemonic == ZYDIS_MNEMONIC_INT && in->length == 2 &&
+	    ib[0] == 0xcd) {
+		m->disp = ib[1];
+		return BT_FAST_INT;
+	}
+	if (in->mnemonic == ZYDIS_MNEMONIC_IRETQ && in->length == 2 &&
+	    ib[0] == 0x48 && ib[1] == 0xcf)
+		return BT_FAST_IRETQ;
 	return BT_FAST_NONE;
 }
 
@@ -1028,13 +1059,16 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 					: BT_MON_OTHER;
 			struct bt_exit_rec *r;
 
-			uint8_t fast = next != cur ? fast_kind(&in, ib)
-						   : BT_FAST_NONE;
 			struct bt_fast_mem mem = { 0 };
+			uint8_t fast = next != cur ? fast_kind(&in, ib, &mem)
+						   : BT_FAST_NONE;
 
 			if (next != cur && env->wctx.cpl == 0 &&
 			    fast_invlpg(&in, ops, next, &mem))
 				fast = BT_FAST_INVLPG;
+			if (next != cur && env->wctx.cpl == 0 &&
+			    fast_mov_cr3(&in, ops, &mem))
+				fast = BT_FAST_MOV_CR3;
 
 			if (n == 0) {
 				x.b->monitor_only = true;

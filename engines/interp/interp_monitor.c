@@ -256,6 +256,14 @@ void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva)
 	tlb_flush_page(&mon->c.tlb, gva);
 }
 
+void interp_monitor_cr3_write(struct interp_monitor *mon, uint64_t cr3,
+			      bool keep_global)
+{
+	mon->c.traps.count[TRAP_CR_ACCESS]++;
+	mon->c.s.cr3 = cr3;
+	mem_paging_changed(&mon->c, keep_global);
+}
+
 bool interp_monitor_irq_pending(const struct interp_monitor *mon)
 {
 	return x2apic_pending_vector(&mon->c.apic) >= 0;

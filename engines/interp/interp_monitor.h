@@ -105,6 +105,13 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
  * for it and count it, as the interpreter's INVLPG does (no hook). */
 void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva);
 
+/* The caller executed MOV to CR3 (cr3, bit 63 already dropped) itself:
+ * count it and flush the monitor's TLB (global entries kept when
+ * (keep_global), i.e. CR4.PGE), as the interpreter's MOV to CR3 does (no
+ * hook). */
+void interp_monitor_cr3_write(struct interp_monitor *mon, uint64_t cr3,
+			      bool keep_global);
+
 /* Is an interrupt pending at the x2APIC (as of its last update),
  * deliverable or not? */
 bool interp_monitor_irq_pending(const struct interp_monitor *mon);
