@@ -73,6 +73,7 @@ struct bt_exec_counters {
 };
 
 #define BT_FETCH_TLB 64
+#define BT_GMEM_TLB 32
 
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
@@ -101,6 +102,13 @@ struct bt_vcpu {
 	struct bt_fetch_tlb {
 		uint64_t key, gpa, gen;
 	} fetch[BT_FETCH_TLB];
+	/* bt_gmem's translations (bt_gmem.c): guest page (tag: page | access
+	 * kind) -> RAM, each valid while the shadow's generation is its gen,
+	 * like the fetch TLB above. */
+	struct bt_gmem_tlb {
+		uint64_t tag, gpa, gen;
+		uint8_t *host;
+	} gmem_tlb[BT_GMEM_TLB];
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;

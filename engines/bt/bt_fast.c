@@ -88,6 +88,28 @@ static bool desc_read(struct bt_vcpu *v, uint16_t sel, uint64_t *d)
 	return gread(v, 0, v->st.gdtr.base + (sel & ~7u), d, 8);
 }
 
+/* x86_segment_from_desc(), remembered for the last descriptors decoded
+ * (a pure function of its inputs: the GDT entry is still read every
+ * time). */
+static void desc_decode(struct x86_segment *s, uint16_t sel, uint64_t d)
+{
+	static __thread struct {
+		uint64_t desc;
+		uint16_t sel;
+		bool valid;
+		struct x86_segment seg;
+	} memo[8];
+	unsigned k = (sel >> 3) & 7;
+
+	if (!memo[k].valid || memo[k].desc != d || memo[k].sel != sel) {
+		x86_segment_from_desc(&memo[k].seg, sel, d);
+		memo[k].desc = d;
+		memo[k].sel = sel;
+		memo[k].valid = true;
+	}
+	*s = memo[k].seg;
+}
+
 /* seg_code_read: a present 64-bit code segment for (sel). */
 static bool code_read(struct bt_vcpu *v, uint16_t sel, struct x86_segment *s)
 {
@@ -95,7 +117,7 @@ static bool code_read(struct bt_vcpu *v, uint16_t sel, struct x86_segment *s)
 
 	if ((sel & 0xfffc) == 0 || !desc_read(v, sel, &d))
 		return false;
-	x86_segment_from_desc(s, sel, d);
+	desc_decode(s, sel, d);
 	return s->s && (s->type & 8) && s->l && !s->db && s->present;
 }
 
@@ -236,7 +258,7 @@ static bool iret_run(struct bt_vcpu *v)
 
 		if (!desc_read(v, (uint16_t)f[4], &d))
 			return false;
-		x86_segment_from_desc(&ss, (uint16_t)f[4], d);
+		desc_decode(&ss, (uint16_t)f[4], d);
 		if (!ss.present)
 			return false;		/* #SS */
 	}
