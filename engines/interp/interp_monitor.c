@@ -19,6 +19,10 @@ struct interp_monitor {
 	struct cpu c;		/* first: the write hook finds us from it */
 	struct interp_monitor_hooks h;
 	struct run_exit scratch; /* c.exit between calls */
+	/* MOV to CR3 done by the caller since the last call: the TLB is
+	 * flushed when the monitor next uses it (a full flush costs more
+	 * than most monitor calls); keep_global while every one kept them */
+	bool tlb_stale, tlb_keep_global;
 };
 
 static void mon_write(struct cpu *c, uint64_t gpa, unsigned len)
@@ -61,6 +65,10 @@ void interp_monitor_destroy(struct interp_monitor *mon)
 static void state_in(struct interp_monitor *mon, const struct x86_state *s,
 		     struct run_exit *x)
 {
+	if (mon->tlb_stale) {
+		mem_paging_changed(&mon->c, mon->tlb_keep_global);
+		mon->tlb_stale = false;
+	}
 	x86_state_copy(&mon->c.s, s);
 	mon->c.lf.op = LF_NONE;
 	mon->c.exit = x;
@@ -261,7 +269,10 @@ void interp_monitor_cr3_write(struct interp_monitor *mon, uint64_t cr3,
 {
 	mon->c.traps.count[TRAP_CR_ACCESS]++;
 	mon->c.s.cr3 = cr3;
-	mem_paging_changed(&mon->c, keep_global);
+	mon->tlb_keep_global = mon->tlb_stale ? mon->tlb_keep_global &&
+						 keep_global
+					       : keep_global;
+	mon->tlb_stale = true;
 }
 
 bool interp_monitor_irq_pending(const struct interp_monitor *mon)

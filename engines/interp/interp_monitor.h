@@ -108,7 +108,8 @@ void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva);
 /* The caller executed MOV to CR3 (cr3, bit 63 already dropped) itself:
  * count it and flush the monitor's TLB (global entries kept when
  * (keep_global), i.e. CR4.PGE), as the interpreter's MOV to CR3 does (no
- * hook). */
+ * hook). The flush is done when the monitor next runs (only it uses its
+ * TLB), once for any number of these. */
 void interp_monitor_cr3_write(struct interp_monitor *mon, uint64_t cr3,
 			      bool keep_global);
 
