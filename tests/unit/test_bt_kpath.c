@@ -12,7 +12,8 @@
  * (bit 63 set too), and the fallbacks: a gate DPL below CPL (#GP), a gate
  * not present (#NP), IRETQ to a non-canonical RIP (#GP), a #PF while
  * pushing the frame (not present at once, and after half the frame on the
- * page above). Each runs on interp and on bt under both shadow policies
+ * page above), IRETQ setting IF with a timer interrupt pending (delivered
+ * right after it). Each runs on interp and on bt under both shadow policies
  * through engine.h: the run's end (reason, status), the whole final
  * architectural state (GPRs, RIP, RFLAGS, every segment cache, CRs, MSRs)
  * and all of guest RAM (frames, partial frames, page-table A/D bits) must
@@ -70,6 +71,7 @@
 	X(K, k_cr3, 0, 1, 0, 0, 4, 0, 0)                                      \
 	X(K, k_int_np, 0, 0x4b, 0, 0, 0, 1, 0)                                \
 	X(K, k_iret_nc, 0, 0x4d, 0, 0, 0, 0, 1)                               \
+	X(K, k_iret_irq, 0, 0xc1, 0, 0, 0, 0, 1)                              \
 	X(U, u_int80, 0, 0xc0, 4, 4, 0, 0, 0)                                 \
 	X(U, u_iret_same, 0, 0xc0, 1, 2, 0, 0, 0)                             \
 	X(U, u_int_dpl, 0, 0x4d, 0, 1, 0, 1, 0)                               \
@@ -148,6 +150,8 @@ __asm__(
 "	lea h84(%rip), %rax\n mov $0x84, %ecx\n mov $0xee, %r8d\n"
 "	call gate_set\n"
 "	lea h81(%rip), %rax\n mov $0x85, %ecx\n mov $0x0e, %r8d\n"
+"	call gate_set\n"
+"	lea h40(%rip), %rax\n mov $0x40, %ecx\n mov $0x8e, %r8d\n"
 "	call gate_set\n"
 "	sub $16, %rsp\n movw $0xfff, (%rsp)\n mov %rdi, 2(%rsp)\n"
 "	lidt (%rsp)\n"
@@ -246,7 +250,26 @@ __asm__(
 "	mov %rsp, %rax\n pushq $0x10\n push %rax\n pushq $2\n pushq $0x08\n"
 "	movabs $0x0000800000000000, %rax\n push %rax\n iretq\n"
 
+/* the x2APIC timer fires (one-shot, 1 us) while IF is clear; IRETQ
+ * sets IF: the interrupt comes before the instruction at 1 (h40 records
+ * the interrupted RIP in R10), as interp delivers it */
+"k_iret_irq:\n"
+"	mov $0x1b, %ecx\n rdmsr\n or $0xc00, %eax\n wrmsr\n"
+"	xor %edx, %edx\n"
+"	mov $0x80f, %ecx\n mov $0x1ff, %eax\n wrmsr\n"
+"	mov $0x83e, %ecx\n mov $0xb, %eax\n wrmsr\n"
+"	mov $0x832, %ecx\n mov $0x40, %eax\n wrmsr\n"
+"	mov $0x838, %ecx\n mov $1000, %eax\n wrmsr\n"
+"	mov $2000000, %ecx\n"
+"2:	dec %ecx\n jnz 2b\n"
+"	mov %rsp, %rax\n pushq $0x10\n push %rax\n pushq $0x202\n"
+"	pushq $0x08\n lea 1f(%rip), %rax\n push %rax\n iretq\n"
+"1:	xor %eax, %eax\n cpuid\n"
+"3:	jmp 3b\n"
+
 /* handlers */
+"h40: mov (%rsp), %r10\n mov $0xc1, %eax\n mov $0xf4, %dx\n out %eax, %dx\n"
+"4:	jmp 4b\n"
 "h80: inc %r12\n iretq\n"
 "h81: inc %r13\n iretq\n"
 "h82: pushf\n pop %r14\n iretq\n"
