@@ -12,6 +12,7 @@
 #include "bt/bt_classify.h"
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
+#include "bt/bt_fast.h"
 #include "bt/bt_gs.h"
 #include "bt/bt_timer.h"
 #include "interp/interp_monitor.h"
@@ -446,6 +447,12 @@ static int bt_run(struct engine *e, struct run_exit *x)
 					       ? MON_STEP_ALIGN : MON_STEP_MAX, x);
 			break;
 		case BT_STOP_EXCEPTION:
+			/* through the guest IDT without the monitor when
+			 * nothing faults (an exact limit reached: the monitor
+			 * delivers nothing) */
+			if ((!limit || insns_total(b) < limit) &&
+			    bt_fast_exception(&b->v, &stop))
+				break;
 			rc = monitor(b, &stop, MON_STEP_MAX, x);
 			break;
 		case BT_STOP_MMIO:	/* alone: the next one may be translated */

@@ -429,6 +429,12 @@ int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
 	return bt_shadow_cr3_write(v->sh, cr3);
 }
 
+void bt_vcpu_cr2_write(struct bt_vcpu *v, uint64_t cr2)
+{
+	v->st.cr2 = cr2;
+	cr_mirror(v);
+}
+
 void bt_vcpu_flush_code(struct bt_vcpu *v)
 {
 	bt_cache_flush(&v->cache);

@@ -191,6 +191,9 @@ int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in);
 /* MOV to CR3 (cr3), same value or not. Returns 0 or -1. */
 int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3);
 
+/* CR2 = (cr2) (a #PF delivered without the monitor). */
+void bt_vcpu_cr2_write(struct bt_vcpu *v, uint64_t cr2);
+
 /*
  * Guest RAM [gpa, gpa+len) was written by someone other than translated
  * code (the monitor, a device): drop translations of those pages.

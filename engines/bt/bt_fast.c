@@ -17,7 +17,7 @@ const char *const bt_fast_kind_names[BT_FAST_NR] = {
 	[BT_FAST_NONE] = "none", [BT_FAST_SYSCALL] = "syscall",
 	[BT_FAST_SYSRETQ] = "sysretq", [BT_FAST_INVLPG] = "invlpg",
 	[BT_FAST_INT] = "int", [BT_FAST_IRETQ] = "iretq",
-	[BT_FAST_MOV_CR3] = "mov_cr3",
+	[BT_FAST_MOV_CR3] = "mov_cr3", [BT_FAST_EXCEPTION] = "exception",
 };
 
 /* Flags SYSRET loads from R11 (the interpreter's mask). */
@@ -173,23 +173,25 @@ static bool sysret_run(struct bt_vcpu *v)
 }
 
 /*
- * INT n (deliver_one with D_SOFT): the gate, the target code segment,
- * the stack (TSS.RSPn on a privilege change, TSS.ISTn when the gate names
- * one), the frame, then CS/SS/RSP/RFLAGS/RIP. Vectors 0-31 go to the
- * monitor, which counts them as exceptions.
+ * deliver_one for a software interrupt (soft: INT n, D_SOFT, returning to
+ * (ret) after it) or an exception (D_EXC, returning to the faulting
+ * instruction, with (err) pushed when has_err): the gate, the target code
+ * segment, the stack (TSS.RSPn on a privilege change, TSS.ISTn when the
+ * gate names one), the frame, then CS/SS/RSP/RFLAGS/RIP.
  */
-static bool int_run(struct bt_vcpu *v, unsigned vec, uint64_t next)
+static bool deliver(struct bt_vcpu *v, unsigned vec, bool soft, bool has_err,
+		    uint32_t err, uint64_t ret)
 {
-	unsigned cpl = x86_cpl(&v->st), newcpl, ist;
-	uint64_t gate[2], lo, rsp, off, frame[5], f = flags_full(v), nf;
+	unsigned cpl = x86_cpl(&v->st), newcpl, ist, n = has_err ? 6 : 5;
+	uint64_t gate[2], lo, rsp, off, frame[6], f = flags_full(v), nf;
 	struct x86_segment cs;
 
-	if (vec < 32 || vec * 16 + 15 > v->st.idtr.limit ||
+	if (vec * 16 + 15 > v->st.idtr.limit ||
 	    !gread(v, 0, v->st.idtr.base + vec * 16, gate, 16))
 		return false;			/* #GP, #PF */
 	lo = gate[0];
 	if (((lo >> 40) & 0xe) != 0xe || ((lo >> 44) & 1) ||
-	    ((lo >> 45) & 3) < cpl || !((lo >> 47) & 1))
+	    (soft && ((lo >> 45) & 3) < cpl) || !((lo >> 47) & 1))
 		return false;			/* #GP, #NP */
 	if (!code_read(v, (uint16_t)(lo >> 16), &cs))
 		return false;
@@ -210,27 +212,36 @@ static bool int_run(struct bt_vcpu *v, unsigned vec, uint64_t next)
 	nf = f & ~(X86_RFLAGS_TF | X86_RFLAGS_NT | X86_RFLAGS_RF | RFLAGS_VM);
 	if (((lo >> 40) & 0xf) == 0xe)		/* interrupt gate */
 		nf &= ~X86_RFLAGS_IF;
-	if (((nf & X86_RFLAGS_IF) && v->irq_pending) || !canonical(off))
+	if ((soft && (nf & X86_RFLAGS_IF) && v->irq_pending) ||
+	    !canonical(off))
 		return false;
 	/* the frame in memory order (lowest address first) */
-	frame[0] = next;
-	frame[1] = v->st.seg[X86_CS].selector;
-	frame[2] = f;
-	frame[3] = v->ctx.gpr[X86_RSP];
-	frame[4] = v->st.seg[X86_SS].selector;
-	if (!gpush(v, newcpl == 3 ? 3 : 0, rsp, (const uint8_t *)frame,
-		   sizeof(frame)))
+	if (has_err)
+		frame[0] = err;
+	frame[n - 5] = ret;
+	frame[n - 4] = v->st.seg[X86_CS].selector;
+	frame[n - 3] = f;
+	frame[n - 2] = v->ctx.gpr[X86_RSP];
+	frame[n - 1] = v->st.seg[X86_SS].selector;
+	if (!gpush(v, newcpl == 3 ? 3 : 0, rsp, (const uint8_t *)frame, n * 8))
 		return false;			/* #PF, #SS */
 	cs.selector = (uint16_t)((cs.selector & ~3) | newcpl);
 	cs.dpl = (uint8_t)newcpl;
 	v->st.seg[X86_CS] = cs;
 	if (newcpl != cpl)
 		seg_null(&v->st.seg[X86_SS], (uint16_t)newcpl);
-	v->ctx.gpr[X86_RSP] = rsp - sizeof(frame);
+	v->ctx.gpr[X86_RSP] = rsp - n * 8;
 	flags_put(v, nf);
 	v->rip = off;
 	v->cpl = newcpl;
 	return true;
+}
+
+/* INT n: vectors 0-31 go to the monitor, which counts them as
+ * exceptions. */
+static bool int_run(struct bt_vcpu *v, unsigned vec, uint64_t next)
+{
+	return vec >= 32 && deliver(v, vec, true, false, 0, next);
 }
 
 /* IRETQ (op_iretq): pop RIP, CS, RFLAGS, RSP, SS; back to the same or an
@@ -314,6 +325,19 @@ static bool cr3_run(struct bt_vcpu *v, unsigned reg, uint64_t next)
 	if (bt_vcpu_cr3_write(v, cr3))
 		v->fast_failed = true;
 	v->rip = next;
+	return true;
+}
+
+bool bt_fast_exception(struct bt_vcpu *v, const struct bt_stop *stop)
+{
+	if (stop->kind != BT_STOP_EXCEPTION || stop->vector >= 32 ||
+	    (v->st.rflags & X86_RFLAGS_TF) ||
+	    !deliver(v, stop->vector, false, stop->has_error, stop->error,
+		     v->rip))
+		return false;
+	if (stop->vector == X86_VEC_PF)
+		bt_vcpu_cr2_write(v, stop->cr2);
+	v->cnt.fast[BT_FAST_EXCEPTION]++;
 	return true;
 }
 

@@ -31,6 +31,7 @@ enum bt_fast_kind {
 	BT_FAST_IRETQ,		/* 48 CF */
 	BT_FAST_MOV_CR3,	/* 0F 22 /3 from a GPR (mem.base), CPL0
 				 * blocks */
+	BT_FAST_EXCEPTION,	/* not an instruction: bt_fast_exception() */
 	BT_FAST_NR
 };
 
@@ -50,5 +51,19 @@ extern const char *const bt_fast_kind_names[BT_FAST_NR];
  */
 bool bt_fast_run(struct bt_vcpu *v, enum bt_fast_kind kind, unsigned len,
 		 const struct bt_fast_mem *mem);
+
+/*
+ * Deliver the exception of (stop) (a BT_STOP_EXCEPTION from
+ * bt_exec_run(), v->rip at the faulting instruction) through the guest
+ * IDT as the interpreter's intr_deliver_pending() does when the delivery
+ * itself does not fault: the frame with the error code, CR2 for a #PF.
+ * The exception is counted by bt_exec_run() already. Returns false,
+ * changing nothing the monitor would not change the same way, when the
+ * monitor must deliver it (any fault while delivering, which may become
+ * #DF; TF; anything the INT n path leaves to it). The caller must not
+ * call it when an exact instruction limit has been reached (the monitor
+ * delivers nothing then).
+ */
+bool bt_fast_exception(struct bt_vcpu *v, const struct bt_stop *stop);
 
 #endif /* VMB_BT_FAST_H */

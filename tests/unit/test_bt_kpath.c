@@ -59,30 +59,35 @@
 #define ERRVEC_MASK "0x60227d00"
 
 /* X(entry, label, rsp0, status, fast_int, fast_iret, fast_cr3, mon_int,
- * mon_iret): entry K runs (label) at CPL0, U goes to CPL3 at the user
- * snippet (label) with TSS.RSP0 = (rsp0): 0 kstack_top, 1 kstack_top -
- * 4080 (every frame crosses into the page below), 2 0x405010 (not
- * present), 3 0x406010 (two words on kpage, then not present), 4
- * 0x407010 (not present, kpage below: nothing written); the exit
- * status; and the least each bt counter must show (bt_fast_int, _iretq,
- * _mov_cr3; bt_monitor_steps_int, _iret). */
+ * mon_iret, fast_exc, mon_exc): entry K runs (label) at CPL0, U goes to
+ * CPL3 at the user snippet (label) with TSS.RSP0 = (rsp0): 0 kstack_top,
+ * 1 kstack_top - 4080 (every frame crosses into the page below), 2
+ * 0x405010 (not present), 3 0x406010 (two words on kpage, then not
+ * present), 4 0x407010 (not present, kpage below: nothing written); the
+ * exit status; and the least each bt counter must show (bt_fast_int,
+ * _iretq, _mov_cr3; bt_monitor_steps_int, _iret; bt_fast_exception,
+ * bt_monitor_exception_deliveries). */
 #define SCENARIOS(X)                                                          \
-	X(K, k_int_gates, 0, 1, 5, 5, 0, 0, 0)                               \
-	X(K, k_cr3, 0, 1, 0, 0, 4, 0, 0)                                      \
-	X(K, k_int_np, 0, 0x4b, 0, 0, 0, 1, 0)                                \
-	X(K, k_iret_nc, 0, 0x4d, 0, 0, 0, 0, 1)                               \
-	X(K, k_iret_irq, 0, 0xc1, 0, 0, 0, 0, 1)                              \
-	X(U, u_int80, 0, 0xc0, 4, 4, 0, 0, 0)                                 \
-	X(U, u_iret_same, 0, 0xc0, 1, 2, 0, 0, 0)                             \
-	X(U, u_int_dpl, 0, 0x4d, 0, 1, 0, 1, 0)                               \
-	X(U, u_int_cross, 1, 0xc0, 3, 3, 0, 0, 0)                             \
-	X(U, u_int_pf, 2, 0x4e, 0, 1, 0, 1, 0)                                \
-	X(U, u_int_cross_pf, 3, 0x4e, 0, 1, 0, 1, 0)                         \
-	X(U, u_int_cross_pf_hi, 4, 0x4e, 0, 1, 0, 1, 0)
+	X(K, k_int_gates, 0, 1, 5, 5, 0, 0, 0, 0, 0)                          \
+	X(K, k_cr3, 0, 1, 0, 0, 4, 0, 0, 0, 0)                                \
+	X(K, k_int_np, 0, 0x4b, 0, 0, 0, 1, 0, 0, 0)                          \
+	X(K, k_iret_nc, 0, 0x4d, 0, 0, 0, 0, 1, 0, 0)                         \
+	X(K, k_iret_irq, 0, 0xc1, 0, 0, 0, 0, 1, 0, 0)                        \
+	X(K, k_pf, 0, 0x4e, 0, 0, 0, 0, 0, 1, 0)                              \
+	X(K, k_de_pf, 0, 0x4e, 0, 0, 0, 0, 0, 0, 1)                           \
+	X(U, u_int80, 0, 0xc0, 4, 4, 0, 0, 0, 0, 0)                           \
+	X(U, u_iret_same, 0, 0xc0, 1, 2, 0, 0, 0, 0, 0)                       \
+	X(U, u_int_dpl, 0, 0x4d, 0, 1, 0, 1, 0, 0, 0)                         \
+	X(U, u_int_cross, 1, 0xc0, 3, 3, 0, 0, 0, 0, 0)                       \
+	X(U, u_int_pf, 2, 0x4e, 0, 1, 0, 1, 0, 0, 0)                          \
+	X(U, u_int_cross_pf, 3, 0x4e, 0, 1, 0, 1, 0, 0, 0)                    \
+	X(U, u_int_cross_pf_hi, 4, 0x4e, 0, 1, 0, 1, 0, 0, 0)                 \
+	X(U, u_de, 0, 0x40, 0, 1, 0, 0, 0, 1, 0)                              \
+	X(U, u_de_cross, 1, 0x40, 0, 1, 0, 0, 0, 1, 0)
 
 #define K_ROW(l, r) "	.long " #l " - stable, 0, 0, 0\n"
 #define U_ROW(l, r) "	.long go_user - stable, " #l " - ucode, " #r ", 0\n"
-#define ASM_ROW(entry, l, r, st, fi, fr, fc, mi, mr) entry##_ROW(l, r)
+#define ASM_ROW(entry, l, r, st, fi, fr, fc, mi, mr, fe, me) entry##_ROW(l, r)
 
 extern const uint8_t g_kp_begin[], g_kp_end[], g_kp_scenario[];
 
@@ -250,6 +255,10 @@ __asm__(
 "	mov %rsp, %rax\n pushq $0x10\n push %rax\n pushq $2\n pushq $0x08\n"
 "	movabs $0x0000800000000000, %rax\n push %rax\n iretq\n"
 
+/* #PF (IST1) from CPL0; #DE whose frame faults (RSP not present): #PF */
+"k_pf: mov $0x405000, %eax\n mov (%rax), %rax\n jmp kexit\n"
+"k_de_pf: mov $0x405010, %esp\n xor %ecx, %ecx\n mov $7, %eax\n div %ecx\n"
+"	jmp kexit\n"
 /* the x2APIC timer fires (one-shot, 1 us) while IF is clear; IRETQ
  * sets IF: the interrupt comes before the instruction at 1 (h40 records
  * the interrupted RIP in R10), as interp delivers it */
@@ -315,6 +324,8 @@ SCENARIOS(ASM_ROW)
 "u_int_pf: int $0x80\n int $0x84\n"
 "u_int_cross_pf: int $0x80\n int $0x84\n"
 "u_int_cross_pf_hi: int $0x80\n int $0x84\n"
+"u_de: xor %ecx, %ecx\n mov $7, %eax\n div %ecx\n int $0x84\n"
+"u_de_cross: xor %ecx, %ecx\n mov $7, %eax\n div %ecx\n int $0x84\n"
 ".p2align 12\n"
 "udata: .quad 0x1111, 0x2222\n .fill 4080, 1, 0\n"
 ".p2align 12\n"
@@ -354,18 +365,19 @@ struct scenario {
 	const char *name;
 	uint32_t status;
 	uint64_t fast_int, fast_iret, fast_cr3, mon_int, mon_iret;
+	uint64_t fast_exc, mon_exc;
 	unsigned id;
 };
 
 enum {
-#define ENUM_ROW(entry, l, r, st, fi, fr, fc, mi, mr) SC_##l,
+#define ENUM_ROW(entry, l, r, st, fi, fr, fc, mi, mr, fe, me) SC_##l,
 	SCENARIOS(ENUM_ROW)
 	NSCENARIOS
 };
 
 static struct scenario scenarios[NSCENARIOS] = {
-#define TABLE_ROW(entry, l, r, st, fi, fr, fc, mi, mr)                        \
-	{#l, st, fi, fr, fc, mi, mr, SC_##l},
+#define TABLE_ROW(entry, l, r, st, fi, fr, fc, mi, mr, fe, me)                \
+	{#l, st, fi, fr, fc, mi, mr, fe, me, SC_##l},
 	SCENARIOS(TABLE_ROW)
 };
 
@@ -517,6 +529,8 @@ static void counters_check(const struct scenario *s, const char *who,
 		{ "bt_fast_mov_cr3", s->fast_cr3 },
 		{ "bt_monitor_steps_int", s->mon_int },
 		{ "bt_monitor_steps_iret", s->mon_iret },
+		{ "bt_fast_exception", s->fast_exc },
+		{ "bt_monitor_exception_deliveries", s->mon_exc },
 	};
 
 	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
