@@ -56,6 +56,7 @@ static inline void copy(uint8_t *d, const uint8_t *s, size_t n)
 	case 8: memcpy(d, s, 8); break;
 	case 16: memcpy(d, s, 16); break;
 	case 40: memcpy(d, s, 40); break;
+	case 48: memcpy(d, s, 48); break;
 	default: memcpy(d, s, n); break;
 	}
 }
