@@ -16,6 +16,7 @@
 #include "bt/bt_gs.h"
 #include "bt/bt_timer.h"
 #include "interp/interp_monitor.h"
+#include "machine/snapshot.h"
 
 #define BT_CODE_BYTES (64u << 20)
 #define MON_STEP_MAX 1		/* the sensitive instruction alone (+ an STI shadow) */
@@ -526,6 +527,43 @@ static int bt_state_get(struct engine *e, struct x86_state *out)
 	return 0;
 }
 
+/* engine_ops.snapshot: between runs the vCPU holds the state, the
+ * monitor the APIC. */
+static int bt_snapshot(struct engine *e, void **blob, size_t *len, char *err,
+		       size_t errlen)
+{
+	struct bt_engine *b = e->priv;
+	struct snapshot_cpu sc;
+
+	interp_monitor_snapshot(b->mon, &sc);
+	bt_vcpu_state_get(&b->v, &sc.s);
+	return snapshot_save(e->m, &sc, __rdtsc(), blob, len, err, errlen);
+}
+
+/*
+ * engine_ops.restore: RAM and page tables are the snapshot's, so every
+ * translation and every shadow mapping goes (tracing with them), then the
+ * state is set as after a monitor call.
+ */
+static int bt_restore(struct engine *e, const void *blob, size_t len,
+		      char *err, size_t errlen)
+{
+	struct bt_engine *b = e->priv;
+	struct snapshot_cpu sc;
+
+	if (snapshot_load(e->m, blob, len, __rdtsc(), &sc, err, errlen))
+		return -1;
+	bt_vcpu_flush_code(&b->v);
+	interp_monitor_restore(b->mon, &sc);
+	if (bt_shadow_flush(&b->sh) || bt_vcpu_state_set(&b->v, &sc.s) ||
+	    bt_vcpu_cr3_write(&b->v, sc.s.cr3)) {
+		snprintf(err, errlen, "bt: dropping the shadows for the "
+			 "restored state failed (host mmap)");
+		return -1;
+	}
+	return 0;
+}
+
 static void bt_describe(struct engine *e, char *buf, size_t buflen)
 {
 	struct bt_engine *b = e->priv;
@@ -546,4 +584,6 @@ const struct engine_ops bt_engine_ops = {
 	.describe = bt_describe,
 	.destroy = bt_destroy,
 	.state_get = bt_state_get,
+	.snapshot = bt_snapshot,
+	.restore = bt_restore,
 };

@@ -14,6 +14,7 @@
 #include "interp/intr.h"
 #include "interp/mem.h"
 #include "interp/operand.h"
+#include "machine/snapshot.h"
 
 struct interp_monitor {
 	struct cpu c;		/* first: the write hook finds us from it */
@@ -320,4 +321,23 @@ void interp_monitor_state_get(struct interp_monitor *mon,
 {
 	flags_get(&mon->c);
 	*out = mon->c.s;
+}
+
+void interp_monitor_snapshot(const struct interp_monitor *mon,
+			     struct snapshot_cpu *out)
+{
+	out->apic = mon->c.apic;
+	out->halted = mon->c.halted;
+	out->sti_shadow = mon->c.sti_shadow;
+}
+
+void interp_monitor_restore(struct interp_monitor *mon,
+			    const struct snapshot_cpu *in)
+{
+	exec_reset(&mon->c, &in->s);
+	mon->c.apic = in->apic;
+	mon->c.halted = in->halted;
+	mon->c.sti_shadow = in->sti_shadow;
+	icache_flush(&mon->c);
+	mon->c.prev = NULL;
 }
