@@ -49,6 +49,9 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_code_writes", c->code_writes },
 		{ "bt_single_steps", c->steps },
 		{ "bt_kicks", c->kicks },
+		{ "bt_mmio_signals", c->mmio_stops },
+		{ "bt_mmio_insns_recorded", v->mmio.adds },
+		{ "bt_mmio_set_clears", v->mmio.clears },
 	};
 
 	t->count[TRAP_HIDDEN_PAGE_FAULT] += s->hidden_faults;

@@ -35,7 +35,9 @@ struct bt_engine {
 	uint64_t armed_ns;	/* deadline the timer holds, 0 = none */
 	uint64_t armed_tsc;	/* the TSC deadline it was armed for */
 	uint64_t mon_steps, mon_delivers, irqs;
-	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
+	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO: a signal
+					 * (BT_STOP_MMIO) or an exit for an
+					 * instruction known to touch it */
 	uint64_t mon_by_cause[BT_MON_NR]; /* MONITOR stops by instruction */
 	uint64_t mon_near;	/* steps run because a timer event was near
 				 * (or to an exact limit's last instructions) */
@@ -323,7 +325,9 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 		if (stop->kind == BT_STOP_LIMIT)	/* near timer, limit tail */
 			b->mon_near++;
 		else
-			b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
+			b->mon_by_kind[stop->kind == BT_STOP_MMIO ||
+				       (stop->kind == BT_STOP_MONITOR &&
+					stop->cause == BT_MON_MMIO)]++;
 		if (stop->kind == BT_STOP_MONITOR && stop->cause < BT_MON_NR)
 			b->mon_by_cause[stop->cause]++;
 		/* an exact limit: not one more (an STI shadow could add one) */
@@ -507,6 +511,8 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	for (unsigned k = 0; k < BT_MON_NR; k++) {
 		char name[ENGINE_STAT_NAME_MAX];
 
+		if (k == BT_MON_MMIO)	/* in bt_monitor_steps_mmio above */
+			continue;
 		snprintf(name, sizeof(name), "bt_monitor_steps_%s",
 			 bt_mon_cause_name(k));
 		engine_stat_add(out, name, b->mon_by_cause[k]);

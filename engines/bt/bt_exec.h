@@ -32,6 +32,7 @@
 
 #include "bt/bt_cache.h"
 #include "bt/bt_ctx.h"
+#include "bt/bt_mmio.h"
 #include "bt/bt_shadow.h"
 #include "machine/x86_state.h"
 
@@ -109,6 +110,10 @@ struct bt_vcpu {
 		uint64_t tag, gpa, gen;
 		uint8_t *host;
 	} gmem_tlb[BT_GMEM_TLB];
+	/* Instructions that touched MMIO: translated as monitor exits
+	 * (bt_mmio.h). Emptied with the cache; a written code page loses
+	 * its entries. */
+	struct bt_mmio_set mmio;
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;
@@ -240,6 +245,11 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * store; the page's blocks are dropped, and the store runs alone from a
  * one-instruction block that protects nothing, so it cannot fault on its
  * own page again; translation then resumes normally (and re-protects).
+ *
+ * MMIO: the first access to a device page by an instruction is a host
+ * fault (BT_STOP_MMIO, counted in cnt.mmio_stops); the instruction is
+ * recorded in v->mmio and its page's blocks dropped, so it is translated
+ * as a monitor exit (BT_STOP_MONITOR, cause BT_MON_MMIO) from then on.
  *
  * Guest instructions are counted exactly in v->ctx.icount (bt_ctx.h):
  * each block adds its count on entry; a stop inside a block takes back

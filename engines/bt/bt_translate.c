@@ -21,6 +21,7 @@
 
 #include "bt/bt_classify.h"
 #include "bt/bt_fast.h"
+#include "bt/bt_mmio.h"
 #include "bt/bt_window.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -1019,7 +1020,7 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		uint64_t next = cur, target = 0;
 		struct chk chk[4];
 		unsigned nchk;
-		bool layout_bad = false;
+		bool layout_bad = false, mmio = false;
 
 		if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&x.dec, ib, avail, &in,
 							ops))) {
@@ -1027,6 +1028,11 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 			k = bt_insn_classify(&in, ops, next);
 			/* CR reads are privileged: translated at CPL0 only */
 			if (k == BT_INSN_MOV_FROM_CR && env->wctx.cpl != 0)
+				k = BT_INSN_MONITOR;
+			/* it touched MMIO before: an exit, not a signal */
+			mmio = bt_mmio_has(env->mmio, page_gpa | (cur & (PAGE - 1)),
+					   env->wctx.cpl);
+			if (mmio)
 				k = BT_INSN_MONITOR;
 			/* guest TSC = host TSC: RDTSC may run as it is */
 			if (k == BT_INSN_MONITOR && env->native_rdtsc &&
@@ -1053,7 +1059,8 @@ enum bt_xlate_status bt_translate(struct bt_cache *c,
 		}
 		if (k == BT_INSN_MONITOR) {
 			/* decoded (next moved on) or not (OTHER) */
-			uint8_t cause = layout_bad ? BT_MON_LAYOUT
+			uint8_t cause = mmio ? BT_MON_MMIO
+				      : layout_bad ? BT_MON_LAYOUT
 				      : next != cur
 					? (uint8_t)bt_insn_mon_cause(&in)
 					: BT_MON_OTHER;
