@@ -600,10 +600,10 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 	if (*use & BT_PT_UPPER)
 		return drop_all(sh);
 	for_each_window(sh, w) {
-		long n = bt_window_unmap_table(w, gpa);
+		long n = bt_window_mark_table(w, gpa);
 
-		if (n < 0)
-			return -1;
+		if (n)
+			sh->drop_pending[w_s] = true;
 		sh->cnt.invalidations += (uint64_t)n;
 	}
 	*use = 0;
@@ -668,38 +668,43 @@ static bool entry_restricts(uint64_t old, uint64_t new)
 	return (d & ~(PTE_GRANT | PTE_NX)) != 0; /* frame, PS, PAT, keys */
 }
 
-/* Unmap, in every window, the pages of canonical guest VA range
- * [lo, lo + len) the windows hold (user and kernel halves); adds them to
- * (*n), or sets it to -1. */
-static void range_unmap(struct bt_shadow *sh, uint64_t lo, uint64_t len,
-			long *n)
+/* Mark for dropping (bt_shadow_sync), in every window, the pages of
+ * canonical guest VA range [lo, lo + len) the windows hold (user and
+ * kernel halves); returns how many. */
+static long range_mark(struct bt_shadow *sh, uint64_t lo, uint64_t len)
 {
 	uint64_t last = lo + len - 1, kstart = 0xffffffff80000000ull;
+	long n = 0;
 
 	for_each_window(sh, w) {
 		long k = 0;
 
-		if (*n < 0)
-			return;
 		if (lo < (1ull << 31))
-			k = bt_window_unmap_range(
+			k = bt_window_mark_range(
 				w, (uint32_t)lo,
 				(last < (1ull << 31) ? last + 1 : 1ull << 31) - lo);
-		if (k >= 0 && last >= kstart) {
+		if (last >= kstart) {
 			uint64_t a = lo > kstart ? lo : kstart;
-			long k2 = bt_window_unmap_range(w, (uint32_t)a,
-							last - a + 1);
 
-			k = k2 < 0 ? -1 : k + k2;
+			k += bt_window_mark_range(w, (uint32_t)a, last - a + 1);
 		}
-		*n = k < 0 ? -1 : *n + k;
+		if (k)
+			sh->drop_pending[w_s] = true;
+		n += k;
 	}
+	return n;
 }
 
 /*
- * Drop the shadows derived from entry (i) of the traced table (table).
- * Returns 1 when everything was dropped (the table's place is unknown and
- * it is an upper-level one), 0, or -1.
+ * Drop the shadows derived from entry (i) of the traced table (table):
+ * marked, unmapped by bt_shadow_sync() before guest code next runs in a
+ * window of that privilege (a burst of PTE writes, e.g. a guest
+ * mprotect(), then costs one mmap() per stretch, as INVLPGs do). Until
+ * then translated code that is already running may still use the old
+ * translation, as a CPU may use a cached one until INVLPG or a CR3 write
+ * (both leave translated code, so the drop is done by then). Returns 1
+ * when everything was dropped (the table's place is unknown and it is an
+ * upper-level one), 0, or -1.
  */
 static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 {
@@ -711,10 +716,10 @@ static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 		if (sh->pt_use[table >> 12] & BT_PT_UPPER)
 			return drop_all(sh) ? -1 : 1;
 		for_each_window(sh, w) {
-			long k = bt_window_unmap_pte(w, entry);
+			long k = bt_window_mark_pte(w, entry);
 
-			if (k < 0)
-				return -1;
+			if (k)
+				sh->drop_pending[w_s] = true;
 			n += k;
 		}
 	} else if (level == 1) {
@@ -725,24 +730,25 @@ static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 		if (!bt_window_gva_ok(gva))
 			return 0;
 		for_each_window(sh, w) {
-			if (!(bt_window_state(w, off) & BT_PAGE_MAPPED) ||
+			uint8_t st = bt_window_state(w, off);
+
+			if (!(st & BT_PAGE_MAPPED) || (st & BT_PAGE_DROP) ||
 			    w->page_pte[off / BT_WINDOW_PAGE] !=
 				    (uint32_t)(entry >> 3))
 				continue;
-			if (bt_window_unmap(w, off))
-				return -1;
+			bt_window_mark_drop(w, off);
+			sh->drop_pending[w_s] = true;
 			n++;
 		}
 	} else {
 		unsigned shift = 12 + 9 * (level - 1);
 
-		range_unmap(sh, va_canonical((va & ~0xfffull) +
-					     ((uint64_t)i << shift)),
-			    1ull << shift, &n);
-		if (n < 0)
-			return -1;
+		n = range_mark(sh, va_canonical((va & ~0xfffull) +
+						((uint64_t)i << shift)),
+			       1ull << shift);
 	}
 	sh->cnt.invalidations += (uint64_t)n;
+	sh->cnt.pt_deferred += (uint64_t)n;
 	return 0;
 }
 

@@ -111,6 +111,10 @@ struct bt_shadow_counters {
 	uint64_t pt_entries;	/* trace: entries changed by trapped writes */
 	uint64_t pt_restricts;	/* of which: less permissive (invalidate) */
 	uint64_t pt_floods;	/* trace: tables untraced for a write flood */
+	uint64_t pt_deferred;	/* trace: shadow pages of restricted entries
+				 * marked, unmapped by the next sync */
+	uint64_t pt_prefetches;	/* trace: pages mapped when a trapped write
+				 * made their PTE present (prefetch-on-write) */
 	uint64_t around_pages;	/* neighbours mapped by fault-around */
 	uint64_t prefetches;	/* pages mapped ahead of the retried access
 				 * after a guest #PF (bt_shadow_prefetch) */

@@ -401,6 +401,22 @@ static void test_fault_around(void **state)
 	disarm(f);
 }
 
+/*
+ * A trapped PTE write that restricted the entry of (off) marked its
+ * shadow in (w) for dropping (translated code that is already running
+ * may still use it, like a cached translation) and the next vCPU entry
+ * (sync) of that privilege unmaps it.
+ */
+static void assert_dropped(struct fixture *f, struct bt_window *w,
+			   enum bt_space s, uint32_t off)
+{
+	assert_int_equal(bt_window_state(w, off) & (BT_PAGE_MAPPED | BT_PAGE_DROP),
+			 BT_PAGE_MAPPED | BT_PAGE_DROP);
+	assert_true(cur_sh(f)->drop_pending[s]);
+	assert_int_equal(bt_shadow_sync(cur_sh(f), s), 0);
+	assert_false(bt_window_state(w, off) & BT_PAGE_MAPPED);
+}
+
 /* INVLPG only marks; the unmap happens at the next entry (sync) of the
  * privilege whose window holds the page, for a whole stretch at once. */
 static void test_invlpg_deferred(void **state)
@@ -639,7 +655,7 @@ static void test_trace_pt_write(void **state)
 
 /*
  * trace, precise: a trapped PTE store is carried out and only the page of
- * the entry it restricts is dropped, before the next guest access; a more
+ * the entry it restricts is dropped, by the next vCPU entry; a more
  * permissive entry drops nothing; the table stays traced; two stores in a
  * row with no fill between untrace it (a rebuild).
  */
@@ -675,7 +691,8 @@ static void test_trace_pt_write_precise(void **state)
 	assert_true(f->sh2.cnt.pt_writes == 1);
 	assert_true(*pte == (0x202000 | P | US));
 	assert_true(f->sh2.cnt.invalidations == inv + 1);
-	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(f->sh2.cnt.pt_deferred == 1);
+	assert_dropped(f, uw, BT_SPACE_USER, u0);
 	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);	/* still traced */
 	/* the next access sees the new frame, without INVLPG */
@@ -693,7 +710,7 @@ static void test_trace_pt_write_precise(void **state)
 	assert_true(store(f, BT_SPACE_KERNEL, k1, 0) == 0);
 	assert_true(f->sh2.cnt.pt_writes == 3);
 	assert_true(f->sh2.cnt.pt_floods == 0);
-	assert_false(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
+	assert_dropped(f, uw, BT_SPACE_USER, u1);
 	assert_true(load(f, BT_SPACE_USER, u1) == SKIPPED);
 	assert_int_equal(f->last, BT_SHADOW_GUEST_PF);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);
@@ -703,7 +720,7 @@ static void test_trace_pt_write_precise(void **state)
 	/* D cleared: the writable shadow must go (the next write sets D) */
 	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | RW | US | A) ==
 		    (0x202000 | P | RW | US | A));
-	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_dropped(f, uw, BT_SPACE_USER, u0);
 	assert_true(f->sh2.cnt.pt_writes == 4);
 	assert_true(f->sh2.cnt.pt_floods == 0);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);
@@ -750,7 +767,7 @@ static void test_trace_pt_write_open(void **state)
 	assert_false(bt_window_state(kw, (uint32_t)k0) & BT_PAGE_WRITE);
 	assert_true(*pte == (0x202000 | P | US));
 	assert_true(f->sh2.cnt.invalidations == inv + 1);
-	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_dropped(f, uw, BT_SPACE_USER, u0);
 	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);
 	assert_true(load(f, BT_SPACE_USER, u0) == 0x3333333333333333ull);
