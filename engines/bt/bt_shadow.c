@@ -79,6 +79,7 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->populate = true;
 	sh->populate_ahead = BT_SHADOW_POPULATE_AHEAD;
 	sh->prefetch = true;
+	sh->pt_prefetch = true;
 	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
 	sh->code = calloc(mem->size >> 12, 1);
 	sh->pt_use = calloc(mem->size >> 12, 1);
@@ -365,12 +366,13 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 }
 
 /*
- * The fill behind bt_shadow_fault() and bt_shadow_prefetch(). A prefetch
- * (a read walk whose A bits are all set already) counts nothing on
- * failure, never flushes for capacity and records no pending #PF.
+ * The fill behind bt_shadow_fault() and the prefetches. A prefetch (a read
+ * walk whose A bits are all set already; (prefetch) is its counter, NULL
+ * for a fault) counts nothing on failure, never flushes for capacity and
+ * records no pending #PF.
  */
 static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
-				  uint64_t off, bool write, bool prefetch,
+				  uint64_t off, bool write, uint64_t *prefetch,
 				  struct bt_shadow_fill *out)
 {
 	struct walk_ctx ctx = sh->ctx;
@@ -453,7 +455,7 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 		sh->ptw_off = woff;
 	}
 	if (prefetch) {
-		sh->cnt.prefetches++;
+		(*prefetch)++;
 		return BT_SHADOW_FILLED;
 	}
 	sh->cnt.hidden_faults++;
@@ -466,22 +468,24 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      enum bt_space space, uint64_t off,
 				      bool write, struct bt_shadow_fill *out)
 {
-	return fill(sh, space, off, write, false, out);
+	return fill(sh, space, off, write, NULL, out);
 }
 
 /* Does every entry of the walk of (va) have P and A set, so that a read
- * walk writes nothing to guest memory? */
-static bool walk_accessed(const struct bt_shadow *sh, uint64_t va)
+ * walk writes nothing to guest memory? (*leaf) is then the RAM address of
+ * the last entry (the PTE, or the large-page entry). */
+static bool walk_accessed(const struct bt_shadow *sh, uint64_t va,
+			  uint64_t *leaf)
 {
 	uint64_t table = sh->ctx.cr3 & CR3_ADDR;
 
 	for (int level = 4; level >= 1; level--) {
-		const uint64_t *e = guest_mem_ptr(
-			sh->mem, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8,
-			8);
+		uint64_t at = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
+		const uint64_t *e = guest_mem_ptr(sh->mem, at, 8);
 
 		if (!e || (*e & 0x21) != 0x21) /* P, A */
 			return false;
+		*leaf = at;
 		if (level == 1 || (level <= 3 && (*e & 0x80))) /* PS */
 			return true;
 		table = *e & PTE_ADDR;
@@ -495,15 +499,56 @@ int bt_shadow_prefetch(struct bt_shadow *sh)
 	uint64_t gva = sh->pf_gva;
 	uint32_t off = bt_window_off(gva) & (uint32_t)PAGE_MASK;
 
+	uint64_t leaf;
+
 	sh->pf_pending = false;
 	if (!bt_window_gva_ok(gva) ||
 	    (bt_window_state(&sh->win[BT_SPACE_USER], off) & BT_PAGE_MAPPED) ||
-	    !walk_accessed(sh, gva))
+	    !walk_accessed(sh, gva, &leaf))
 		return 0;
-	return fill(sh, BT_SPACE_USER, off, false, true, &out) ==
-			       BT_SHADOW_ERROR
+	return fill(sh, BT_SPACE_USER, off, false, &sh->cnt.prefetches,
+		    &out) == BT_SHADOW_ERROR
 		       ? -1
 		       : 0;
+}
+
+/*
+ * Prefetch-on-write (trace): a trapped store made entry (i) of the leaf
+ * table (table) present. When the table has one known place (pt_va) and
+ * the current address space reaches that VA through this very entry with
+ * every A bit already set (the guest kernel installs its PTEs with A, as
+ * Linux does), map the page now, read-only unless D is set, in the user
+ * window for a user page and in the kernel window otherwise: the first
+ * access then takes no hidden fault. Like bt_shadow_prefetch(), this is a
+ * translation cached early, which a CPU may do for entries whose A is
+ * set (Intel SDM Vol. 3A 4.10.2.3); guest memory does not change.
+ * Best effort: returns -1 only when a host mmap failed.
+ */
+static int write_prefetch(struct bt_shadow *sh, uint64_t table, unsigned i,
+			  uint64_t pte)
+{
+	uint64_t va = sh->pt_va[table >> 12], gva, leaf;
+	enum bt_space space = pte & 0x4 ? BT_SPACE_USER : BT_SPACE_KERNEL;
+	struct bt_shadow_fill out;
+	enum bt_shadow_result r;
+	unsigned streak;
+	uint32_t off;
+
+	if (!sh->pt_prefetch || (va & BT_PTVA_MULTI) ||
+	    (va & BT_PTVA_LEVEL) != 1 || (pte & 0x21) != 0x21)
+		return 0;
+	gva = va_canonical((va & ~0xfffull) + ((uint64_t)i << 12));
+	off = bt_window_off(gva);
+	if (!bt_window_gva_ok(gva) ||
+	    (bt_window_state(&sh->win[space], off) & BT_PAGE_MAPPED) ||
+	    !walk_accessed(sh, gva, &leaf) || leaf != table + 8ull * i)
+		return 0;
+	/* not a use of the table by the guest: a burst of stores to it
+	 * still counts as a rebuild (flood_count) */
+	streak = sh->ptw_streak;
+	r = fill(sh, space, off, false, &sh->cnt.pt_prefetches, &out);
+	sh->ptw_streak = streak;
+	return r == BT_SHADOW_ERROR ? -1 : 0;
 }
 
 int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3)
@@ -768,6 +813,10 @@ static int entries_compare(struct bt_shadow *sh, uint64_t table,
 		if (cur[i] == old[i - first])
 			continue;
 		sh->cnt.pt_entries++;
+		if (!(old[i - first] & PTE_P) &&
+		    (sh->pt_use[table >> 12] & BT_PT_LEAF) &&
+		    write_prefetch(sh, table, i, cur[i]))
+			return -1;
 		if (!entry_restricts(old[i - first], cur[i]))
 			continue;
 		sh->cnt.pt_restricts++;

@@ -147,6 +147,9 @@ struct bt_shadow {
 				 * BT_SHADOW_POPULATE_AHEAD (tests vary) */
 	bool prefetch;		/* map after a user #PF (default; see
 				 * bt_shadow_prefetch) */
+	bool pt_prefetch;	/* trace: map a page when a trapped write
+				 * makes its PTE present (default; see
+				 * bt_shadow_pt_store) */
 	bool drop_pending[BT_SPACE_NR]; /* windows of that privilege hold
 				 * pages marked BT_PAGE_DROP (INVLPG): see
 				 * bt_shadow_sync */
@@ -304,7 +307,11 @@ int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa);
  * trace: carry out a trapped store (BT_SHADOW_PT_WRITE) of (size) bytes
  * (1, 2, 4, 8) of (value) at RAM (gpa), inside one page, the walk having
  * allowed it (A/D set): write it, then drop the shadows of the entries it
- * made less permissive, as bt_shadow_pt_write_end() does. The table
+ * made less permissive, as bt_shadow_pt_write_end() does (deferred: the
+ * pages are unmapped by the next bt_shadow_sync()). An entry of a leaf
+ * table made present, with A, is mapped right away when the current
+ * address space reaches it through that entry (prefetch-on-write,
+ * sh->pt_prefetch), so the first access takes no hidden fault. The table
  * stays traced. Async-signal-safe (the fault handler runs it and skips
  * the store). Counts the trap and the write flood: after
  * BT_SHADOW_PT_FLOOD in a row the table is untraced (and the store
@@ -315,7 +322,8 @@ int bt_shadow_pt_store(struct bt_shadow *sh, uint64_t gpa, uint64_t value,
 
 /*
  * Close the table opened by bt_shadow_pt_write_begin() (no-op when none):
- * write-protect it again and, for every entry that changed, drop the
+ * write-protect it again and, for every entry that changed, prefetch it as
+ * bt_shadow_pt_store() does or drop (deferred) the
  * shadows derived from it when it became less permissive (not present,
  * another frame or page size, W/U/A/D cleared, NX or reserved bits set);
  * a more permissive entry needs nothing (the shadows are a subset of its

@@ -731,6 +731,80 @@ static void test_trace_pt_write_precise(void **state)
 	disarm(f);
 }
 
+/*
+ * trace, prefetch-on-write: a trapped store that makes a PTE present (with
+ * A, as the guest kernel installs it) maps the page at once, writable when
+ * D is set, so the first access takes no hidden fault; guest memory does
+ * not change. Made less permissive later, the page is dropped again (no
+ * stale shadow): the next write is the guest's #PF. A PTE installed
+ * without A is left to fault (mapping it would have to set A).
+ */
+static void test_trace_pt_prefetch(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, CR3_A, 0x400000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_table = KVA + 0x1000;
+	uint64_t k0 = kva_table + (((uint64_t)pte) & 0xfff);
+	uint32_t u0 = 0x400000, u1 = 0x401000, u2 = 0x402000;
+	uint32_t u5 = 0x405000, u6 = 0x406000;
+	uint64_t *pte5, *pte6;
+	struct bt_window *uw;
+
+	map4k(f, CR3_A, kva_table, table, P | RW);
+	map4k(f, CR3_A, u2, 0x204000, P | US);
+	map4k(f, CR3_A, u5, 0, 0);
+	map4k(f, CR3_A, u6, 0, 0);
+	pte5 = pte_slot(f, CR3_A, u5);
+	pte6 = pte_slot(f, CR3_A, u6);
+	memset(f->mem.host + 0x205000, 0x77, 0x1000);
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	f->precise = true;
+	rearm(f);
+	uw = &f->sh2.win[BT_SPACE_USER];
+	/* the walk sets A on the upper entries; the table is traced */
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_KERNEL, k0) == *pte);
+	unsigned fills = f->fills;
+	/* the kernel installs u5: mapped by the trap, writable (D set) */
+	assert_true(store(f, BT_SPACE_KERNEL, k0 + 5 * 8,
+			  0x205000 | P | RW | US | A | D) ==
+		    (0x205000 | P | RW | US | A | D));
+	assert_true(f->sh2.cnt.pt_writes == 1);
+	assert_true(f->sh2.cnt.pt_prefetches == 1);
+	assert_int_equal(f->fills, fills);
+	assert_int_equal(bt_window_state(uw, u5),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE | BT_PAGE_USER);
+	assert_true(*pte5 == (0x205000 | P | RW | US | A | D));
+	assert_true(load(f, BT_SPACE_USER, u5) == 0x7777777777777777ull);
+	assert_true(store(f, BT_SPACE_USER, u5 + 8, 5) == 5);
+	assert_int_equal(f->fills, fills);	/* no hidden fault at all */
+	assert_true(*(uint64_t *)(f->mem.host + 0x205008) == 5);
+	/* a fill through the table between (not a rebuild) */
+	assert_true(load(f, BT_SPACE_USER, u1) == 0x2222222222222222ull);
+	/* made read-only: the prefetched writable shadow must not survive */
+	assert_true(store(f, BT_SPACE_KERNEL, k0 + 5 * 8,
+			  0x205000 | P | US | A | D) == (0x205000 | P | US | A | D));
+	assert_true(f->sh2.cnt.pt_prefetches == 1);
+	assert_dropped(f, uw, BT_SPACE_USER, u5);
+	assert_true(store(f, BT_SPACE_USER, u5 + 8, 9) == SKIPPED);
+	expect_pf(f, u5 + 8, 0x7);
+	assert_true(*(uint64_t *)(f->mem.host + 0x205008) == 5);
+	assert_true(load(f, BT_SPACE_USER, u5 + 8) == 5);
+	/* installed without A: nothing is mapped, A stays clear */
+	assert_true(load(f, BT_SPACE_USER, u2) == 0);
+	assert_true(store(f, BT_SPACE_KERNEL, k0 + 6 * 8, 0x204000 | P | US) ==
+		    (0x204000 | P | US));
+	assert_true(f->sh2.cnt.pt_prefetches == 1);
+	assert_int_equal(bt_window_state(uw, u6), 0);
+	assert_true(*pte6 == (0x204000 | P | US));
+	assert_true(f->sh2.cnt.pt_floods == 0);
+	disarm(f);
+}
+
 /* trace, open-and-step: the store runs with its table open (writable in
  * that window only); closing it re-protects it and drops the restricted
  * entry's page alone. */
@@ -798,6 +872,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_pt_write_precise, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write_open, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trace_pt_prefetch, setup,
 						teardown),
 	};
 
