@@ -533,6 +533,7 @@ static int write_prefetch(struct bt_shadow *sh, uint64_t table, unsigned i,
 	enum bt_shadow_result r;
 	unsigned streak;
 	uint32_t off;
+	bool serves_pf;
 
 	if (!sh->pt_prefetch || (va & BT_PTVA_MULTI) ||
 	    (va & BT_PTVA_LEVEL) != 1 || (pte & 0x21) != 0x21)
@@ -543,11 +544,17 @@ static int write_prefetch(struct bt_shadow *sh, uint64_t table, unsigned i,
 	    (bt_window_state(&sh->win[space], off) & BT_PAGE_MAPPED) ||
 	    !walk_accessed(sh, gva, &leaf) || leaf != table + 8ull * i)
 		return 0;
-	/* not a use of the table by the guest: a burst of stores to it
-	 * still counts as a rebuild (flood_count) */
+	/* The fill walks the table, which ends a run of stores to it (see
+	 * flood_count). That is right when the page is the one a reflected
+	 * user #PF is waiting for (its retried access would have walked the
+	 * table); any other prefetch is no use by the guest, and a burst of
+	 * stores must still count as a rebuild. */
+	serves_pf = sh->pf_pending && space == BT_SPACE_USER &&
+		    ((sh->pf_gva ^ gva) & PAGE_MASK) == 0;
 	streak = sh->ptw_streak;
 	r = fill(sh, space, off, false, &sh->cnt.pt_prefetches, &out);
-	sh->ptw_streak = streak;
+	if (!serves_pf)
+		sh->ptw_streak = streak;
 	return r == BT_SHADOW_ERROR ? -1 : 0;
 }
 
