@@ -279,6 +279,35 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 }
 
 /*
+ * The first index from (j) on, below (end), that fault_around() must look
+ * at: (idx) or an entry with P and A; (end) when none. Eight entries (a
+ * cache line) whose P&A bits are all clear are passed over at a time,
+ * without a branch per entry: an isolated first touch scans a table of
+ * unused entries, and doing it entry by entry cost about 1 us here.
+ */
+static unsigned around_skip(const uint64_t *leaf, unsigned j, unsigned end,
+			    unsigned idx)
+{
+	while (j < end) {
+		uint64_t any = 0;
+
+		if (j == idx || (leaf[j] & 0x21) == 0x21)
+			return j;
+		if ((j & 7) || end - j < 8 || idx - j < 8) {
+			j++;
+			continue;
+		}
+		for (unsigned k = 0; k < 8; k++)
+			any |= leaf[j + k] & (leaf[j + k] >> 5); /* P & A */
+		if (any & 1)
+			j++;
+		else
+			j += 8;
+	}
+	return end;
+}
+
+/*
  * Fault-around: map the faulting page (gva) together with the other pages
  * of its aligned group of sh->around_n that the guest could reach without
  * the walk changing anything it can see, i.e. whose leaf entry already has
@@ -319,6 +348,7 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 			if (run.n && around_map(sh, w, &run, leaf, res, idx))
 				return -1;
 			run.n = 0;
+			j = around_skip(leaf, j + 1, first + group, idx) - 1;
 			continue;
 		}
 		if (j == idx) {
