@@ -113,6 +113,9 @@ struct bt_shadow_counters {
 	uint64_t pt_floods;	/* trace: tables untraced for a write flood */
 	uint64_t pt_deferred;	/* trace: shadow pages of restricted entries
 				 * marked, unmapped by the next sync */
+	uint64_t pt_flood_fills; /* trace: tables mapped writable right after
+				 * the store that untraced them (no fault
+				 * for the next store of the burst) */
 	uint64_t pt_prefetches;	/* trace: pages mapped when a trapped write
 				 * made their PTE present (prefetch-on-write) */
 	uint64_t around_pages;	/* neighbours mapped by fault-around */
@@ -342,6 +345,13 @@ int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa);
 /* The translations of page (gpa) are gone: writes may go through again
  * (they refault once to get a writable mapping). */
 void bt_shadow_code_release(struct bt_shadow *sh, uint64_t gpa);
+
+/* trace: is the RAM page at (gpa) a traced page table? */
+static inline bool bt_shadow_is_traced(const struct bt_shadow *sh,
+				       uint64_t gpa)
+{
+	return sh->policy == BT_SHADOW_TRACE && sh->pt_use[gpa >> 12] != 0;
+}
 
 /* Does the RAM page at (gpa) hold translated code? */
 static inline bool bt_shadow_is_code(const struct bt_shadow *sh, uint64_t gpa)
