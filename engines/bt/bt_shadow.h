@@ -27,8 +27,12 @@
  *    (bt_shadow_pt_write_begin/_end: the page is opened for one
  *    instruction and compared with its copy afterwards), and only the
  *    shadows derived from entries it made less permissive are dropped:
- *    one page for a leaf entry, the range an upper-level entry covers.
- *    The table stays traced. A table written BT_SHADOW_PT_FLOOD times in a
+ *    one page for a leaf entry, the range an upper-level entry covers,
+ *    marked and unmapped by the next bt_shadow_sync() (as INVLPG's), so
+ *    translated code already running may use the old translation until
+ *    it leaves, as a CPU may until INVLPG. A leaf entry made present with
+ *    A is mapped at once when the current space reaches it
+ *    (prefetch-on-write). The table stays traced. A table written BT_SHADOW_PT_FLOOD times in a
  *    row with no fill walking it in between (the guest zero-fills or
  *    rebuilds it) is untraced instead (bt_shadow_pt_write) until a fill
  *    walks it again. INVLPG drops the page in the current space.
