@@ -674,6 +674,10 @@ int bt_shadow_flush(struct bt_shadow *sh)
 int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 {
 	uint8_t *use = &sh->pt_use[(gpa & PAGE_MASK) >> 12];
+	uint64_t va = sh->pt_va[(gpa & PAGE_MASK) >> 12];
+	/* a leaf table walked at one place: its pages lie in one 2 MiB */
+	bool one = (va & (BT_PTVA_MULTI | BT_PTVA_LEVEL)) == 1 &&
+		   bt_window_gva_ok(va_canonical(va & ~0xfffull));
 
 	if (bt_shadow_pt_write_end(sh))
 		return -1;
@@ -682,7 +686,10 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 	if (*use & BT_PT_UPPER)
 		return drop_all(sh);
 	for_each_window(sh, w) {
-		long n = bt_window_mark_table(w, gpa);
+		long n = one ? bt_window_mark_table_at(
+				       w, gpa,
+				       bt_window_off(va_canonical(va & ~0xfffull)))
+			     : bt_window_mark_table(w, gpa);
 
 		if (n)
 			sh->drop_pending[w_s] = true;

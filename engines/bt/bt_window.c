@@ -42,9 +42,11 @@ int bt_window_create(struct bt_window *w, int ram_fd, uint64_t ram_size,
 	w->mapped_pos = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped_pos));
 	w->page_frame = calloc(BT_WINDOW_PAGES, sizeof(*w->page_frame));
 	w->page_pte = calloc(BT_WINDOW_PAGES, sizeof(*w->page_pte));
+	w->frame_writable = calloc(ram_size >> 12 ? ram_size >> 12 : 1,
+				   sizeof(*w->frame_writable));
 	w->cap = BT_WINDOW_PAGES;
 	if (!w->page_state || !w->mapped || !w->mapped_pos || !w->page_frame ||
-	    !w->page_pte) {
+	    !w->page_pte || !w->frame_writable) {
 		snprintf(err, errlen, "bt window %s: out of memory for page state",
 			 name);
 		bt_window_destroy(w);
@@ -62,6 +64,7 @@ void bt_window_destroy(struct bt_window *w)
 	free(w->mapped_pos);
 	free(w->page_frame);
 	free(w->page_pte);
+	free(w->frame_writable);
 	memset(w, 0, sizeof(*w));
 	w->ram_fd = -1;
 }
@@ -115,18 +118,29 @@ static int run_join(const struct bt_window *w, uint32_t page)
 	       (page + 1 < BT_WINDOW_PAGES && run_same(w, page, page + 1));
 }
 
-/* (page) is about to change: take its contribution out of w->runs. */
+/* (page) is about to change: take its contribution out of w->runs and
+ * w->frame_writable. */
 static void run_leave(struct bt_window *w, uint32_t page)
 {
-	if (w->page_state[page] & BT_PAGE_MAPPED)
+	uint8_t st = w->page_state[page];
+
+	if (st & BT_PAGE_MAPPED)
 		w->runs -= 1 - run_join(w, page);
+	if ((st & (BT_PAGE_MAPPED | BT_PAGE_WRITE)) ==
+	    (BT_PAGE_MAPPED | BT_PAGE_WRITE))
+		w->frame_writable[w->page_frame[page]]--;
 }
 
 /* (page) has changed: put its contribution back. */
 static void run_enter(struct bt_window *w, uint32_t page)
 {
-	if (w->page_state[page] & BT_PAGE_MAPPED)
+	uint8_t st = w->page_state[page];
+
+	if (st & BT_PAGE_MAPPED)
 		w->runs += 1 - run_join(w, page);
+	if ((st & (BT_PAGE_MAPPED | BT_PAGE_WRITE)) ==
+	    (BT_PAGE_MAPPED | BT_PAGE_WRITE))
+		w->frame_writable[w->page_frame[page]]++;
 }
 
 int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
@@ -264,6 +278,29 @@ long bt_window_mark_table(struct bt_window *w, uint64_t pt_gpa)
 			  (pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3, 0);
 }
 
+long bt_window_mark_table_at(struct bt_window *w, uint64_t pt_gpa,
+			     uint32_t off)
+{
+	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
+	uint32_t page = (off & ~((2u << 20) - 1)) / BT_WINDOW_PAGE;
+	long n = 0;
+
+	if (!w->nmapped)
+		return 0;
+	for (uint32_t i = 0; i < 512; i++, page++) {
+		uint8_t *st = &w->page_state[page];
+
+		if ((*st & (BT_PAGE_MAPPED | BT_PAGE_DROP)) == BT_PAGE_MAPPED &&
+		    w->page_pte[page] - first < BT_WINDOW_PAGE / 8) {
+			*st |= BT_PAGE_DROP;
+			n++;
+		}
+	}
+	if (n)
+		w->drops = true;
+	return n;
+}
+
 long bt_window_mark_pte(struct bt_window *w, uint64_t pte_gpa)
 {
 	return mark_where(w, MARK_PTE, pte_gpa >> 3, 0);
@@ -298,9 +335,13 @@ long bt_window_unmap_range(struct bt_window *w, uint32_t off, uint64_t len)
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)
 {
 	uint32_t frame = (uint32_t)(gpa >> 12);
+	const uint32_t *left = &w->frame_writable[frame];
 	long n = 0;
 
-	for (uint32_t i = 0; i < w->nmapped; i++) {
+	if (gpa >= w->ram_size)
+		return 0;
+
+	for (uint32_t i = 0; *left && i < w->nmapped; i++) {
 		uint32_t page = w->mapped[i];
 
 		if (w->page_frame[page] != frame ||
@@ -359,8 +400,13 @@ static long flush_all(struct bt_window *w)
 
 	if (p == MAP_FAILED)
 		return -1;
-	for (uint32_t i = 0; i < w->nmapped; i++)
-		w->page_state[w->mapped[i]] = 0;
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_state[page] & BT_PAGE_WRITE)
+			w->frame_writable[w->page_frame[page]]--;
+		w->page_state[page] = 0;
+	}
 	w->nmapped = 0;
 	w->runs = 0;
 	w->drops = false;

@@ -184,6 +184,55 @@ static void test_mark_and_populate(void **state)
 	assert_int_equal(w->runs, 0);
 }
 
+/* frame_writable matches the mapped pages (recounted). */
+static void check_frame_writable(const struct bt_window *w)
+{
+	uint32_t frames = (uint32_t)(w->ram_size >> 12);
+	uint32_t *want = calloc(frames, sizeof(*want));
+
+	assert_non_null(want);
+	for (uint32_t i = 0; i < w->nmapped; i++)
+		if (w->page_state[w->mapped[i]] & BT_PAGE_WRITE)
+			want[w->page_frame[w->mapped[i]]]++;
+	for (uint32_t f = 0; f < frames; f++)
+		assert_int_equal(w->frame_writable[f], want[f]);
+	free(want);
+}
+
+/* The writable-mapping count per frame follows maps, remaps, protects,
+ * unmaps and flushes, and protect_frame uses it. */
+static void test_frame_writable(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_window *w = &f->w;
+
+	assert_int_equal(bt_window_map_range(w, 0x10000, 0x20000, 4, true, 0), 0);
+	assert_int_equal(bt_window_map(w, 0x80000, 0x21000, true, 0), 0);
+	assert_int_equal(bt_window_map(w, 0x90000, 0x21000, false, 0), 0);
+	assert_int_equal(w->frame_writable[0x21], 2);
+	check_frame_writable(w);
+	/* remapped over: the old frame loses, the new one gains */
+	assert_int_equal(bt_window_map(w, 0x11000, 0x30000, true, 0), 0);
+	assert_int_equal(w->frame_writable[0x21], 1);
+	assert_int_equal(w->frame_writable[0x30], 1);
+	check_frame_writable(w);
+	assert_int_equal(bt_window_protect_frame(w, 0x30000), 1);
+	assert_int_equal(bt_window_protect_frame(w, 0x30000), 0);
+	assert_int_equal(bt_window_protect_frame(w, 0x40000), 0);
+	assert_int_equal(bt_window_protect(w, 0x90000, true), 0);
+	assert_int_equal(w->frame_writable[0x21], 2);
+	check_frame_writable(w);
+	bt_window_mark_drop(w, 0x80000);
+	bt_window_mark_drop(w, 0x12000);
+	assert_int_equal(bt_window_unmap_marked(w), 2);
+	check_frame_writable(w);
+	assert_int_equal(bt_window_unmap(w, 0x90000), 0);
+	check_frame_writable(w);
+	assert_int_equal(bt_window_flush(w, false), 3);
+	for (uint32_t fr = 0; fr < (uint32_t)(RAM >> 12); fr++)
+		assert_int_equal(w->frame_writable[fr], 0);
+}
+
 /* Is the host page-table entry of (addr) present (/proc/self/pagemap bit
  * 63)? -1 when pagemap cannot be read. */
 static int host_pte_present(const void *addr)
@@ -249,12 +298,15 @@ static void test_mark_kinds(void **state)
 	assert_true(w->drops);
 	assert_int_equal(bt_window_mark_table(w, 0x8000), 3);
 	assert_int_equal(bt_window_mark_range(w, 0x64000, 0x2000), 1);
-	assert_int_equal(bt_window_state(w, 0x63000), BT_PAGE_MAPPED);
+	/* by place: the 2 MiB at 0 holds them; elsewhere nothing */
+	assert_int_equal(bt_window_mark_table_at(w, 0x9000, 0x200000), 0);
+	assert_int_equal(bt_window_mark_table_at(w, 0x9000, 0x1000), 1);
+	assert_int_equal(bt_window_state(w, 0x63000),
+			 BT_PAGE_MAPPED | BT_PAGE_DROP);
 	assert_int_equal(w->nmapped, 6);		/* nothing unmapped yet */
-	assert_int_equal(bt_window_unmap_marked(w), 5);
+	assert_int_equal(bt_window_unmap_marked(w), 6);
 	assert_false(w->drops);
-	assert_int_equal(w->nmapped, 1);
-	assert_int_equal(bt_window_state(w, 0x63000), BT_PAGE_MAPPED);
+	assert_int_equal(w->nmapped, 0);
 }
 
 static void test_lookup_guards(void **state)
@@ -330,6 +382,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_populate_host_ptes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mark_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_writable, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mark_and_populate, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_guards, setup, teardown),
