@@ -528,7 +528,6 @@ int bt_shadow_prefetch(struct bt_shadow *sh)
 	struct bt_shadow_fill out;
 	uint64_t gva = sh->pf_gva;
 	uint32_t off = bt_window_off(gva) & (uint32_t)PAGE_MASK;
-
 	uint64_t leaf;
 
 	sh->pf_pending = false;

@@ -32,10 +32,11 @@
  *    translated code already running may use the old translation until
  *    it leaves, as a CPU may until INVLPG. A leaf entry made present with
  *    A is mapped at once when the current space reaches it
- *    (prefetch-on-write). The table stays traced. A table written BT_SHADOW_PT_FLOOD times in a
- *    row with no fill walking it in between (the guest zero-fills or
- *    rebuilds it) is untraced instead (bt_shadow_pt_write) until a fill
- *    walks it again. INVLPG drops the page in the current space.
+ *    (prefetch-on-write). The table stays traced. A table written
+ *    BT_SHADOW_PT_FLOOD times in a row with no fill walking it in between
+ *    (the guest zero-fills or rebuilds it) is untraced instead
+ *    (bt_shadow_pt_write) until a fill walks it again; the engine then
+ *    maps it writable at once for the rest of the burst. INVLPG drops the page in the current space.
  *
  * Self-modifying code: RAM pages holding translated code are mapped
  * read-only in every window (bt_shadow_code_protect), so a guest store to
