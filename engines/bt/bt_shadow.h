@@ -171,6 +171,12 @@ struct bt_shadow {
 	 * region starts at | its level (1-4) | BT_PTVA_MULTI when walked at
 	 * another VA or level too; 0 = not yet */
 	uint64_t *pt_va;
+	/* trace: RAM pages of every table traced since the last drop of
+	 * everything (pt_listed[page] = 1 when in pt_list), so that drop
+	 * clears only those */
+	uint32_t *pt_list;
+	uint32_t pt_nlist;
+	uint8_t *pt_listed;
 	/* trace: the table opened by bt_shadow_pt_write_begin() */
 	bool ptw_open;
 	uint64_t ptw_gpa;	/* its page */

@@ -395,9 +395,12 @@ int bt_window_unmap(struct bt_window *w, uint32_t off)
 static long flush_all(struct bt_window *w)
 {
 	long n = w->nmapped;
-	void *p = mmap(w->base, BT_WINDOW_SIZE, PROT_NONE,
-		       RESERVE_FLAGS | MAP_FIXED, -1, 0);
+	void *p;
 
+	if (!n)	/* nothing mapped: the reservation is whole */
+		return 0;
+	p = mmap(w->base, BT_WINDOW_SIZE, PROT_NONE, RESERVE_FLAGS | MAP_FIXED,
+		 -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	for (uint32_t i = 0; i < w->nmapped; i++) {
