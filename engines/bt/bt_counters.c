@@ -37,6 +37,7 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_pt_entries_restricted", s->pt_restricts },
 		{ "bt_pt_tables_untraced_flood", s->pt_floods },
 		{ "bt_pt_drops_deferred", s->pt_deferred },
+		{ "bt_pt_drop_alls", s->pt_drop_alls },
 		{ "bt_pt_flood_fills", s->pt_flood_fills },
 		{ "bt_pt_prefetched_pages", s->pt_prefetches },
 		{ "bt_pt_pages_traced", s->pt_protects },

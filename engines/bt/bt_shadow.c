@@ -702,8 +702,10 @@ int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 		return -1;
 	sh->gen++;
 	sh->cnt.pt_writes++;
-	if (*use & BT_PT_UPPER)
+	if (*use & BT_PT_UPPER) {
+		sh->cnt.pt_drop_alls++;
 		return drop_all(sh);
+	}
 	for_each_window(sh, w) {
 		long n = one ? bt_window_mark_table_at(
 				       w, gpa,
@@ -821,8 +823,10 @@ static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 	long n = 0;
 
 	if (!va || (va & BT_PTVA_MULTI) || level < 1) {
-		if (sh->pt_use[table >> 12] & BT_PT_UPPER)
+		if (sh->pt_use[table >> 12] & BT_PT_UPPER) {
+			sh->cnt.pt_drop_alls++;
 			return drop_all(sh) ? -1 : 1;
+		}
 		for_each_window(sh, w) {
 			long k = bt_window_mark_pte(w, entry);
 

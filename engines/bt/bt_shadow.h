@@ -116,6 +116,9 @@ struct bt_shadow_counters {
 	uint64_t pt_entries;	/* trace: entries changed by trapped writes */
 	uint64_t pt_restricts;	/* of which: less permissive (invalidate) */
 	uint64_t pt_floods;	/* trace: tables untraced for a write flood */
+	uint64_t pt_drop_alls;	/* trace: PT writes to upper-level tables
+				 * that dropped every shadow (a flood, or an
+				 * entry whose place is not known) */
 	uint64_t pt_deferred;	/* trace: shadow pages of restricted entries
 				 * marked, unmapped by the next sync */
 	uint64_t pt_flood_fills; /* trace: tables mapped writable right after
