@@ -139,6 +139,30 @@ int engine_run(struct engine *e, struct run_exit *exit)
 	return rc ? -1 : 0;
 }
 
+int engine_snapshot(struct engine *e, void **blob, size_t *len, char *err,
+		    size_t errlen)
+{
+	*blob = NULL;
+	*len = 0;
+	if (!e->ops->snapshot) {
+		snprintf(err, errlen, "engine %s cannot take snapshots",
+			 e->ops->name);
+		return -1;
+	}
+	return e->ops->snapshot(e, blob, len, err, errlen) ? -1 : 0;
+}
+
+int engine_restore(struct engine *e, const void *blob, size_t len, char *err,
+		   size_t errlen)
+{
+	if (!e->ops->restore) {
+		snprintf(err, errlen, "engine %s cannot restore snapshots",
+			 e->ops->name);
+		return -1;
+	}
+	return e->ops->restore(e, blob, len, err, errlen) ? -1 : 0;
+}
+
 void engine_counters(struct engine *e, struct engine_counters *out)
 {
 	memset(out, 0, sizeof(*out));

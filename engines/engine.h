@@ -109,9 +109,19 @@ struct engine_ops {
 	void (*counters)(struct engine *e, struct engine_counters *out);
 	/* Optional: describe the backend/options in one line (kvm: "PVM"). */
 	void (*describe)(struct engine *e, char *buf, size_t buflen);
-	/* Optional: save/restore full VM state (later). */
-	int (*snapshot)(struct engine *e, void **blob, size_t *len);
-	int (*restore)(struct engine *e, const void *blob, size_t len);
+	/*
+	 * Optional: the whole VM state as a malloc'd blob (the format of
+	 * machine/snapshot.h, shared by the engines that have these), and
+	 * back. Only between runs (or before the first). restore makes the
+	 * engine continue from the blob's state as if it had just been
+	 * stopped there: whatever it derived from the old state (decoded or
+	 * translated code, TLBs, shadow page tables) is dropped. 0, or -1
+	 * with (err) set; a refused blob leaves the engine as it was.
+	 */
+	int (*snapshot)(struct engine *e, void **blob, size_t *len, char *err,
+			size_t errlen);
+	int (*restore)(struct engine *e, const void *blob, size_t len,
+		       char *err, size_t errlen);
 	/* Required. Free e->priv (the machine is freed by engine_destroy). */
 	void (*destroy)(struct engine *e);
 	/*
@@ -175,6 +185,13 @@ const struct engine_stat *engine_stat_find(const struct engine_counters *c,
  * appends the machine's "io_unassigned_reads"/"io_unassigned_writes". */
 void engine_stat_add(struct engine_counters *c, const char *name,
 		     uint64_t value);
+
+/* engine_ops.snapshot/restore, or -1 with (err) saying that the engine
+ * has none. */
+int engine_snapshot(struct engine *e, void **blob, size_t *len, char *err,
+		    size_t errlen);
+int engine_restore(struct engine *e, const void *blob, size_t len, char *err,
+		   size_t errlen);
 
 /* Destroy (e) and its machine. (e) may be NULL. */
 void engine_destroy(struct engine *e);

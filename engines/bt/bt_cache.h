@@ -52,7 +52,7 @@ struct bt_exit_rec {
 	struct bt_ret_site *site; /* BT_EXIT_RET_FILL */
 	uint8_t cause;		/* BT_EXIT_MONITOR: enum bt_mon_cause */
 	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
-	struct bt_fast_mem mem;	/* and its memory operand (INVLPG) */
+	struct bt_fast_mem mem;	/* and its operand (bt_fast.h) */
 };
 
 /*
@@ -127,7 +127,7 @@ struct bt_block {
 	uint64_t monitor_rip;	/* then: its RIP */
 	uint8_t monitor_cause;	/* and its enum bt_mon_cause */
 	uint8_t fast, fast_len;	/* and enum bt_fast_kind, length */
-	struct bt_fast_mem mem;	/* and its memory operand (INVLPG) */
+	struct bt_fast_mem mem;	/* and its operand (bt_fast.h) */
 };
 
 #define BT_NO_PAGE UINT64_MAX

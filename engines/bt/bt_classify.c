@@ -224,6 +224,7 @@ static const char *const cause_names[BT_MON_NR] = {
 	[BT_MON_VMCALL] = "vmcall", [BT_MON_TSC] = "rdtsc",
 	[BT_MON_SEGMENT_BASE] = "fs_gs_operand", [BT_MON_OTHER] = "other",
 	[BT_MON_LAYOUT] = "layout", [BT_MON_ALIGN] = "alignment_check",
+	[BT_MON_MMIO] = "mmio",
 };
 
 const char *bt_mon_cause_name(enum bt_mon_cause cause)

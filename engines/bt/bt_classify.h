@@ -46,6 +46,7 @@ enum bt_mon_cause {
 	BT_MON_LAYOUT,	/* an address outside the window layout (bt_translate.h) */
 	BT_MON_ALIGN,	/* alignment checking on (CPL3, CR0.AM, RFLAGS.AC):
 			 * translated code does none, the monitor runs all */
+	BT_MON_MMIO,	/* an instruction that touched MMIO (bt_mmio.h) */
 	BT_MON_NR
 };
 

@@ -3,9 +3,11 @@
  */
 #include "bt/bt_counters.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bt/bt_ctx.h"
+#include "bt/bt_fast.h"
 
 void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 {
@@ -40,6 +42,10 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_pt_entries_changed", s->pt_entries },
 		{ "bt_pt_entries_restricted", s->pt_restricts },
 		{ "bt_pt_tables_untraced_flood", s->pt_floods },
+		{ "bt_pt_drops_deferred", s->pt_deferred },
+		{ "bt_pt_drop_alls", s->pt_drop_alls },
+		{ "bt_pt_flood_fills", s->pt_flood_fills },
+		{ "bt_pt_prefetched_pages", s->pt_prefetches },
 		{ "bt_pt_pages_traced", s->pt_protects },
 		{ "bt_shadow_invalidations", s->invalidations },
 		{ "bt_shadow_cr3_flushes", s->cr3_flushes },
@@ -54,9 +60,9 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 		{ "bt_loop_checks_hoisted", k->loop_checks_hoisted },
 		{ "bt_loop_checks_failed", loop_fails },
 		{ "bt_checks_elided_near", k->checks_elided },
-		{ "bt_fast_syscall", c->fast[1] },
-		{ "bt_fast_sysretq", c->fast[2] },
-		{ "bt_fast_invlpg", c->fast[3] },
+		{ "bt_mmio_signals", c->mmio_stops },
+		{ "bt_mmio_insns_recorded", v->mmio.adds },
+		{ "bt_mmio_set_clears", v->mmio.clears },
 	};
 
 	t->count[TRAP_HIDDEN_PAGE_FAULT] += s->hidden_faults;
@@ -70,4 +76,11 @@ void bt_counters_add(const struct bt_vcpu *v, struct engine_counters *out)
 	}
 	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
 		engine_stat_add(out, stats[i].name, stats[i].value);
+	for (unsigned k = BT_FAST_NONE + 1; k < BT_FAST_NR; k++) {
+		char name[ENGINE_STAT_NAME_MAX];
+
+		snprintf(name, sizeof(name), "bt_fast_%s",
+			 bt_fast_kind_names[k]);
+		engine_stat_add(out, name, c->fast[k]);
+	}
 }

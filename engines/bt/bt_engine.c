@@ -12,9 +12,11 @@
 #include "bt/bt_classify.h"
 #include "bt/bt_counters.h"
 #include "bt/bt_exec.h"
+#include "bt/bt_fast.h"
 #include "bt/bt_gs.h"
 #include "bt/bt_timer.h"
 #include "interp/interp_monitor.h"
+#include "machine/snapshot.h"
 
 #define BT_CODE_BYTES (64u << 20)
 #define MON_STEP_MAX 1		/* the sensitive instruction alone (+ an STI shadow) */
@@ -33,7 +35,9 @@ struct bt_engine {
 	uint64_t armed_ns;	/* deadline the timer holds, 0 = none */
 	uint64_t armed_tsc;	/* the TSC deadline it was armed for */
 	uint64_t mon_steps, mon_delivers, irqs;
-	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO stops */
+	uint64_t mon_by_kind[2];	/* [0] MONITOR stops, [1] MMIO: a signal
+					 * (BT_STOP_MMIO) or an exit for an
+					 * instruction known to touch it */
 	uint64_t mon_by_cause[BT_MON_NR]; /* MONITOR stops by instruction */
 	uint64_t mon_near;	/* steps run because a timer event was near
 				 * (or to an exact limit's last instructions) */
@@ -101,6 +105,16 @@ static int hook_fast_invlpg(void *opaque, uint64_t gva)
 
 	interp_monitor_invlpg(b->mon, gva);
 	return bt_shadow_invlpg(&b->sh, gva);
+}
+
+/* The dispatcher executed MOV to CR3 itself (it then switches the
+ * shadow). */
+static void hook_fast_cr3(void *opaque, uint64_t cr3)
+{
+	struct bt_engine *b = opaque;
+
+	interp_monitor_cr3_write(b->mon, cr3,
+				 (b->v.st.cr4 & X86_CR4_PGE) != 0);
 }
 
 /* Translated code (or the monitor) wrote a page with translations. */
@@ -201,6 +215,7 @@ static int bt_create(struct engine *e, const struct vm_config *cfg,
 	b->v.exact = cfg->insn_limit != 0;
 	b->v.layout_trust = trust;
 	b->v.invlpg_hook = hook_fast_invlpg;
+	b->v.cr3_hook = hook_fast_cr3;
 	b->v.hook_opaque = b;
 	b->v.code_drop_hook = hook_code_drop;
 	b->v.code_drop_opaque = b;
@@ -310,7 +325,9 @@ static int monitor(struct bt_engine *b, const struct bt_stop *stop,
 		if (stop->kind == BT_STOP_LIMIT)	/* near timer, limit tail */
 			b->mon_near++;
 		else
-			b->mon_by_kind[stop->kind == BT_STOP_MMIO]++;
+			b->mon_by_kind[stop->kind == BT_STOP_MMIO ||
+				       (stop->kind == BT_STOP_MONITOR &&
+					stop->cause == BT_MON_MMIO)]++;
 		if (stop->kind == BT_STOP_MONITOR && stop->cause < BT_MON_NR)
 			b->mon_by_cause[stop->cause]++;
 		/* an exact limit: not one more (an STI shadow could add one) */
@@ -435,6 +452,12 @@ static int bt_run(struct engine *e, struct run_exit *x)
 					       ? MON_STEP_ALIGN : MON_STEP_MAX, x);
 			break;
 		case BT_STOP_EXCEPTION:
+			/* through the guest IDT without the monitor when
+			 * nothing faults (an exact limit reached: the monitor
+			 * delivers nothing) */
+			if ((!limit || insns_total(b) < limit) &&
+			    bt_fast_exception(&b->v, &stop))
+				break;
 			rc = monitor(b, &stop, MON_STEP_MAX, x);
 			break;
 		case BT_STOP_MMIO:	/* alone: the next one may be translated */
@@ -488,6 +511,8 @@ static void bt_counters(struct engine *e, struct engine_counters *out)
 	for (unsigned k = 0; k < BT_MON_NR; k++) {
 		char name[ENGINE_STAT_NAME_MAX];
 
+		if (k == BT_MON_MMIO)	/* in bt_monitor_steps_mmio above */
+			continue;
 		snprintf(name, sizeof(name), "bt_monitor_steps_%s",
 			 bt_mon_cause_name(k));
 		engine_stat_add(out, name, b->mon_by_cause[k]);
@@ -505,6 +530,43 @@ static int bt_state_get(struct engine *e, struct x86_state *out)
 		interp_monitor_state_get(b->mon, out);
 	else
 		bt_vcpu_state_get(&b->v, out);
+	return 0;
+}
+
+/* engine_ops.snapshot: between runs the vCPU holds the state, the
+ * monitor the APIC. */
+static int bt_snapshot(struct engine *e, void **blob, size_t *len, char *err,
+		       size_t errlen)
+{
+	struct bt_engine *b = e->priv;
+	struct snapshot_cpu sc;
+
+	interp_monitor_snapshot(b->mon, &sc);
+	bt_vcpu_state_get(&b->v, &sc.s);
+	return snapshot_save(e->m, &sc, __rdtsc(), blob, len, err, errlen);
+}
+
+/*
+ * engine_ops.restore: RAM and page tables are the snapshot's, so every
+ * translation and every shadow mapping goes (tracing with them), then the
+ * state is set as after a monitor call.
+ */
+static int bt_restore(struct engine *e, const void *blob, size_t len,
+		      char *err, size_t errlen)
+{
+	struct bt_engine *b = e->priv;
+	struct snapshot_cpu sc;
+
+	if (snapshot_load(e->m, blob, len, __rdtsc(), &sc, err, errlen))
+		return -1;
+	bt_vcpu_flush_code(&b->v);
+	interp_monitor_restore(b->mon, &sc);
+	if (bt_shadow_flush(&b->sh) || bt_vcpu_state_set(&b->v, &sc.s) ||
+	    bt_vcpu_cr3_write(&b->v, sc.s.cr3)) {
+		snprintf(err, errlen, "bt: dropping the shadows for the "
+			 "restored state failed (host mmap)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -528,4 +590,6 @@ const struct engine_ops bt_engine_ops = {
 	.describe = bt_describe,
 	.destroy = bt_destroy,
 	.state_get = bt_state_get,
+	.snapshot = bt_snapshot,
+	.restore = bt_restore,
 };

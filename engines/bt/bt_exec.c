@@ -284,6 +284,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 	env.ibl = v->cpl == 3 ? (const void *)bt_ibl_lookup3
 	        : v->cpl == 0 ? (const void *)bt_ibl_lookup0 : NULL;
 	env.layout_trust = v->layout_trust;
+	env.mmio = &v->mmio;
 	if (!bt_window_gva_ok(v->rip)) {
 		/* no window offset for it: the monitor runs it (a
 		 * non-canonical RIP faults there as in interp) */
@@ -360,6 +361,7 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 			return false;
 		case BT_XLATE_FULL:
 			bt_cache_flush(&v->cache);
+			bt_mmio_clear(&v->mmio);
 			/* their stubs and sites are gone with the code */
 			v->nxchain = 0;
 			v->nrsite = 0;
@@ -377,10 +379,24 @@ static bool block_get(struct bt_vcpu *v, struct bt_block **out,
 static void code_page_drop(struct bt_vcpu *v, uint64_t gpa)
 {
 	v->cnt.blocks_invalidated += bt_cache_invalidate_page(&v->cache, gpa);
+	bt_mmio_page_drop(&v->mmio, gpa);	/* its code may be new */
 	bt_shadow_code_release(v->sh, gpa);
 	ibl_check(v, true);
 	if (v->code_drop_hook)
 		v->code_drop_hook(v->code_drop_opaque, gpa & ~0xfffull);
+}
+
+/* The instruction at (stop->rip) in (b) touched MMIO: record it and drop
+ * its page's blocks, so it is translated as a monitor exit from now on
+ * (bt_mmio.h). The page stays write-protected (it still holds code). */
+static void mmio_note(struct bt_vcpu *v, const struct bt_block *b,
+		      const struct bt_stop *stop)
+{
+	uint64_t gpa = (b->gpa & ~0xfffull) | (stop->rip & 0xfff);
+
+	bt_mmio_add(&v->mmio, gpa, b->cpl);
+	v->cnt.blocks_invalidated += bt_cache_invalidate_page(&v->cache, gpa);
+	ibl_check(v, true);
 }
 
 /* The control registers translated MOV from CR reads, in both caches. */
@@ -429,9 +445,16 @@ int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3)
 	return bt_shadow_cr3_write(v->sh, cr3);
 }
 
+void bt_vcpu_cr2_write(struct bt_vcpu *v, uint64_t cr2)
+{
+	v->st.cr2 = cr2;
+	cr_mirror(v);
+}
+
 void bt_vcpu_flush_code(struct bt_vcpu *v)
 {
 	bt_cache_flush(&v->cache);
+	bt_mmio_clear(&v->mmio);
 	v->nxchain = 0;
 	v->nrsite = 0;
 	ibl_check(v, true);
@@ -457,23 +480,25 @@ static void kick_ack(struct bt_vcpu *v, struct bt_stop *stop)
 }
 
 /* A monitor instruction the dispatcher may do itself (bt_fast.h): true
- * when done; an INVLPG whose shadow update failed sets (stop) to
- * BT_STOP_ERROR. */
+ * when done; an INVLPG or MOV to CR3 whose shadow update failed sets
+ * (stop) to BT_STOP_ERROR. */
 static bool fast(struct bt_vcpu *v, unsigned kind, unsigned len,
 		 const struct bt_fast_mem *mem, struct bt_stop *stop)
 {
 	if (!bt_fast_run(v, kind, len, mem))
 		return false;
-	if (kind == BT_FAST_INVLPG) {
-		if (v->fast_failed) {
-			v->fast_failed = false;
-			stop->kind = BT_STOP_ERROR;
-			snprintf(stop->message, sizeof(stop->message),
-				 "bt: INVLPG: dropping a shadow page failed");
-			return false;
-		}
-		ibl_check(v, false);	/* translations may have changed */
+	if (v->fast_failed) {
+		v->fast_failed = false;
+		stop->kind = BT_STOP_ERROR;
+		snprintf(stop->message, sizeof(stop->message),
+			 "bt: %s: a shadow update failed (host mmap)",
+			 kind == BT_FAST_INVLPG ? "INVLPG" : "MOV to CR3");
+		return false;
 	}
+	/* translations may have changed (INVLPG, CR3; a frame written to a
+	 * traced page table or to code) */
+	if (kind >= BT_FAST_INVLPG)
+		ibl_check(v, false);
 	return true;
 }
 
@@ -618,6 +643,8 @@ void bt_exec_run(struct bt_vcpu *v, uint64_t max_blocks, struct bt_stop *stop)
 			}
 			if (stop->kind == BT_STOP_KICK)
 				kick_ack(v, stop);
+			if (stop->kind == BT_STOP_MMIO)
+				mmio_note(v, v->fault_rec.block, stop);
 			break;
 		}
 		if (rec->kind == BT_EXIT_RET_FILL) {

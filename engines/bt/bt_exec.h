@@ -32,6 +32,7 @@
 
 #include "bt/bt_cache.h"
 #include "bt/bt_ctx.h"
+#include "bt/bt_mmio.h"
 #include "bt/bt_shadow.h"
 #include "machine/x86_state.h"
 
@@ -69,10 +70,11 @@ struct bt_exec_counters {
 	uint64_t ret_fills;	/* RET-site caches filled */
 	uint64_t exceptions[32];	/* EXCEPTION stops by vector */
 	uint64_t mmio_stops;
-	uint64_t fast[4];	/* by enum bt_fast_kind (bt_fast.h) */
+	uint64_t fast[8];	/* by enum bt_fast_kind (bt_fast.h) */
 };
 
 #define BT_FETCH_TLB 64
+#define BT_GMEM_TLB 32
 
 struct bt_vcpu {
 	struct bt_ctx ctx;	/* stable address: emitted code points here */
@@ -101,6 +103,17 @@ struct bt_vcpu {
 	struct bt_fetch_tlb {
 		uint64_t key, gpa, gen;
 	} fetch[BT_FETCH_TLB];
+	/* bt_gmem's translations (bt_gmem.c): guest page (tag: page | access
+	 * kind) -> RAM, each valid while the shadow's generation is its gen,
+	 * like the fetch TLB above. */
+	struct bt_gmem_tlb {
+		uint64_t tag, gpa, gen;
+		uint8_t *host;
+	} gmem_tlb[BT_GMEM_TLB];
+	/* Instructions that touched MMIO: translated as monitor exits
+	 * (bt_mmio.h). Emptied with the cache; a written code page loses
+	 * its entries. */
+	struct bt_mmio_set mmio;
 	uint64_t ibl_gen;	/* sh->gen the tables were filled under */
 	struct bt_exit_rec **xchain; /* cross-page chains, undone together */
 	uint32_t nxchain;
@@ -121,6 +134,10 @@ struct bt_vcpu {
 	 * shadow failed (host mmap), which stops the run. NULL: INVLPG
 	 * always goes to the monitor. */
 	int (*invlpg_hook)(void *opaque, uint64_t gva);
+	/* MOV to CR3 (cr3) done by the dispatcher: the caller's monitor
+	 * counts it and flushes its TLB (the dispatcher then calls
+	 * bt_vcpu_cr3_write). NULL: MOV to CR3 always goes to the monitor. */
+	void (*cr3_hook)(void *opaque, uint64_t cr3);
 	void *hook_opaque;
 	bool fast_failed;
 
@@ -179,6 +196,9 @@ int bt_vcpu_state_set(struct bt_vcpu *v, const struct x86_state *in);
 /* MOV to CR3 (cr3), same value or not. Returns 0 or -1. */
 int bt_vcpu_cr3_write(struct bt_vcpu *v, uint64_t cr3);
 
+/* CR2 = (cr2) (a #PF delivered without the monitor). */
+void bt_vcpu_cr2_write(struct bt_vcpu *v, uint64_t cr2);
+
 /*
  * Guest RAM [gpa, gpa+len) was written by someone other than translated
  * code (the monitor, a device): drop translations of those pages.
@@ -225,6 +245,11 @@ void bt_vcpu_kick(struct bt_vcpu *v);
  * store; the page's blocks are dropped, and the store runs alone from a
  * one-instruction block that protects nothing, so it cannot fault on its
  * own page again; translation then resumes normally (and re-protects).
+ *
+ * MMIO: the first access to a device page by an instruction is a host
+ * fault (BT_STOP_MMIO, counted in cnt.mmio_stops); the instruction is
+ * recorded in v->mmio and its page's blocks dropped, so it is translated
+ * as a monitor exit (BT_STOP_MONITOR, cause BT_MON_MMIO) from then on.
  *
  * Guest instructions are counted exactly in v->ctx.icount (bt_ctx.h):
  * each block adds its count on entry; a stop inside a block takes back

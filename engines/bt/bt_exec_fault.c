@@ -123,6 +123,13 @@ enum bt_fault_action bt_exec_window_fault(void *opaque, struct bt_fault *f)
 		    !bt_shadow_pt_store(v->sh, fill.gpa, st.value, st.size)) {
 			v->cnt.pt_writes++;
 			f->uc->uc_mcontext.gregs[REG_RIP] += st.len;
+			/* a write flood untraced the table: the rest of the
+			 * burst follows at once, so map it writable now
+			 * rather than at the next store's fault */
+			if (!bt_shadow_is_traced(v->sh, fill.gpa) &&
+			    bt_shadow_fault(v->sh, space, f->off, true, &fill) ==
+				    BT_SHADOW_FILLED)
+				v->sh->cnt.pt_flood_fills++;
 			return BT_FAULT_RESUME;
 		}
 	}

@@ -10,6 +10,13 @@
  * (bt_vcpu_note_write) and, under trace, a written page table stops being
  * traced and its shadows are dropped (bt_shadow_pt_write). Without that,
  * a monitor write would be invisible to the translator and the shadows.
+ *
+ * Translations are cached per page and access kind (read/write, user,
+ * AC) while the shadow's generation holds, like a TLB (bt_vcpu.gmem_tlb:
+ * CR3 writes, INVLPG, CR0/CR4/EFER changes, traced PT writes and flushes
+ * end them): a write entry is made by a write walk, so D is set. A PTE
+ * the guest changes without any of those (possible under vtlb) is not
+ * seen until then, as on hardware and by the interpreter's own TLB.
  */
 #ifndef VMB_BT_GMEM_H
 #define VMB_BT_GMEM_H

@@ -79,11 +79,15 @@ int bt_shadow_create(struct bt_shadow *sh, struct guest_mem *mem,
 	sh->populate = true;
 	sh->populate_ahead = BT_SHADOW_POPULATE_AHEAD;
 	sh->prefetch = true;
+	sh->pt_prefetch = true;
 	sh->max_mapped = BT_SHADOW_MAX_MAPPED;
 	sh->code = calloc(mem->size >> 12, 1);
 	sh->pt_use = calloc(mem->size >> 12, 1);
 	sh->pt_va = calloc(mem->size >> 12, sizeof(*sh->pt_va));
-	if (!sh->code || !sh->pt_use || !sh->pt_va) {
+	sh->pt_list = calloc(mem->size >> 12, sizeof(*sh->pt_list));
+	sh->pt_listed = calloc(mem->size >> 12, 1);
+	if (!sh->code || !sh->pt_use || !sh->pt_va || !sh->pt_list ||
+	    !sh->pt_listed) {
 		snprintf(err, errlen, "bt: shadow: out of memory");
 		bt_shadow_destroy(sh);
 		return -1;
@@ -109,6 +113,10 @@ void bt_shadow_destroy(struct bt_shadow *sh)
 	free(sh->code);
 	free(sh->pt_use);
 	free(sh->pt_va);
+	free(sh->pt_list);
+	free(sh->pt_listed);
+	sh->pt_list = NULL;
+	sh->pt_listed = NULL;
 	sh->code = sh->pt_use = NULL;
 	sh->pt_va = NULL;
 }
@@ -163,8 +171,17 @@ static int drop_all(struct bt_shadow *sh)
 	for (unsigned a = 0; a < sh->nas; a++)
 		if (as_drop(sh, &sh->as[a], false))
 			return -1;
-	memset(sh->pt_use, 0, sh->mem->size >> 12);
-	memset(sh->pt_va, 0, (sh->mem->size >> 12) * sizeof(*sh->pt_va));
+	/* only the tables traced since the last drop_all (clearing the
+	 * whole arrays, 9 bytes per RAM page, was 6.5% of forkexec under
+	 * trace) */
+	for (uint32_t i = 0; i < sh->pt_nlist; i++) {
+		uint32_t f = sh->pt_list[i];
+
+		sh->pt_use[f] = 0;
+		sh->pt_va[f] = 0;
+		sh->pt_listed[f] = 0;
+	}
+	sh->pt_nlist = 0;
 	sh->ptw_open = false;	/* nothing is traced: nothing to compare */
 	return 0;
 }
@@ -211,6 +228,10 @@ static int tables_trace(struct bt_shadow *sh, uint64_t va, uint64_t page_size)
 		if (!e)
 			return 0;
 		use = &sh->pt_use[table >> 12];
+		if (!sh->pt_listed[table >> 12]) {
+			sh->pt_listed[table >> 12] = 1;
+			sh->pt_list[sh->pt_nlist++] = (uint32_t)(table >> 12);
+		}
 		if (!*use) {
 			sh->cnt.pt_protects++;
 			if (frame_protect(sh, table))
@@ -278,6 +299,35 @@ static int around_map(struct bt_shadow *sh, struct bt_window *w,
 }
 
 /*
+ * The first index from (j) on, below (end), that fault_around() must look
+ * at: (idx) or an entry with P and A; (end) when none. Eight entries (a
+ * cache line) whose P&A bits are all clear are passed over at a time,
+ * without a branch per entry: an isolated first touch scans a table of
+ * unused entries, and doing it entry by entry cost about 1 us here.
+ */
+static unsigned around_skip(const uint64_t *leaf, unsigned j, unsigned end,
+			    unsigned idx)
+{
+	while (j < end) {
+		uint64_t any = 0;
+
+		if (j == idx || (leaf[j] & 0x21) == 0x21)
+			return j;
+		if ((j & 7) || end - j < 8 || idx - j < 8) {
+			j++;
+			continue;
+		}
+		for (unsigned k = 0; k < 8; k++)
+			any |= leaf[j + k] & (leaf[j + k] >> 5); /* P & A */
+		if (any & 1)
+			j++;
+		else
+			j += 8;
+	}
+	return end;
+}
+
+/*
  * Fault-around: map the faulting page (gva) together with the other pages
  * of its aligned group of sh->around_n that the guest could reach without
  * the walk changing anything it can see, i.e. whose leaf entry already has
@@ -318,6 +368,7 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 			if (run.n && around_map(sh, w, &run, leaf, res, idx))
 				return -1;
 			run.n = 0;
+			j = around_skip(leaf, j + 1, first + group, idx) - 1;
 			continue;
 		}
 		if (j == idx) {
@@ -365,12 +416,13 @@ static int fault_around(struct bt_shadow *sh, enum bt_space space,
 }
 
 /*
- * The fill behind bt_shadow_fault() and bt_shadow_prefetch(). A prefetch
- * (a read walk whose A bits are all set already) counts nothing on
- * failure, never flushes for capacity and records no pending #PF.
+ * The fill behind bt_shadow_fault() and the prefetches. A prefetch (a read
+ * walk whose A bits are all set already; (prefetch) is its counter, NULL
+ * for a fault) counts nothing on failure, never flushes for capacity and
+ * records no pending #PF.
  */
 static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
-				  uint64_t off, bool write, bool prefetch,
+				  uint64_t off, bool write, uint64_t *prefetch,
 				  struct bt_shadow_fill *out)
 {
 	struct walk_ctx ctx = sh->ctx;
@@ -453,7 +505,7 @@ static enum bt_shadow_result fill(struct bt_shadow *sh, enum bt_space space,
 		sh->ptw_off = woff;
 	}
 	if (prefetch) {
-		sh->cnt.prefetches++;
+		(*prefetch)++;
 		return BT_SHADOW_FILLED;
 	}
 	sh->cnt.hidden_faults++;
@@ -466,22 +518,24 @@ enum bt_shadow_result bt_shadow_fault(struct bt_shadow *sh,
 				      enum bt_space space, uint64_t off,
 				      bool write, struct bt_shadow_fill *out)
 {
-	return fill(sh, space, off, write, false, out);
+	return fill(sh, space, off, write, NULL, out);
 }
 
 /* Does every entry of the walk of (va) have P and A set, so that a read
- * walk writes nothing to guest memory? */
-static bool walk_accessed(const struct bt_shadow *sh, uint64_t va)
+ * walk writes nothing to guest memory? (*leaf) is then the RAM address of
+ * the last entry (the PTE, or the large-page entry). */
+static bool walk_accessed(const struct bt_shadow *sh, uint64_t va,
+			  uint64_t *leaf)
 {
 	uint64_t table = sh->ctx.cr3 & CR3_ADDR;
 
 	for (int level = 4; level >= 1; level--) {
-		const uint64_t *e = guest_mem_ptr(
-			sh->mem, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8,
-			8);
+		uint64_t at = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
+		const uint64_t *e = guest_mem_ptr(sh->mem, at, 8);
 
 		if (!e || (*e & 0x21) != 0x21) /* P, A */
 			return false;
+		*leaf = at;
 		if (level == 1 || (level <= 3 && (*e & 0x80))) /* PS */
 			return true;
 		table = *e & PTE_ADDR;
@@ -494,16 +548,67 @@ int bt_shadow_prefetch(struct bt_shadow *sh)
 	struct bt_shadow_fill out;
 	uint64_t gva = sh->pf_gva;
 	uint32_t off = bt_window_off(gva) & (uint32_t)PAGE_MASK;
+	uint64_t leaf;
 
 	sh->pf_pending = false;
 	if (!bt_window_gva_ok(gva) ||
 	    (bt_window_state(&sh->win[BT_SPACE_USER], off) & BT_PAGE_MAPPED) ||
-	    !walk_accessed(sh, gva))
+	    !walk_accessed(sh, gva, &leaf))
 		return 0;
-	return fill(sh, BT_SPACE_USER, off, false, true, &out) ==
-			       BT_SHADOW_ERROR
+	return fill(sh, BT_SPACE_USER, off, false, &sh->cnt.prefetches,
+		    &out) == BT_SHADOW_ERROR
 		       ? -1
 		       : 0;
+}
+
+/*
+ * Prefetch-on-write (trace): a trapped store made entry (i) of the leaf
+ * table (table) present. When the table has one known place (pt_va) and
+ * the current address space reaches that VA through this very entry with
+ * every A bit already set (the guest kernel installs its PTEs with A, as
+ * Linux does), map the page now, read-only unless D is set, in the user
+ * window for a user page and in the kernel window otherwise: the first
+ * access then takes no hidden fault. Like bt_shadow_prefetch(), this is a
+ * translation cached early, which a CPU may do for entries whose A is
+ * set (Intel SDM Vol. 3A 4.10.2.3); guest memory does not change.
+ * Best effort: returns -1 only when a host mmap failed.
+ */
+static int write_prefetch(struct bt_shadow *sh, uint64_t table, unsigned i,
+			  uint64_t pte)
+{
+	uint64_t va = sh->pt_va[table >> 12], gva, leaf;
+	enum bt_space space = pte & 0x4 ? BT_SPACE_USER : BT_SPACE_KERNEL;
+	struct bt_shadow_fill out;
+	enum bt_shadow_result r;
+	unsigned streak;
+	uint32_t off;
+	bool serves_pf;
+
+	if (!sh->pt_prefetch || (va & BT_PTVA_MULTI) ||
+	    (va & BT_PTVA_LEVEL) != 1 || (pte & 0x21) != 0x21)
+		return 0;
+	gva = va_canonical((va & ~0xfffull) + ((uint64_t)i << 12));
+	off = bt_window_off(gva);
+	/* the user window maps nothing at or above 2^31 (bt_exec_fault.c
+	 * hands those accesses to the monitor; bt_loop.h relies on it) */
+	if (space == BT_SPACE_USER && off >= 0x80000000u)
+		return 0;
+	if (!bt_window_gva_ok(gva) ||
+	    (bt_window_state(&sh->win[space], off) & BT_PAGE_MAPPED) ||
+	    !walk_accessed(sh, gva, &leaf) || leaf != table + 8ull * i)
+		return 0;
+	/* The fill walks the table, which ends a run of stores to it (see
+	 * flood_count). That is right when the page is the one a reflected
+	 * user #PF is waiting for (its retried access would have walked the
+	 * table); any other prefetch is no use by the guest, and a burst of
+	 * stores must still count as a rebuild. */
+	serves_pf = sh->pf_pending && space == BT_SPACE_USER &&
+		    ((sh->pf_gva ^ gva) & PAGE_MASK) == 0;
+	streak = sh->ptw_streak;
+	r = fill(sh, space, off, false, &sh->cnt.pt_prefetches, &out);
+	if (!serves_pf)
+		sh->ptw_streak = streak;
+	return r == BT_SHADOW_ERROR ? -1 : 0;
 }
 
 int bt_shadow_cr3_write(struct bt_shadow *sh, uint64_t cr3)
@@ -592,18 +697,27 @@ int bt_shadow_flush(struct bt_shadow *sh)
 int bt_shadow_pt_write(struct bt_shadow *sh, uint64_t gpa)
 {
 	uint8_t *use = &sh->pt_use[(gpa & PAGE_MASK) >> 12];
+	uint64_t va = sh->pt_va[(gpa & PAGE_MASK) >> 12];
+	/* a leaf table walked at one place: its pages lie in one 2 MiB */
+	bool one = (va & (BT_PTVA_MULTI | BT_PTVA_LEVEL)) == 1 &&
+		   bt_window_gva_ok(va_canonical(va & ~0xfffull));
 
 	if (bt_shadow_pt_write_end(sh))
 		return -1;
 	sh->gen++;
 	sh->cnt.pt_writes++;
-	if (*use & BT_PT_UPPER)
+	if (*use & BT_PT_UPPER) {
+		sh->cnt.pt_drop_alls++;
 		return drop_all(sh);
+	}
 	for_each_window(sh, w) {
-		long n = bt_window_unmap_table(w, gpa);
+		long n = one ? bt_window_mark_table_at(
+				       w, gpa,
+				       bt_window_off(va_canonical(va & ~0xfffull)))
+			     : bt_window_mark_table(w, gpa);
 
-		if (n < 0)
-			return -1;
+		if (n)
+			sh->drop_pending[w_s] = true;
 		sh->cnt.invalidations += (uint64_t)n;
 	}
 	*use = 0;
@@ -668,38 +782,43 @@ static bool entry_restricts(uint64_t old, uint64_t new)
 	return (d & ~(PTE_GRANT | PTE_NX)) != 0; /* frame, PS, PAT, keys */
 }
 
-/* Unmap, in every window, the pages of canonical guest VA range
- * [lo, lo + len) the windows hold (user and kernel halves); adds them to
- * (*n), or sets it to -1. */
-static void range_unmap(struct bt_shadow *sh, uint64_t lo, uint64_t len,
-			long *n)
+/* Mark for dropping (bt_shadow_sync), in every window, the pages of
+ * canonical guest VA range [lo, lo + len) the windows hold (user and
+ * kernel halves); returns how many. */
+static long range_mark(struct bt_shadow *sh, uint64_t lo, uint64_t len)
 {
 	uint64_t last = lo + len - 1, kstart = 0xffffffff80000000ull;
+	long n = 0;
 
 	for_each_window(sh, w) {
 		long k = 0;
 
-		if (*n < 0)
-			return;
 		if (lo < (1ull << 31))
-			k = bt_window_unmap_range(
+			k = bt_window_mark_range(
 				w, (uint32_t)lo,
 				(last < (1ull << 31) ? last + 1 : 1ull << 31) - lo);
-		if (k >= 0 && last >= kstart) {
+		if (last >= kstart) {
 			uint64_t a = lo > kstart ? lo : kstart;
-			long k2 = bt_window_unmap_range(w, (uint32_t)a,
-							last - a + 1);
 
-			k = k2 < 0 ? -1 : k + k2;
+			k += bt_window_mark_range(w, (uint32_t)a, last - a + 1);
 		}
-		*n = k < 0 ? -1 : *n + k;
+		if (k)
+			sh->drop_pending[w_s] = true;
+		n += k;
 	}
+	return n;
 }
 
 /*
- * Drop the shadows derived from entry (i) of the traced table (table).
- * Returns 1 when everything was dropped (the table's place is unknown and
- * it is an upper-level one), 0, or -1.
+ * Drop the shadows derived from entry (i) of the traced table (table):
+ * marked, unmapped by bt_shadow_sync() before guest code next runs in a
+ * window of that privilege (a burst of PTE writes, e.g. a guest
+ * mprotect(), then costs one mmap() per stretch, as INVLPGs do). Until
+ * then translated code that is already running may still use the old
+ * translation, as a CPU may use a cached one until INVLPG or a CR3 write
+ * (both leave translated code, so the drop is done by then). Returns 1
+ * when everything was dropped (the table's place is unknown and it is an
+ * upper-level one), 0, or -1.
  */
 static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 {
@@ -708,13 +827,15 @@ static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 	long n = 0;
 
 	if (!va || (va & BT_PTVA_MULTI) || level < 1) {
-		if (sh->pt_use[table >> 12] & BT_PT_UPPER)
+		if (sh->pt_use[table >> 12] & BT_PT_UPPER) {
+			sh->cnt.pt_drop_alls++;
 			return drop_all(sh) ? -1 : 1;
+		}
 		for_each_window(sh, w) {
-			long k = bt_window_unmap_pte(w, entry);
+			long k = bt_window_mark_pte(w, entry);
 
-			if (k < 0)
-				return -1;
+			if (k)
+				sh->drop_pending[w_s] = true;
 			n += k;
 		}
 	} else if (level == 1) {
@@ -725,24 +846,25 @@ static int entry_invalidate(struct bt_shadow *sh, uint64_t table, unsigned i)
 		if (!bt_window_gva_ok(gva))
 			return 0;
 		for_each_window(sh, w) {
-			if (!(bt_window_state(w, off) & BT_PAGE_MAPPED) ||
+			uint8_t st = bt_window_state(w, off);
+
+			if (!(st & BT_PAGE_MAPPED) || (st & BT_PAGE_DROP) ||
 			    w->page_pte[off / BT_WINDOW_PAGE] !=
 				    (uint32_t)(entry >> 3))
 				continue;
-			if (bt_window_unmap(w, off))
-				return -1;
+			bt_window_mark_drop(w, off);
+			sh->drop_pending[w_s] = true;
 			n++;
 		}
 	} else {
 		unsigned shift = 12 + 9 * (level - 1);
 
-		range_unmap(sh, va_canonical((va & ~0xfffull) +
-					     ((uint64_t)i << shift)),
-			    1ull << shift, &n);
-		if (n < 0)
-			return -1;
+		n = range_mark(sh, va_canonical((va & ~0xfffull) +
+						((uint64_t)i << shift)),
+			       1ull << shift);
 	}
 	sh->cnt.invalidations += (uint64_t)n;
+	sh->cnt.pt_deferred += (uint64_t)n;
 	return 0;
 }
 
@@ -762,6 +884,10 @@ static int entries_compare(struct bt_shadow *sh, uint64_t table,
 		if (cur[i] == old[i - first])
 			continue;
 		sh->cnt.pt_entries++;
+		if (!(old[i - first] & PTE_P) &&
+		    (sh->pt_use[table >> 12] & BT_PT_LEAF) &&
+		    write_prefetch(sh, table, i, cur[i]))
+			return -1;
 		if (!entry_restricts(old[i - first], cur[i]))
 			continue;
 		sh->cnt.pt_restricts++;

@@ -27,11 +27,16 @@
  *    (bt_shadow_pt_write_begin/_end: the page is opened for one
  *    instruction and compared with its copy afterwards), and only the
  *    shadows derived from entries it made less permissive are dropped:
- *    one page for a leaf entry, the range an upper-level entry covers.
- *    The table stays traced. A table written BT_SHADOW_PT_FLOOD times in a
- *    row with no fill walking it in between (the guest zero-fills or
- *    rebuilds it) is untraced instead (bt_shadow_pt_write) until a fill
- *    walks it again. INVLPG drops the page in the current space.
+ *    one page for a leaf entry, the range an upper-level entry covers,
+ *    marked and unmapped by the next bt_shadow_sync() (as INVLPG's), so
+ *    translated code already running may use the old translation until
+ *    it leaves, as a CPU may until INVLPG. A leaf entry made present with
+ *    A is mapped at once when the current space reaches it
+ *    (prefetch-on-write). The table stays traced. A table written
+ *    BT_SHADOW_PT_FLOOD times in a row with no fill walking it in between
+ *    (the guest zero-fills or rebuilds it) is untraced instead
+ *    (bt_shadow_pt_write) until a fill walks it again; the engine then
+ *    maps it writable at once for the rest of the burst. INVLPG drops the page in the current space.
  *
  * Self-modifying code: RAM pages holding translated code are mapped
  * read-only in every window (bt_shadow_code_protect), so a guest store to
@@ -111,6 +116,16 @@ struct bt_shadow_counters {
 	uint64_t pt_entries;	/* trace: entries changed by trapped writes */
 	uint64_t pt_restricts;	/* of which: less permissive (invalidate) */
 	uint64_t pt_floods;	/* trace: tables untraced for a write flood */
+	uint64_t pt_drop_alls;	/* trace: PT writes to upper-level tables
+				 * that dropped every shadow (a flood, or an
+				 * entry whose place is not known) */
+	uint64_t pt_deferred;	/* trace: shadow pages of restricted entries
+				 * marked, unmapped by the next sync */
+	uint64_t pt_flood_fills; /* trace: tables mapped writable right after
+				 * the store that untraced them (no fault
+				 * for the next store of the burst) */
+	uint64_t pt_prefetches;	/* trace: pages mapped when a trapped write
+				 * made their PTE present (prefetch-on-write) */
 	uint64_t around_pages;	/* neighbours mapped by fault-around */
 	uint64_t prefetches;	/* pages mapped ahead of the retried access
 				 * after a guest #PF (bt_shadow_prefetch) */
@@ -143,6 +158,9 @@ struct bt_shadow {
 				 * BT_SHADOW_POPULATE_AHEAD (tests vary) */
 	bool prefetch;		/* map after a user #PF (default; see
 				 * bt_shadow_prefetch) */
+	bool pt_prefetch;	/* trace: map a page when a trapped write
+				 * makes its PTE present (default; see
+				 * bt_shadow_pt_store) */
 	bool drop_pending[BT_SPACE_NR]; /* windows of that privilege hold
 				 * pages marked BT_PAGE_DROP (INVLPG): see
 				 * bt_shadow_sync */
@@ -156,6 +174,12 @@ struct bt_shadow {
 	 * region starts at | its level (1-4) | BT_PTVA_MULTI when walked at
 	 * another VA or level too; 0 = not yet */
 	uint64_t *pt_va;
+	/* trace: RAM pages of every table traced since the last drop of
+	 * everything (pt_listed[page] = 1 when in pt_list), so that drop
+	 * clears only those */
+	uint32_t *pt_list;
+	uint32_t pt_nlist;
+	uint8_t *pt_listed;
 	/* trace: the table opened by bt_shadow_pt_write_begin() */
 	bool ptw_open;
 	uint64_t ptw_gpa;	/* its page */
@@ -300,7 +324,11 @@ int bt_shadow_pt_write_begin(struct bt_shadow *sh, uint64_t gpa);
  * trace: carry out a trapped store (BT_SHADOW_PT_WRITE) of (size) bytes
  * (1, 2, 4, 8) of (value) at RAM (gpa), inside one page, the walk having
  * allowed it (A/D set): write it, then drop the shadows of the entries it
- * made less permissive, as bt_shadow_pt_write_end() does. The table
+ * made less permissive, as bt_shadow_pt_write_end() does (deferred: the
+ * pages are unmapped by the next bt_shadow_sync()). An entry of a leaf
+ * table made present, with A, is mapped right away when the current
+ * address space reaches it through that entry (prefetch-on-write,
+ * sh->pt_prefetch), so the first access takes no hidden fault. The table
  * stays traced. Async-signal-safe (the fault handler runs it and skips
  * the store). Counts the trap and the write flood: after
  * BT_SHADOW_PT_FLOOD in a row the table is untraced (and the store
@@ -311,7 +339,8 @@ int bt_shadow_pt_store(struct bt_shadow *sh, uint64_t gpa, uint64_t value,
 
 /*
  * Close the table opened by bt_shadow_pt_write_begin() (no-op when none):
- * write-protect it again and, for every entry that changed, drop the
+ * write-protect it again and, for every entry that changed, prefetch it as
+ * bt_shadow_pt_store() does or drop (deferred) the
  * shadows derived from it when it became less permissive (not present,
  * another frame or page size, W/U/A/D cleared, NX or reserved bits set);
  * a more permissive entry needs nothing (the shadows are a subset of its
@@ -330,6 +359,13 @@ int bt_shadow_code_protect(struct bt_shadow *sh, uint64_t gpa);
 /* The translations of page (gpa) are gone: writes may go through again
  * (they refault once to get a writable mapping). */
 void bt_shadow_code_release(struct bt_shadow *sh, uint64_t gpa);
+
+/* trace: is the RAM page at (gpa) a traced page table? */
+static inline bool bt_shadow_is_traced(const struct bt_shadow *sh,
+				       uint64_t gpa)
+{
+	return sh->policy == BT_SHADOW_TRACE && sh->pt_use[gpa >> 12] != 0;
+}
 
 /* Does the RAM page at (gpa) hold translated code? */
 static inline bool bt_shadow_is_code(const struct bt_shadow *sh, uint64_t gpa)

@@ -22,6 +22,7 @@
 #include "bt/bt_classify.h"
 #include "bt/bt_fast.h"
 #include "bt/bt_loop.h"
+#include "bt/bt_mmio.h"
 #include "bt/bt_window.h"
 #include "machine/guest_mem.h"
 #include "machine/x86_state.h"
@@ -932,7 +933,30 @@ static bool fast_invlpg(const ZydisDecodedInstruction *in,
 	return true;
 }
 
-static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
+/* MOV CR3, r64 (0F 22 /3, no prefix but REX): the register into
+ * (m->base). */
+static bool fast_mov_cr3(const ZydisDecodedInstruction *in,
+			 const ZydisDecodedOperand *ops, struct bt_fast_mem *m)
+{
+	int reg;
+
+	if (in->mnemonic != ZYDIS_MNEMONIC_MOV ||
+	    in->raw.prefix_count !=
+		    ((in->attributes & ZYDIS_ATTRIB_HAS_REX) ? 1u : 0u) ||
+	    ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ops[0].reg.value != ZYDIS_REGISTER_CR3 ||
+	    ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    (reg = fast_reg(ops[1].reg.value)) < 0 || reg == BT_FAST_NOREG)
+		return false;
+	m->base = (uint8_t)reg;
+	m->index = BT_FAST_NOREG;
+	return true;
+}
+
+/* The encodings without operands to record; INT n's vector into
+ * (m->disp). */
+static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib,
+			 struct bt_fast_mem *m)
 {
 	if (in->mnemonic == ZYDIS_MNEMONIC_SYSCALL && in->length == 2 &&
 	    ib[0] == 0x0f && ib[1] == 0x05)
@@ -940,6 +964,14 @@ static uint8_t fast_kind(const ZydisDecodedInstruction *in, const uint8_t *ib)
 	if (in->mnemonic == ZYDIS_MNEMONIC_SYSRET && in->length == 3 &&
 	    ib[0] == 0x48 && ib[1] == 0x0f && ib[2] == 0x07)
 		return BT_FAST_SYSRETQ;
+	if (in->mnemonic == ZYDIS_MNEMONIC_INT && in->length == 2 &&
+	    ib[0] == 0xcd) {
+		m->disp = ib[1];
+		return BT_FAST_INT;
+	}
+	if (in->mnemonic == ZYDIS_MNEMONIC_IRETQ && in->length == 2 &&
+	    ib[0] == 0x48 && ib[1] == 0xcf)
+		return BT_FAST_IRETQ;
 	return BT_FAST_NONE;
 }
 
@@ -1118,7 +1150,7 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 		unsigned nchk;
 		struct bt_loop_insn acc, cur_li;
 		bool acc_ok;
-		bool layout_bad = false;
+		bool layout_bad = false, mmio = false;
 
 		if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&x.dec, ib, avail, &in,
 							ops))) {
@@ -1126,6 +1158,11 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 			k = bt_insn_classify(&in, ops, next);
 			/* CR reads are privileged: translated at CPL0 only */
 			if (k == BT_INSN_MOV_FROM_CR && env->wctx.cpl != 0)
+				k = BT_INSN_MONITOR;
+			/* it touched MMIO before: an exit, not a signal */
+			mmio = bt_mmio_has(env->mmio, page_gpa | (cur & (PAGE - 1)),
+					   env->wctx.cpl);
+			if (mmio)
 				k = BT_INSN_MONITOR;
 			/* guest TSC = host TSC: RDTSC may run as it is */
 			if (k == BT_INSN_MONITOR && env->native_rdtsc &&
@@ -1167,19 +1204,23 @@ static enum bt_xlate_status xlate(struct bt_cache *c,
 		}
 		if (k == BT_INSN_MONITOR) {
 			/* decoded (next moved on) or not (OTHER) */
-			uint8_t cause = layout_bad ? BT_MON_LAYOUT
+			uint8_t cause = mmio ? BT_MON_MMIO
+				      : layout_bad ? BT_MON_LAYOUT
 				      : next != cur
 					? (uint8_t)bt_insn_mon_cause(&in)
 					: BT_MON_OTHER;
 			struct bt_exit_rec *r;
 
-			uint8_t fast = next != cur ? fast_kind(&in, ib)
-						   : BT_FAST_NONE;
 			struct bt_fast_mem mem = { 0 };
+			uint8_t fast = next != cur ? fast_kind(&in, ib, &mem)
+						   : BT_FAST_NONE;
 
 			if (next != cur && env->wctx.cpl == 0 &&
 			    fast_invlpg(&in, ops, next, &mem))
 				fast = BT_FAST_INVLPG;
+			if (next != cur && env->wctx.cpl == 0 &&
+			    fast_mov_cr3(&in, ops, &mem))
+				fast = BT_FAST_MOV_CR3;
 
 			if (n == 0) {
 				x.b->monitor_only = true;

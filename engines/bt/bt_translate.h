@@ -59,6 +59,7 @@
 #include "machine/page_walk.h"
 
 struct guest_mem;
+struct bt_mmio_set;
 
 #define BT_BLOCK_MAX_INSN 64
 
@@ -76,6 +77,8 @@ struct bt_xlate_env {
 				 * instruction limits) */
 	bool layout_trust;	/* no layout checks: addresses outside the
 				 * layout alias (see below) */
+	const struct bt_mmio_set *mmio; /* instructions that go to the
+				 * monitor (cause BT_MON_MMIO), or NULL */
 };
 
 enum bt_xlate_status {

@@ -42,9 +42,11 @@ int bt_window_create(struct bt_window *w, int ram_fd, uint64_t ram_size,
 	w->mapped_pos = calloc(BT_WINDOW_PAGES, sizeof(*w->mapped_pos));
 	w->page_frame = calloc(BT_WINDOW_PAGES, sizeof(*w->page_frame));
 	w->page_pte = calloc(BT_WINDOW_PAGES, sizeof(*w->page_pte));
+	w->frame_writable = calloc(ram_size >> 12 ? ram_size >> 12 : 1,
+				   sizeof(*w->frame_writable));
 	w->cap = BT_WINDOW_PAGES;
 	if (!w->page_state || !w->mapped || !w->mapped_pos || !w->page_frame ||
-	    !w->page_pte) {
+	    !w->page_pte || !w->frame_writable) {
 		snprintf(err, errlen, "bt window %s: out of memory for page state",
 			 name);
 		bt_window_destroy(w);
@@ -62,6 +64,7 @@ void bt_window_destroy(struct bt_window *w)
 	free(w->mapped_pos);
 	free(w->page_frame);
 	free(w->page_pte);
+	free(w->frame_writable);
 	memset(w, 0, sizeof(*w));
 	w->ram_fd = -1;
 }
@@ -115,18 +118,29 @@ static int run_join(const struct bt_window *w, uint32_t page)
 	       (page + 1 < BT_WINDOW_PAGES && run_same(w, page, page + 1));
 }
 
-/* (page) is about to change: take its contribution out of w->runs. */
+/* (page) is about to change: take its contribution out of w->runs and
+ * w->frame_writable. */
 static void run_leave(struct bt_window *w, uint32_t page)
 {
-	if (w->page_state[page] & BT_PAGE_MAPPED)
+	uint8_t st = w->page_state[page];
+
+	if (st & BT_PAGE_MAPPED)
 		w->runs -= 1 - run_join(w, page);
+	if ((st & (BT_PAGE_MAPPED | BT_PAGE_WRITE)) ==
+	    (BT_PAGE_MAPPED | BT_PAGE_WRITE))
+		w->frame_writable[w->page_frame[page]]--;
 }
 
 /* (page) has changed: put its contribution back. */
 static void run_enter(struct bt_window *w, uint32_t page)
 {
-	if (w->page_state[page] & BT_PAGE_MAPPED)
+	uint8_t st = w->page_state[page];
+
+	if (st & BT_PAGE_MAPPED)
 		w->runs += 1 - run_join(w, page);
+	if ((st & (BT_PAGE_MAPPED | BT_PAGE_WRITE)) ==
+	    (BT_PAGE_MAPPED | BT_PAGE_WRITE))
+		w->frame_writable[w->page_frame[page]]++;
 }
 
 int bt_window_map_range(struct bt_window *w, uint32_t off, uint64_t gpa,
@@ -190,6 +204,8 @@ long bt_window_unmap_marked(struct bt_window *w)
 {
 	long n = 0;
 
+	if (!w->drops)
+		return 0;
 	for (uint32_t i = 0; i < w->nmapped;) {
 		uint32_t page = w->mapped[i], lo = page, hi = page;
 
@@ -216,61 +232,116 @@ long bt_window_unmap_marked(struct bt_window *w)
 			n++;
 		}
 	}
+	w->drops = false;
 	return n;
 }
 
-long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
+/* Which mapped pages a mark_where() pass marks: (a, b) as each needs. */
+enum mark_kind { MARK_TABLE, MARK_PTE, MARK_RANGE };
+
+static bool mark_match(const struct bt_window *w, uint32_t page,
+		       enum mark_kind kind, uint64_t a, uint64_t b)
 {
-	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
+	switch (kind) {
+	case MARK_TABLE:	/* PTE in the table whose first entry is a */
+		return w->page_pte[page] - (uint32_t)a < BT_WINDOW_PAGE / 8;
+	case MARK_PTE:		/* PTE a */
+		return w->page_pte[page] == (uint32_t)a;
+	default:		/* pages [a, a + b) */
+		return page - a < b;
+	}
+}
+
+/* One pass over the mapped pages; returns how many were newly marked. */
+static long mark_where(struct bt_window *w, enum mark_kind kind, uint64_t a,
+		       uint64_t b)
+{
+	long n = 0;
 
 	for (uint32_t i = 0; i < w->nmapped; i++) {
 		uint32_t page = w->mapped[i];
+		uint8_t *st = &w->page_state[page];
 
-		if (w->page_pte[page] - first < BT_WINDOW_PAGE / 8)
-			w->page_state[page] |= BT_PAGE_DROP;
+		if (!(*st & BT_PAGE_DROP) && mark_match(w, page, kind, a, b)) {
+			*st |= BT_PAGE_DROP;
+			n++;
+		}
 	}
+	if (n)
+		w->drops = true;
+	return n;
+}
+
+long bt_window_mark_table(struct bt_window *w, uint64_t pt_gpa)
+{
+	return mark_where(w, MARK_TABLE,
+			  (pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3, 0);
+}
+
+long bt_window_mark_table_at(struct bt_window *w, uint64_t pt_gpa,
+			     uint32_t off)
+{
+	uint32_t first = (uint32_t)((pt_gpa & ~(BT_WINDOW_PAGE - 1)) >> 3);
+	uint32_t page = (off & ~((2u << 20) - 1)) / BT_WINDOW_PAGE;
+	long n = 0;
+
+	if (!w->nmapped)
+		return 0;
+	for (uint32_t i = 0; i < 512; i++, page++) {
+		uint8_t *st = &w->page_state[page];
+
+		if ((*st & (BT_PAGE_MAPPED | BT_PAGE_DROP)) == BT_PAGE_MAPPED &&
+		    w->page_pte[page] - first < BT_WINDOW_PAGE / 8) {
+			*st |= BT_PAGE_DROP;
+			n++;
+		}
+	}
+	if (n)
+		w->drops = true;
+	return n;
+}
+
+long bt_window_mark_pte(struct bt_window *w, uint64_t pte_gpa)
+{
+	return mark_where(w, MARK_PTE, pte_gpa >> 3, 0);
+}
+
+long bt_window_mark_range(struct bt_window *w, uint32_t off, uint64_t len)
+{
+	return mark_where(w, MARK_RANGE, off / BT_WINDOW_PAGE,
+			  (len + BT_WINDOW_PAGE - 1) / BT_WINDOW_PAGE);
+}
+
+/* The unmap_* forms: mark, then unmap every marked page (those marked
+ * earlier too, e.g. by INVLPG: they are counted as well). */
+long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa)
+{
+	bt_window_mark_table(w, pt_gpa);
 	return bt_window_unmap_marked(w);
 }
 
 long bt_window_unmap_pte(struct bt_window *w, uint64_t pte_gpa)
 {
-	uint32_t want = (uint32_t)(pte_gpa >> 3);
-	bool any = false;
-
-	for (uint32_t i = 0; i < w->nmapped; i++) {
-		uint32_t page = w->mapped[i];
-
-		if (w->page_pte[page] == want) {
-			w->page_state[page] |= BT_PAGE_DROP;
-			any = true;
-		}
-	}
-	return any ? bt_window_unmap_marked(w) : 0;
+	bt_window_mark_pte(w, pte_gpa);
+	return bt_window_unmap_marked(w);
 }
 
 long bt_window_unmap_range(struct bt_window *w, uint32_t off, uint64_t len)
 {
-	uint64_t first = off / BT_WINDOW_PAGE;
-	uint64_t n = (len + BT_WINDOW_PAGE - 1) / BT_WINDOW_PAGE;
-	bool any = false;
-
-	for (uint32_t i = 0; i < w->nmapped; i++) {
-		uint32_t page = w->mapped[i];
-
-		if (page - first < n) {
-			w->page_state[page] |= BT_PAGE_DROP;
-			any = true;
-		}
-	}
-	return any ? bt_window_unmap_marked(w) : 0;
+	bt_window_mark_range(w, off, len);
+	return bt_window_unmap_marked(w);
 }
 
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa)
 {
 	uint32_t frame = (uint32_t)(gpa >> 12);
+	const uint32_t *left = &w->frame_writable[frame];
 	long n = 0;
 
-	for (uint32_t i = 0; i < w->nmapped; i++) {
+	if (gpa >= w->ram_size)
+		return 0;
+
+	for (uint32_t i = 0; *left && i < w->nmapped; i++) {
 		uint32_t page = w->mapped[i];
 
 		if (w->page_frame[page] != frame ||
@@ -324,15 +395,24 @@ int bt_window_unmap(struct bt_window *w, uint32_t off)
 static long flush_all(struct bt_window *w)
 {
 	long n = w->nmapped;
-	void *p = mmap(w->base, BT_WINDOW_SIZE, PROT_NONE,
-		       RESERVE_FLAGS | MAP_FIXED, -1, 0);
+	void *p;
 
+	if (!n)	/* nothing mapped: the reservation is whole */
+		return 0;
+	p = mmap(w->base, BT_WINDOW_SIZE, PROT_NONE, RESERVE_FLAGS | MAP_FIXED,
+		 -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	for (uint32_t i = 0; i < w->nmapped; i++)
-		w->page_state[w->mapped[i]] = 0;
+	for (uint32_t i = 0; i < w->nmapped; i++) {
+		uint32_t page = w->mapped[i];
+
+		if (w->page_state[page] & BT_PAGE_WRITE)
+			w->frame_writable[w->page_frame[page]]--;
+		w->page_state[page] = 0;
+	}
 	w->nmapped = 0;
 	w->runs = 0;
+	w->drops = false;
 	w->unmaps += (uint64_t)n;
 	return n;
 }
@@ -348,5 +428,6 @@ long bt_window_flush(struct bt_window *w, bool keep_global)
 		if (!(w->page_state[page] & BT_PAGE_GLOBAL))
 			w->page_state[page] |= BT_PAGE_DROP;
 	}
+	w->drops = true;
 	return bt_window_unmap_marked(w);
 }

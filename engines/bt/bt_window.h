@@ -62,8 +62,12 @@ struct bt_window {
 	uint32_t *mapped_pos;	/* page index -> slot in mapped[] (valid when mapped) */
 	uint32_t *page_frame;	/* page index -> gpa >> 12 (valid when mapped) */
 	uint32_t *page_pte;	/* page index -> guest PTE gpa >> 3, 0 = none */
+	uint32_t *frame_writable; /* RAM frame -> pages mapping it writable
+				 * here (bt_window_protect_frame's filter) */
 	uint32_t nmapped, cap;
 	uint32_t runs;		/* mapped runs (one host VMA each; see .c) */
+	bool drops;		/* pages may be marked BT_PAGE_DROP: cleared
+				 * by bt_window_unmap_marked() and flushes */
 
 	uint64_t maps, unmaps, flushes; /* counters */
 };
@@ -141,7 +145,8 @@ int bt_window_protect(struct bt_window *w, uint32_t off, bool write);
 /*
  * Make every writable mapping of the RAM page at (gpa) read-only (it now
  * holds translated code). Returns how many pages were changed, or -1.
- * Cost: one pass over the mapped pages.
+ * Cost: nothing when the window maps it writable nowhere, else a pass
+ * over the mapped pages until the last writable mapping is found.
  */
 long bt_window_protect_frame(struct bt_window *w, uint64_t gpa);
 
@@ -154,7 +159,8 @@ static inline void bt_window_pte_set(struct bt_window *w, uint32_t off,
 
 /*
  * Unmap every page whose recorded guest PTE lies in the page-table page
- * at (pt_gpa). Returns how many, or -1.
+ * at (pt_gpa). Returns how many, or -1. These three unmap the pages
+ * marked BT_PAGE_DROP before as well (and count them).
  */
 long bt_window_unmap_table(struct bt_window *w, uint64_t pt_gpa);
 
@@ -170,14 +176,31 @@ long bt_window_unmap_pte(struct bt_window *w, uint64_t pte_gpa);
  */
 long bt_window_unmap_range(struct bt_window *w, uint32_t off, uint64_t len);
 
+/*
+ * The same three, deferred: mark the pages BT_PAGE_DROP (still mapped)
+ * for a later bt_window_unmap_marked(), which unmaps them together with
+ * every other marked page, one mmap() per stretch. Return how many pages
+ * were newly marked (never fail).
+ */
+long bt_window_mark_table(struct bt_window *w, uint64_t pt_gpa);
+/* bt_window_mark_table() when every page from the table lies in the 2 MiB
+ * at window offset (off) (a leaf table walked at one place): looks at
+ * those 512 pages only. */
+long bt_window_mark_table_at(struct bt_window *w, uint64_t pt_gpa,
+			     uint32_t off);
+long bt_window_mark_pte(struct bt_window *w, uint64_t pte_gpa);
+long bt_window_mark_range(struct bt_window *w, uint32_t off, uint64_t len);
+
 /* Mark the mapped page at (off) BT_PAGE_DROP (no-op when unmapped):
  * bt_window_unmap_marked() unmaps it later, with its marked neighbours. */
 static inline void bt_window_mark_drop(struct bt_window *w, uint32_t off)
 {
 	uint8_t *st = &w->page_state[off / BT_WINDOW_PAGE];
 
-	if (*st & BT_PAGE_MAPPED)
+	if (*st & BT_PAGE_MAPPED) {
 		*st |= BT_PAGE_DROP;
+		w->drops = true;
+	}
 }
 
 /*

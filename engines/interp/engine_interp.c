@@ -9,6 +9,7 @@
 #include "interp/cpu.h"
 #include "interp/exec.h"
 #include "interp/flags.h"
+#include "machine/snapshot.h"
 
 static int interp_probe(char *why, size_t whylen)
 {
@@ -91,6 +92,39 @@ static int interp_state_get(struct engine *e, struct x86_state *out)
 	return 0;
 }
 
+/* engine_ops.snapshot: between runs, so no exception is pending and the
+ * lazy flags are all there is to materialise. */
+static int interp_snapshot(struct engine *e, void **blob, size_t *len,
+			   char *err, size_t errlen)
+{
+	struct cpu *c = e->priv;
+	struct snapshot_cpu sc = { .apic = c->apic, .halted = c->halted,
+				   .sti_shadow = c->sti_shadow };
+
+	flags_get(c);
+	sc.s = c->s;
+	return snapshot_save(e->m, &sc, __rdtsc(), blob, len, err, errlen);
+}
+
+/* engine_ops.restore: the decoded blocks and the TLB describe the old
+ * RAM and page tables, so both go. */
+static int interp_restore(struct engine *e, const void *blob, size_t len,
+			  char *err, size_t errlen)
+{
+	struct cpu *c = e->priv;
+	struct snapshot_cpu sc;
+
+	if (snapshot_load(e->m, blob, len, __rdtsc(), &sc, err, errlen))
+		return -1;
+	exec_reset(c, &sc.s);
+	c->apic = sc.apic;
+	c->halted = sc.halted;
+	c->sti_shadow = sc.sti_shadow;
+	icache_flush(c);
+	c->prev = NULL;
+	return 0;
+}
+
 static void interp_describe(struct engine *e, char *buf, size_t buflen)
 {
 	(void)e;
@@ -109,4 +143,6 @@ const struct engine_ops interp_engine_ops = {
 	.describe = interp_describe,
 	.destroy = interp_destroy,
 	.state_get = interp_state_get,
+	.snapshot = interp_snapshot,
+	.restore = interp_restore,
 };

@@ -14,11 +14,16 @@
 #include "interp/intr.h"
 #include "interp/mem.h"
 #include "interp/operand.h"
+#include "machine/snapshot.h"
 
 struct interp_monitor {
 	struct cpu c;		/* first: the write hook finds us from it */
 	struct interp_monitor_hooks h;
 	struct run_exit scratch; /* c.exit between calls */
+	/* MOV to CR3 done by the caller since the last call: the TLB is
+	 * flushed when the monitor next uses it (a full flush costs more
+	 * than most monitor calls); keep_global while every one kept them */
+	bool tlb_stale, tlb_keep_global;
 };
 
 static void mon_write(struct cpu *c, uint64_t gpa, unsigned len)
@@ -61,6 +66,10 @@ void interp_monitor_destroy(struct interp_monitor *mon)
 static void state_in(struct interp_monitor *mon, const struct x86_state *s,
 		     struct run_exit *x)
 {
+	if (mon->tlb_stale) {
+		mem_paging_changed(&mon->c, mon->tlb_keep_global);
+		mon->tlb_stale = false;
+	}
 	x86_state_copy(&mon->c.s, s);
 	mon->c.lf.op = LF_NONE;
 	mon->c.exit = x;
@@ -256,6 +265,17 @@ void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva)
 	tlb_flush_page(&mon->c.tlb, gva);
 }
 
+void interp_monitor_cr3_write(struct interp_monitor *mon, uint64_t cr3,
+			      bool keep_global)
+{
+	mon->c.traps.count[TRAP_CR_ACCESS]++;
+	mon->c.s.cr3 = cr3;
+	mon->tlb_keep_global = mon->tlb_stale ? mon->tlb_keep_global &&
+						 keep_global
+					       : keep_global;
+	mon->tlb_stale = true;
+}
+
 bool interp_monitor_irq_pending(const struct interp_monitor *mon)
 {
 	return x2apic_pending_vector(&mon->c.apic) >= 0;
@@ -301,4 +321,23 @@ void interp_monitor_state_get(struct interp_monitor *mon,
 {
 	flags_get(&mon->c);
 	*out = mon->c.s;
+}
+
+void interp_monitor_snapshot(const struct interp_monitor *mon,
+			     struct snapshot_cpu *out)
+{
+	out->apic = mon->c.apic;
+	out->halted = mon->c.halted;
+	out->sti_shadow = mon->c.sti_shadow;
+}
+
+void interp_monitor_restore(struct interp_monitor *mon,
+			    const struct snapshot_cpu *in)
+{
+	exec_reset(&mon->c, &in->s);
+	mon->c.apic = in->apic;
+	mon->c.halted = in->halted;
+	mon->c.sti_shadow = in->sti_shadow;
+	icache_flush(&mon->c);
+	mon->c.prev = NULL;
 }

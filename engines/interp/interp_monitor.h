@@ -34,6 +34,7 @@
 #include "engine.h"
 
 struct interp_monitor;
+struct snapshot_cpu;
 
 struct interp_monitor_hooks {
 	void *opaque;
@@ -105,6 +106,14 @@ int interp_monitor_halt_wait(struct interp_monitor *mon,
  * for it and count it, as the interpreter's INVLPG does (no hook). */
 void interp_monitor_invlpg(struct interp_monitor *mon, uint64_t gva);
 
+/* The caller executed MOV to CR3 (cr3, bit 63 already dropped) itself:
+ * count it and flush the monitor's TLB (global entries kept when
+ * (keep_global), i.e. CR4.PGE), as the interpreter's MOV to CR3 does (no
+ * hook). The flush is done when the monitor next runs (only it uses its
+ * TLB), once for any number of these. */
+void interp_monitor_cr3_write(struct interp_monitor *mon, uint64_t cr3,
+			      bool keep_global);
+
 /* Is an interrupt pending at the x2APIC (as of its last update),
  * deliverable or not? */
 bool interp_monitor_irq_pending(const struct interp_monitor *mon);
@@ -124,6 +133,17 @@ bool interp_monitor_has_code(const struct interp_monitor *mon, uint64_t gpa);
  * interp_monitor_step()). */
 void interp_monitor_state_get(struct interp_monitor *mon,
 			      struct x86_state *out);
+
+/* The monitor's half of a snapshot (machine/snapshot.h): the x2APIC,
+ * whether the vCPU is halted or in an STI shadow. The caller fills in
+ * the architectural state. */
+void interp_monitor_snapshot(const struct interp_monitor *mon,
+			     struct snapshot_cpu *out);
+
+/* Take that half back from a restored snapshot; decoded code and the
+ * TLB are dropped (RAM and page tables are the snapshot's now). */
+void interp_monitor_restore(struct interp_monitor *mon,
+			    const struct snapshot_cpu *in);
 
 /* Add the monitor's trap counters to (out->traps) and its stats
  * ("mon_insns", "mon_blocks_decoded", "mon_icache_flushes",

@@ -36,6 +36,21 @@
  *   host_mmap_populate            same with MAP_POPULATE (host PTE filled)
  *   host_mmap_touch               host_mmap_fixed + the first read after
  *                                 it (the host fault that fills the PTE)
+ *   host_mmap_madvise             host_mmap_fixed + MADV_POPULATE_READ
+ *   host_mmap_hole                MAP_FIXED_NOREPLACE mmap of one page into
+ *                                 unreserved space (no VMA split: what a
+ *                                 fill would cost without the reservation)
+ *   host_mprotect_vma             mprotect PROT_NONE -> PROT_READ of a
+ *                                 whole one-page memfd VMA whose host PTE
+ *                                 is kept (the cheapest host page-table
+ *                                 change a fill could make)
+ *   host_syscall                  getppid(): one system call
+ *   bt_ptw_touch / _nopf          trace: a kernel store that installs a
+ *                                 PTE (A, D set) into a traced leaf table,
+ *                                 then the kernel's first read of that
+ *                                 page, per pair: with prefetch-on-write
+ *                                 (the trap maps the page) / without (the
+ *                                 read takes a hidden fault)
  *   host_loop / bt_loop           ns per iteration of one integer loop
  *                                 (load, add, xor, imul, dec/jnz) run as
  *                                 host code and translated at CPL3
@@ -88,6 +103,7 @@ extern const uint8_t prog_touch[], prog_touch_end[];
 extern const uint8_t prog_loop[], prog_loop_end[];
 extern const uint8_t prog_call[], prog_call_end[];
 extern const uint8_t prog_spin[], prog_spin_end[];
+extern const uint8_t prog_ptw[], prog_ptw_end[];
 uint64_t host_loop(uint64_t iters, const uint64_t *data);
 uint64_t host_call(uint64_t iters);
 
@@ -131,6 +147,18 @@ __asm__(".pushsection .rodata\n"
 	"10: inc %rax\n"
 	"  jmp 10b\n"
 	"prog_spin_end:\n"
+	/* ptw: RCX times: store RDX at (RDI), read (RSI); RDI += 4096,
+	 * RSI += R8, RDX += 4096 */
+	"prog_ptw:\n"
+	"11: mov %rdx, (%rdi)\n"
+	"  movb (%rsi), %al\n"
+	"  add $4096, %rdi\n"
+	"  add %r8, %rsi\n"
+	"  add $4096, %rdx\n"
+	"  dec %rcx\n"
+	"  jnz 11b\n"
+	"  hlt\n"
+	"prog_ptw_end:\n"
 	".popsection\n"
 	".text\n"
 	".globl host_loop\n"
@@ -243,15 +271,18 @@ static void skip_handler(int sig, siginfo_t *si, void *ucv)
 /*
  * ns per MAP_FIXED mmap of one memfd page into the reserved 4 GiB (win)
  * (one page in two, so none merges: one VMA each, like scattered fills),
- * (how) 0: plain, 1: MAP_POPULATE, 2: plain then a read of the page. The
- * reservation is put back first, untimed.
+ * (how) 0: plain, 1: MAP_POPULATE, 2: plain then a read of the page, 3:
+ * plain then MADV_POPULATE_READ, 4: MAP_FIXED_NOREPLACE into (win) left
+ * unreserved by the caller. The reservation is put back first (0-3),
+ * untimed.
  */
 static double host_map(struct guest_mem *m, uint8_t *win, unsigned pages,
 		       int how)
 {
 	double t0;
 
-	if (mmap(win, 1ull << 32, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	if (how != 4 &&
+	    mmap(win, 1ull << 32, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 		 MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
 		perror("mmap");
 		exit(1);
@@ -261,14 +292,36 @@ static double host_map(struct guest_mem *m, uint8_t *win, unsigned pages,
 		volatile uint8_t *p = win + k * 8192ull;
 
 		if (mmap((void *)p, 4096, PROT_READ,
-			 MAP_SHARED | MAP_FIXED | (how == 1 ? MAP_POPULATE : 0),
+			 (how == 4 ? MAP_FIXED_NOREPLACE : MAP_FIXED) |
+				 MAP_SHARED | (how == 1 ? MAP_POPULATE : 0),
 			 m->fd, (off_t)(DATA_GPA + k * 4096ull)) == MAP_FAILED) {
 			perror("mmap");
 			exit(1);
 		}
 		if (how == 2)
 			(void)*p;
+		if (how == 3)
+			madvise((void *)p, 4096, 22 /* MADV_POPULATE_READ */);
 	}
+	return (now_ns() - t0) / pages;
+}
+
+/* ns per mprotect() of one whole one-page memfd VMA from PROT_NONE to
+ * PROT_READ, its host PTE filled before (kept across PROT_NONE). */
+static double host_mprotect_vma(struct guest_mem *m, uint8_t *win,
+				unsigned pages)
+{
+	double t0;
+
+	host_map(m, win, pages, 1);
+	for (unsigned k = 0; k < pages; k++)
+		mprotect(win + k * 8192ull, 4096, PROT_NONE);
+	t0 = now_ns();
+	for (unsigned k = 0; k < pages; k++)
+		if (mprotect(win + k * 8192ull, 4096, PROT_READ)) {
+			perror("mprotect");
+			exit(1);
+		}
 	return (now_ns() - t0) / pages;
 }
 
@@ -296,17 +349,35 @@ static void bench_host_parts(struct guest_mem *m, unsigned pages)
 	}
 	sigaction(SIGSEGV, &old, NULL);
 	report("host_sigsegv", v);
-	for (int how = 0; how < 3; how++) {
+	for (int how = 0; how < 4; how++) {
 		static const char *const names[] = {
-			"host_mmap_fixed", "host_mmap_populate", "host_mmap_touch"
+			"host_mmap_fixed", "host_mmap_populate", "host_mmap_touch",
+			"host_mmap_madvise"
 		};
 
 		for (int r = 0; r < REPS; r++)
 			v[r] = host_map(m, win, pages, how);
 		report(names[how], v);
 	}
+	for (int r = 0; r < REPS; r++)
+		v[r] = host_mprotect_vma(m, win, pages);
+	report("host_mprotect_vma", v);
+	for (int r = 0; r < REPS; r++) {
+		double t0 = now_ns();
 
+		for (int k = 0; k < n; k++)
+			getppid();
+		v[r] = (now_ns() - t0) / n;
+	}
+	report("host_syscall", v);
 	munmap(win, 1ull << 32);
+	/* the same 4 GiB of address space, left unreserved */
+	for (int r = 0; r < REPS; r++) {
+		munmap(win, 1ull << 32);
+		v[r] = host_map(m, win, pages, 4);
+	}
+	munmap(win, 1ull << 32);
+	report("host_mmap_hole", v);
 	munmap(none, 4096);
 }
 
@@ -537,6 +608,89 @@ static void bench_touch(struct bt_vcpu *cpu, struct bt_shadow *sh,
 	}
 }
 
+#define PTW_TABLES_VA 0xffffffffc0000000ull /* kernel VAs of the leaf tables */
+#define PTW_DATA_VA 0xffffffff90000000ull   /* page i at + i * 2 MiB */
+#define PTW_DATA_GPA 0x8000000ull	     /* 128 MiB */
+
+/*
+ * trace, CPL0: (n) pairs of a store that installs the PTE of a kernel page
+ * (A, D set) into a traced leaf table -- one table per page, so no table
+ * sees two stores in a row -- and a read of that page; ns per pair, with
+ * prefetch-on-write on or off (name). The tables are traced by a read of
+ * a neighbour page in each before the timed run.
+ */
+static int bench_ptw(struct guest_mem *mem, const struct walk_ctx *ctx0,
+		     unsigned n, bool prefetch, const char *name)
+{
+	static struct bt_vcpu cpu;
+	struct walk_ctx ctx = *ctx0;
+	struct bt_shadow sh;
+	uint64_t *slot[64], hidden = 0, pref = 0, traps = 0;
+	char err[256];
+	double v[REPS], ns;
+
+	if (n > 64)
+		n = 64;
+	ctx.cr3 = CR3;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t va = PTW_DATA_VA + i * (2ull << 20);
+
+		/* a used neighbour (A set) that traces the table, and the
+		 * table itself reachable from the kernel */
+		map4k(mem, va + 4096, PTW_DATA_GPA + 4096, P | RW | A | D);
+		slot[i] = guest_pt_slot(mem, &next_table, CR3, va);
+		map4k(mem, PTW_TABLES_VA + i * 4096ull,
+		      (uint64_t)((uint8_t *)slot[i] - mem->host) & ~0xfffull,
+		      P | RW | A | D);
+	}
+	if (bt_shadow_create(&sh, mem, BT_SHADOW_TRACE, &ctx, err, sizeof(err)) ||
+	    bt_vcpu_create(&cpu, &sh, 4 << 20, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	sh.pt_prefetch = prefetch;
+	cpu.cpl = 0;
+	for (int r = 0; r < REPS; r++) {
+		uint64_t h0, p0, t0;
+
+		for (unsigned i = 0; i < n; i++)
+			*slot[i] = 0;
+		if (bt_shadow_flush(&sh))
+			return -1;
+		/* trace every table: read each neighbour */
+		memcpy(mem->host + CODE_GPA, prog_touch,
+		       prog_touch_end - prog_touch);
+		bt_vcpu_note_write(&cpu, CODE_GPA, 4096);
+		touch_stride = 2ull << 20;
+		if (run_guest(&cpu, PTW_DATA_VA + 4096, 0, n, &ns))
+			return -1;
+		memcpy(mem->host + CODE_GPA, prog_ptw, prog_ptw_end - prog_ptw);
+		bt_vcpu_note_write(&cpu, CODE_GPA, 4096);
+		cpu.rip = CODE_VA;
+		cpu.ctx.gpr[X86_RDX] = PTW_DATA_GPA | P | RW | A | D;
+		cpu.ctx.gpr[X86_RSI] = PTW_DATA_VA;
+		h0 = sh.cnt.hidden_faults;
+		p0 = sh.cnt.pt_prefetches;
+		t0 = sh.cnt.pt_writes;
+		if (run_guest(&cpu, PTW_TABLES_VA, PTW_DATA_VA, n, &ns))
+			return -1;
+		touch_stride = 4096;
+		hidden += sh.cnt.hidden_faults - h0;
+		pref += sh.cnt.pt_prefetches - p0;
+		traps += sh.cnt.pt_writes - t0;
+		v[r] = ns / n;
+	}
+	report(name, v);
+	printf("# %s: per pair: PT-write traps %.2f, hidden faults %.2f, "
+	       "pages prefetched on write %.2f\n", name,
+	       traps / (double)(REPS * n), hidden / (double)(REPS * n),
+	       pref / (double)(REPS * n));
+	cpu.cpl = 3;
+	bt_vcpu_destroy(&cpu);
+	bt_shadow_destroy(&sh);
+	return 0;
+}
+
 /* Alternate between two address spaces touching 256 pages in each. */
 static int bench_switch(struct guest_mem *mem, enum bt_shadow_policy pol,
 			const struct walk_ctx *ctx, unsigned pages,
@@ -663,6 +817,14 @@ int main(int argc, char **argv)
 	    bench_switch(&mem, BT_SHADOW_VTLB, &ctx, sw_pages, 1) ||
 	    bench_switch(&mem, BT_SHADOW_TRACE, &ctx, sw_pages, 0))
 		return 1;
+	for (int k = 0; k < 2; k++)	/* alternated: this host is noisy */
+		if (bench_ptw(&mem, &ctx, 64, true, k ? "bt_ptw_touch_2"
+						       : "bt_ptw_touch") ||
+		    bench_ptw(&mem, &ctx, 64, false, k ? "bt_ptw_touch_nopf_2"
+							: "bt_ptw_touch_nopf"))
+			return 1;
+	memcpy(mem.host + CODE_GPA, prog_touch, prog_touch_end - prog_touch);
+	bt_vcpu_note_write(&cpu, CODE_GPA, 4096);
 	report("bt_fault_first_read", v);
 	report("bt_fault_first_write", w);
 	report("bt_fault_refill_read", x);

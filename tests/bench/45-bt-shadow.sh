@@ -38,12 +38,31 @@ awk '{ m[$1] = $2; lo[$1] = $3 }
 		       m["bt_fault_seq_write_ad"], m["host_minor_write"],
 		       m["bt_fault_refill_read"] / m["host_minor_fault"]
 	if (m["bt_fault_iso_read"] > 0)
-		printf "isolated read fault %.0f ns = SIGSEGV %.0f + walk %.0f + mmap %.0f + populate %.0f (sum %.0f; a plain mmap + retry fault would be %.0f)\n",
+		printf "isolated read fault %.0f ns = SIGSEGV %.0f + walk %.0f + mmap %.0f + populate %.0f (sum %.0f; a plain mmap + retry fault would be %.0f) + the rest of the handler %.0f (fault-around scan: without it %.0f ns)\n",
 		       m["bt_fault_iso_read"], m["host_sigsegv"], m["bt_walk"],
 		       m["host_mmap_fixed"],
 		       m["host_mmap_populate"] - m["host_mmap_fixed"],
 		       m["host_sigsegv"] + m["bt_walk"] + m["host_mmap_populate"],
-		       m["host_sigsegv"] + m["bt_walk"] + m["host_mmap_touch"]
+		       m["host_sigsegv"] + m["bt_walk"] + m["host_mmap_touch"],
+		       m["bt_fault_iso_read"] - m["host_sigsegv"] - m["bt_walk"] - m["host_mmap_populate"],
+		       m["bt_fault_iso_read_g1"]
+	if (m["host_mprotect_vma"] > 0 && m["host_minor_fault_iso"] > 0)
+		printf "floor of an isolated fill from user space, vs the isolated host fault (%.0f ns): SIGSEGV + mmap over the reservation + populate %.0f ns (%.2fx; + madvise instead of MAP_POPULATE %.0f ns); SIGSEGV + mmap into a hole (no VMA split, unsafe: anything may be mapped there) %.0f ns (%.2fx), + populate %.0f ns (%.2fx); SIGSEGV + mprotect of a kept VMA (refill only) %.0f ns (%.2fx); SIGSEGV alone %.2fx; a system call %.0f ns\n",
+		       m["host_minor_fault_iso"],
+		       m["host_sigsegv"] + m["host_mmap_populate"],
+		       (m["host_sigsegv"] + m["host_mmap_populate"]) / m["host_minor_fault_iso"],
+		       m["host_sigsegv"] + m["host_mmap_madvise"],
+		       m["host_sigsegv"] + m["host_mmap_hole"],
+		       (m["host_sigsegv"] + m["host_mmap_hole"]) / m["host_minor_fault_iso"],
+		       m["host_sigsegv"] + m["host_mmap_hole"] + m["host_mmap_populate"] - m["host_mmap_fixed"],
+		       (m["host_sigsegv"] + m["host_mmap_hole"] + m["host_mmap_populate"] - m["host_mmap_fixed"]) / m["host_minor_fault_iso"],
+		       m["host_sigsegv"] + m["host_mprotect_vma"],
+		       (m["host_sigsegv"] + m["host_mprotect_vma"]) / m["host_minor_fault_iso"],
+		       m["host_sigsegv"] / m["host_minor_fault_iso"], m["host_syscall"]
+	if (m["bt_ptw_touch"] > 0)
+		printf "trace, kernel PTE store into a traced table + first read of the page: prefetch-on-write %.0f / %.0f ns, without %.0f / %.0f ns (two alternations; the hidden fault it saves)\n",
+		       m["bt_ptw_touch"], m["bt_ptw_touch_2"],
+		       m["bt_ptw_touch_nopf"], m["bt_ptw_touch_nopf_2"]
 	if (m["host_loop"] > 0)
 		printf "translated loop vs host: %.2fx by median, %.2fx by min (target <= 1.5x)\n",
 		       m["bt_loop"] / m["host_loop"], lo["bt_loop"] / lo["host_loop"]

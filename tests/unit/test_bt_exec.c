@@ -62,6 +62,7 @@ PROG(load1);
 PROG(tsc);
 PROG(pushm);
 PROG(pushs);
+PROG(ptburst);
 
 __asm__(
 	".pushsection .rodata\n"
@@ -207,6 +208,14 @@ __asm__(
 	"  mov (%rdi), %rbx\n"
 	"  hlt\n"
 	"prog_load1_end:\n"
+	/* CPL0: read (RSI), then three PTE stores in a row at (RDI) */
+	"prog_ptburst:\n"
+	"  mov (%rsi), %rax\n"
+	"  mov %rdx, (%rdi)\n"
+	"  mov %rdx, 8(%rdi)\n"
+	"  mov %rdx, 16(%rdi)\n"
+	"  hlt\n"
+	"prog_ptburst_end:\n"
 	"prog_tsc:\n"
 	"  rdtsc\n"
 	"  shl $32, %rdx\n"
@@ -762,6 +771,45 @@ static void test_gmem(void **state)
 	bt_vcpu_destroy(&f->v);
 }
 
+/* trace: a burst of PTE stores from translated code: the first is carried
+ * out by the fault handler (the table stays traced), the second ends the
+ * run (a flood: the table is untraced) and maps the table writable at
+ * once, so the third takes no fault at all. */
+static void test_pt_burst(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, DATA_VA + 0x1000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_pte = KVA + 0x2000 + ((uintptr_t)pte & 0xfff);
+	uint64_t val = 0x231000 | P | US;
+	struct bt_stop s;
+
+	*pte_slot(f, KVA + 0x2000) = table | P | RW;
+	*(uint64_t *)(f->mem.host + DATA_GPA) = 0x1111;
+	load(f, prog_ptburst, prog_ptburst_end);
+	f->v.cpl = 0;
+	f->v.ctx.gpr[X86_RSI] = DATA_VA;
+	f->v.ctx.gpr[X86_RDI] = kva_pte;
+	f->v.ctx.gpr[X86_RDX] = val;
+	bt_exec_run(&f->v, 0, &s);
+	assert_int_equal(s.kind, BT_STOP_MONITOR);
+	assert_true(f->v.ctx.gpr[X86_RAX] == 0x1111);
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(pte[i] == val);
+	if (policy == BT_SHADOW_TRACE) {
+		assert_true(f->sh.cnt.pt_writes == 2);
+		assert_true(f->sh.cnt.pt_floods == 1);
+		assert_true(f->sh.cnt.pt_flood_fills == 1);
+		assert_false(bt_shadow_is_traced(&f->sh, table));
+		/* the read, then the table's writable fill after the flood */
+		assert_true(f->sh.cnt.hidden_faults == 2);
+	} else {
+		assert_true(f->sh.cnt.pt_writes == 0);
+		assert_true(f->sh.cnt.pt_flood_fills == 0);
+	}
+	bt_vcpu_destroy(&f->v);
+}
+
 /* An instruction whose bytes run into the next page: a write to that
  * page drops the block too. And a store to a device page stops with its
  * guest-physical address. */
@@ -962,6 +1010,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ibl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gmem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pt_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span_and_mmio, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unexplained_fault, setup,

@@ -401,6 +401,22 @@ static void test_fault_around(void **state)
 	disarm(f);
 }
 
+/*
+ * A trapped PTE write that restricted the entry of (off) marked its
+ * shadow in (w) for dropping (translated code that is already running
+ * may still use it, like a cached translation) and the next vCPU entry
+ * (sync) of that privilege unmaps it.
+ */
+static void assert_dropped(struct fixture *f, struct bt_window *w,
+			   enum bt_space s, uint32_t off)
+{
+	assert_int_equal(bt_window_state(w, off) & (BT_PAGE_MAPPED | BT_PAGE_DROP),
+			 BT_PAGE_MAPPED | BT_PAGE_DROP);
+	assert_true(cur_sh(f)->drop_pending[s]);
+	assert_int_equal(bt_shadow_sync(cur_sh(f), s), 0);
+	assert_false(bt_window_state(w, off) & BT_PAGE_MAPPED);
+}
+
 /* INVLPG only marks; the unmap happens at the next entry (sync) of the
  * privilege whose window holds the page, for a whole stretch at once. */
 static void test_invlpg_deferred(void **state)
@@ -639,7 +655,7 @@ static void test_trace_pt_write(void **state)
 
 /*
  * trace, precise: a trapped PTE store is carried out and only the page of
- * the entry it restricts is dropped, before the next guest access; a more
+ * the entry it restricts is dropped, by the next vCPU entry; a more
  * permissive entry drops nothing; the table stays traced; two stores in a
  * row with no fill between untrace it (a rebuild).
  */
@@ -675,7 +691,8 @@ static void test_trace_pt_write_precise(void **state)
 	assert_true(f->sh2.cnt.pt_writes == 1);
 	assert_true(*pte == (0x202000 | P | US));
 	assert_true(f->sh2.cnt.invalidations == inv + 1);
-	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_true(f->sh2.cnt.pt_deferred == 1);
+	assert_dropped(f, uw, BT_SPACE_USER, u0);
 	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);	/* still traced */
 	/* the next access sees the new frame, without INVLPG */
@@ -693,7 +710,7 @@ static void test_trace_pt_write_precise(void **state)
 	assert_true(store(f, BT_SPACE_KERNEL, k1, 0) == 0);
 	assert_true(f->sh2.cnt.pt_writes == 3);
 	assert_true(f->sh2.cnt.pt_floods == 0);
-	assert_false(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
+	assert_dropped(f, uw, BT_SPACE_USER, u1);
 	assert_true(load(f, BT_SPACE_USER, u1) == SKIPPED);
 	assert_int_equal(f->last, BT_SHADOW_GUEST_PF);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);
@@ -703,7 +720,7 @@ static void test_trace_pt_write_precise(void **state)
 	/* D cleared: the writable shadow must go (the next write sets D) */
 	assert_true(store(f, BT_SPACE_KERNEL, k0, 0x202000 | P | RW | US | A) ==
 		    (0x202000 | P | RW | US | A));
-	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_dropped(f, uw, BT_SPACE_USER, u0);
 	assert_true(f->sh2.cnt.pt_writes == 4);
 	assert_true(f->sh2.cnt.pt_floods == 0);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);
@@ -711,6 +728,80 @@ static void test_trace_pt_write_precise(void **state)
 	assert_true(store(f, BT_SPACE_KERNEL, k1, 0) == 0);
 	assert_true(f->sh2.cnt.pt_floods == 1);
 	assert_true(f->sh2.pt_use[table >> 12] == 0);
+	disarm(f);
+}
+
+/*
+ * trace, prefetch-on-write: a trapped store that makes a PTE present (with
+ * A, as the guest kernel installs it) maps the page at once, writable when
+ * D is set, so the first access takes no hidden fault; guest memory does
+ * not change. Made less permissive later, the page is dropped again (no
+ * stale shadow): the next write is the guest's #PF. A PTE installed
+ * without A is left to fault (mapping it would have to set A).
+ */
+static void test_trace_pt_prefetch(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t *pte = pte_slot(f, CR3_A, 0x400000);
+	uint64_t table = (uint64_t)((uint8_t *)pte - f->mem.host) & ~0xfffull;
+	uint64_t kva_table = KVA + 0x1000;
+	uint64_t k0 = kva_table + (((uint64_t)pte) & 0xfff);
+	uint32_t u0 = 0x400000, u1 = 0x401000, u2 = 0x402000;
+	uint32_t u5 = 0x405000, u6 = 0x406000;
+	uint64_t *pte5, *pte6;
+	struct bt_window *uw;
+
+	map4k(f, CR3_A, kva_table, table, P | RW);
+	map4k(f, CR3_A, u2, 0x204000, P | US);
+	map4k(f, CR3_A, u5, 0, 0);
+	map4k(f, CR3_A, u6, 0, 0);
+	pte5 = pte_slot(f, CR3_A, u5);
+	pte6 = pte_slot(f, CR3_A, u6);
+	memset(f->mem.host + 0x205000, 0x77, 0x1000);
+	arm(f);
+	assert_int_equal(bt_shadow_create(&f->sh2, &f->mem, BT_SHADOW_TRACE,
+					  &f->sh.ctx, f->err, sizeof(f->err)), 0);
+	f->use2 = true;
+	f->precise = true;
+	rearm(f);
+	uw = &f->sh2.win[BT_SPACE_USER];
+	/* the walk sets A on the upper entries; the table is traced */
+	assert_true(load(f, BT_SPACE_USER, u0) == 0x1111111111111111ull);
+	assert_true(load(f, BT_SPACE_KERNEL, k0) == *pte);
+	unsigned fills = f->fills;
+	/* the kernel installs u5: mapped by the trap, writable (D set) */
+	assert_true(store(f, BT_SPACE_KERNEL, k0 + 5 * 8,
+			  0x205000 | P | RW | US | A | D) ==
+		    (0x205000 | P | RW | US | A | D));
+	assert_true(f->sh2.cnt.pt_writes == 1);
+	assert_true(f->sh2.cnt.pt_prefetches == 1);
+	assert_int_equal(f->fills, fills);
+	assert_int_equal(bt_window_state(uw, u5),
+			 BT_PAGE_MAPPED | BT_PAGE_WRITE | BT_PAGE_USER);
+	assert_true(*pte5 == (0x205000 | P | RW | US | A | D));
+	assert_true(load(f, BT_SPACE_USER, u5) == 0x7777777777777777ull);
+	assert_true(store(f, BT_SPACE_USER, u5 + 8, 5) == 5);
+	assert_int_equal(f->fills, fills);	/* no hidden fault at all */
+	assert_true(*(uint64_t *)(f->mem.host + 0x205008) == 5);
+	/* a fill through the table between (not a rebuild) */
+	assert_true(load(f, BT_SPACE_USER, u1) == 0x2222222222222222ull);
+	/* made read-only: the prefetched writable shadow must not survive */
+	assert_true(store(f, BT_SPACE_KERNEL, k0 + 5 * 8,
+			  0x205000 | P | US | A | D) == (0x205000 | P | US | A | D));
+	assert_true(f->sh2.cnt.pt_prefetches == 1);
+	assert_dropped(f, uw, BT_SPACE_USER, u5);
+	assert_true(store(f, BT_SPACE_USER, u5 + 8, 9) == SKIPPED);
+	expect_pf(f, u5 + 8, 0x7);
+	assert_true(*(uint64_t *)(f->mem.host + 0x205008) == 5);
+	assert_true(load(f, BT_SPACE_USER, u5 + 8) == 5);
+	/* installed without A: nothing is mapped, A stays clear */
+	assert_true(load(f, BT_SPACE_USER, u2) == 0);
+	assert_true(store(f, BT_SPACE_KERNEL, k0 + 6 * 8, 0x204000 | P | US) ==
+		    (0x204000 | P | US));
+	assert_true(f->sh2.cnt.pt_prefetches == 1);
+	assert_int_equal(bt_window_state(uw, u6), 0);
+	assert_true(*pte6 == (0x204000 | P | US));
+	assert_true(f->sh2.cnt.pt_floods == 0);
 	disarm(f);
 }
 
@@ -750,7 +841,7 @@ static void test_trace_pt_write_open(void **state)
 	assert_false(bt_window_state(kw, (uint32_t)k0) & BT_PAGE_WRITE);
 	assert_true(*pte == (0x202000 | P | US));
 	assert_true(f->sh2.cnt.invalidations == inv + 1);
-	assert_false(bt_window_state(uw, u0) & BT_PAGE_MAPPED);
+	assert_dropped(f, uw, BT_SPACE_USER, u0);
 	assert_true(bt_window_state(uw, u1) & BT_PAGE_MAPPED);
 	assert_true(f->sh2.pt_use[table >> 12] != 0);
 	assert_true(load(f, BT_SPACE_USER, u0) == 0x3333333333333333ull);
@@ -781,6 +872,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trace_pt_write_precise, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_trace_pt_write_open, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trace_pt_prefetch, setup,
 						teardown),
 	};
 

@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt/bt_gs.h"
 #include "bt/bt_window.h"
@@ -182,6 +184,131 @@ static void test_mark_and_populate(void **state)
 	assert_int_equal(w->runs, 0);
 }
 
+/* frame_writable matches the mapped pages (recounted). */
+static void check_frame_writable(const struct bt_window *w)
+{
+	uint32_t frames = (uint32_t)(w->ram_size >> 12);
+	uint32_t *want = calloc(frames, sizeof(*want));
+
+	assert_non_null(want);
+	for (uint32_t i = 0; i < w->nmapped; i++)
+		if (w->page_state[w->mapped[i]] & BT_PAGE_WRITE)
+			want[w->page_frame[w->mapped[i]]]++;
+	for (uint32_t f = 0; f < frames; f++)
+		assert_int_equal(w->frame_writable[f], want[f]);
+	free(want);
+}
+
+/* The writable-mapping count per frame follows maps, remaps, protects,
+ * unmaps and flushes, and protect_frame uses it. */
+static void test_frame_writable(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_window *w = &f->w;
+
+	assert_int_equal(bt_window_map_range(w, 0x10000, 0x20000, 4, true, 0), 0);
+	assert_int_equal(bt_window_map(w, 0x80000, 0x21000, true, 0), 0);
+	assert_int_equal(bt_window_map(w, 0x90000, 0x21000, false, 0), 0);
+	assert_int_equal(w->frame_writable[0x21], 2);
+	check_frame_writable(w);
+	/* remapped over: the old frame loses, the new one gains */
+	assert_int_equal(bt_window_map(w, 0x11000, 0x30000, true, 0), 0);
+	assert_int_equal(w->frame_writable[0x21], 1);
+	assert_int_equal(w->frame_writable[0x30], 1);
+	check_frame_writable(w);
+	assert_int_equal(bt_window_protect_frame(w, 0x30000), 1);
+	assert_int_equal(bt_window_protect_frame(w, 0x30000), 0);
+	assert_int_equal(bt_window_protect_frame(w, 0x40000), 0);
+	assert_int_equal(bt_window_protect(w, 0x90000, true), 0);
+	assert_int_equal(w->frame_writable[0x21], 2);
+	check_frame_writable(w);
+	bt_window_mark_drop(w, 0x80000);
+	bt_window_mark_drop(w, 0x12000);
+	assert_int_equal(bt_window_unmap_marked(w), 2);
+	check_frame_writable(w);
+	assert_int_equal(bt_window_unmap(w, 0x90000), 0);
+	check_frame_writable(w);
+	assert_int_equal(bt_window_flush(w, false), 3);
+	for (uint32_t fr = 0; fr < (uint32_t)(RAM >> 12); fr++)
+		assert_int_equal(w->frame_writable[fr], 0);
+}
+
+/* Is the host page-table entry of (addr) present (/proc/self/pagemap bit
+ * 63)? -1 when pagemap cannot be read. */
+static int host_pte_present(const void *addr)
+{
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &e, 8, (off_t)((uintptr_t)addr / 4096 * 8));
+	close(fd);
+	return n == 8 ? (int)(e >> 63) : -1;
+}
+
+/* A populated map fills the host PTEs of exactly the pages asked for, over
+ * the right RAM, with the rights asked for; a plain one leaves them to
+ * host faults. */
+static void test_populate_host_ptes(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_window *w = &f->w;
+
+	if (host_pte_present(f->mem.host) < 0)
+		skip();
+	f->mem.host[0x21000] = 0x21;
+	f->mem.host[0x22000] = 0x22;
+	assert_int_equal(bt_window_map(w, 0x40000, 0x21000, false,
+				       BT_MAP_POPULATE), 0);
+	assert_int_equal(bt_window_map(w, 0x42000, 0x22000, true, 0), 0);
+	assert_int_equal(host_pte_present(w->base + 0x40000), 1);
+	assert_int_equal(host_pte_present(w->base + 0x42000), 0);
+	assert_int_equal(w->base[0x40000], 0x21);	/* the right frame */
+	assert_int_equal(bt_window_state(w, 0x40000), BT_PAGE_MAPPED);
+	/* a writable populated map is writable at once */
+	assert_int_equal(bt_window_map(w, 0x44000, 0x22000, true,
+				       BT_MAP_POPULATE), 0);
+	assert_int_equal(host_pte_present(w->base + 0x44000), 1);
+	w->base[0x44001] = 0x5b;
+	assert_int_equal(f->mem.host[0x22001], 0x5b);
+	/* bt_window_populate fills a plain map's PTEs */
+	assert_int_equal(bt_window_populate(w, 0x42000, 1), 0);
+	assert_int_equal(host_pte_present(w->base + 0x42000), 1);
+}
+
+/* The deferred forms mark exactly the pages of a table, a PTE or a
+ * range; the next bt_window_unmap_marked() unmaps them all at once. */
+static void test_mark_kinds(void **state)
+{
+	struct fixture *f = *state;
+	struct bt_window *w = &f->w;
+
+	for (uint32_t i = 0; i < 6; i++) {
+		assert_int_equal(bt_window_map(w, 0x60000 + i * 0x1000,
+					       0x30000 + i * 0x1000, false, 0), 0);
+		/* pages 0-2 from PTEs of table 0x8000, 3-5 of 0x9000 */
+		bt_window_pte_set(w, 0x60000 + i * 0x1000,
+				  (i < 3 ? 0x8000 : 0x9000) + 8 * i);
+	}
+	assert_false(w->drops);
+	assert_int_equal(bt_window_mark_pte(w, 0x9000 + 8 * 4), 1);
+	assert_int_equal(bt_window_mark_pte(w, 0x9000 + 8 * 4), 0); /* again */
+	assert_true(w->drops);
+	assert_int_equal(bt_window_mark_table(w, 0x8000), 3);
+	assert_int_equal(bt_window_mark_range(w, 0x64000, 0x2000), 1);
+	/* by place: the 2 MiB at 0 holds them; elsewhere nothing */
+	assert_int_equal(bt_window_mark_table_at(w, 0x9000, 0x200000), 0);
+	assert_int_equal(bt_window_mark_table_at(w, 0x9000, 0x1000), 1);
+	assert_int_equal(bt_window_state(w, 0x63000),
+			 BT_PAGE_MAPPED | BT_PAGE_DROP);
+	assert_int_equal(w->nmapped, 6);		/* nothing unmapped yet */
+	assert_int_equal(bt_window_unmap_marked(w), 6);
+	assert_false(w->drops);
+	assert_int_equal(w->nmapped, 0);
+}
+
 static void test_lookup_guards(void **state)
 {
 	struct fixture *f = *state;
@@ -252,6 +379,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_rejects_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_populate_host_ptes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mark_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_writable, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mark_and_populate, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_guards, setup, teardown),

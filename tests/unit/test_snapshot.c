@@ -1,0 +1,427 @@
+/*
+ * test_snapshot.c - engine snapshots (machine/snapshot.h, engine.h).
+ *
+ * A guest stopped at an exact instruction count, saved, and restored into
+ * a fresh engine must finish exactly as the same guest run without the
+ * stop: same exit status, same architectural state, same RAM. The blob
+ * crosses engines (every engine with restore takes a blob from every
+ * engine with snapshot). The booted guest image, stopped in mid-workload,
+ * must give the golden checksum after a restore. Bad blobs are refused
+ * with the reason and leave the engine as it was.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "machine/snapshot.h"
+#include "support/elf_build.h"
+#include "support/tiny_guest.h"
+
+/*
+ * A deterministic guest without interrupts: 40000 rounds of a hash over a
+ * 16 KiB buffer it writes as it goes (loads, stores, a call and a push
+ * each round), then exit with the hash's low 7 bits.
+ */
+extern const uint8_t g_hash_begin[], g_hash_end[];
+__asm__(".pushsection .rodata\n.p2align 12\ng_hash_begin:\n"
+	"lea buf(%rip), %rsi\n xor %r12d, %r12d\n mov $40000, %r13d\n"
+	"1: mov %r13, %rax\n imul $7, %rax\n and $2047, %eax\n"
+	"mov (%rsi,%rax,8), %rbx\n xor %r13, %rbx\n add %r12, %rbx\n"
+	"mov %rbx, (%rsi,%rax,8)\n call mix\n dec %r13d\n jnz 1b\n"
+	"mov %r12d, %eax\n and $0x7f, %eax\n mov $0xf4, %dx\n out %eax, %dx\n"
+	"2: jmp 2b\n"
+	"mix: push %rbx\n imul $31, %r12\n pop %rbx\n add %rbx, %r12\n"
+	"rol $5, %r12\n ret\n"
+	".p2align 4\nbuf: .fill 16384, 1, 0\n"
+	"g_hash_end:\n.popsection\n");
+
+static const struct tiny_guest g_hash = { g_hash_begin, 0 };
+
+#define HASH_STOP 150000	/* instructions before the snapshot */
+
+static struct tiny_guest hash_guest(void)
+{
+	struct tiny_guest g = g_hash;
+
+	g.len = (size_t)(g_hash_end - g_hash_begin);
+	return g;
+}
+
+/* Engine (name) on the hash guest; NULL (skip message printed) when the
+ * engine is not usable here. */
+static struct engine *hash_engine(const char *name, const char *options)
+{
+	struct tiny_guest g = hash_guest();
+	struct engine *e;
+	char why[256];
+	int rc = tiny_engine_create(name, options, &g, 20.0, &e, why,
+				    sizeof(why));
+
+	assert_int_not_equal(rc, -1);
+	if (rc == 0) {
+		print_message("engine %s skipped: %s\n", name, why);
+		return NULL;
+	}
+	return e;
+}
+
+static void run_to_exit(struct engine *e, struct x86_state *st)
+{
+	struct run_exit x;
+
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_GUEST);
+	assert_int_equal(e->ops->state_get(e, st), 0);
+}
+
+/* The reference: the hash guest run without a stop on interp. */
+static void reference(struct x86_state *st, uint32_t *status, uint8_t *ram,
+		      size_t ramlen)
+{
+	struct engine *e = hash_engine("interp", NULL);
+
+	assert_non_null(e);
+	run_to_exit(e, st);
+	*status = e->m->exit_status;
+	memcpy(ram, e->m->mem.host, ramlen);
+	engine_destroy(e);
+}
+
+/* Snapshot the hash guest on (from) after HASH_STOP instructions. */
+static void *stopped_blob(const char *from, const char *options,
+			  size_t *len)
+{
+	struct engine *e = hash_engine(from, options);
+	struct run_exit x;
+	char err[256];
+	void *blob;
+
+	if (!e)
+		return NULL;
+	if (!e->ops->snapshot) {
+		print_message("%s has no snapshot\n", from);
+		engine_destroy(e);
+		return NULL;
+	}
+	e->cfg.insn_limit = HASH_STOP;
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_INSN_LIMIT);
+	assert_int_equal(engine_snapshot(e, &blob, len, err, sizeof(err)), 0);
+	engine_destroy(e);
+	return blob;
+}
+
+/* Engines with snapshot/restore, and their options: bt under both shadow
+ * policies (trace keeps shadows across address spaces: all must go). */
+static const struct {
+	const char *name, *options;
+} snap_engines[] = {
+	{ "interp", NULL }, { "bt", "shadow=vtlb" }, { "bt", "shadow=trace" },
+};
+
+#define NSNAP (sizeof(snap_engines) / sizeof(snap_engines[0]))
+
+/* Every (from, to) pair of engines that have snapshot/restore. */
+static void test_snapshot_resume_exact(void **state)
+{
+	const size_t ramlen = MACHINE_RAM_MIN;
+	uint8_t *ram = malloc(ramlen);
+	struct x86_state want, got;
+	uint32_t status;
+	unsigned pairs = 0;
+
+	(void)state;
+	assert_non_null(ram);
+	reference(&want, &status, ram, ramlen);
+	for (unsigned f = 0; f < NSNAP; f++) {
+		size_t len;
+		void *blob = stopped_blob(snap_engines[f].name,
+					  snap_engines[f].options, &len);
+
+		if (!blob)
+			continue;
+		for (unsigned t = 0; t < NSNAP; t++) {
+			struct engine *e = hash_engine(snap_engines[t].name,
+						       snap_engines[t].options);
+			char err[256];
+
+			if (!e)
+				continue;
+			if (!e->ops->restore) {
+				print_message("%s has no restore\n",
+					      snap_engines[t].name);
+				engine_destroy(e);
+				continue;
+			}
+			assert_int_equal(engine_restore(e, blob, len, err,
+							sizeof(err)), 0);
+			run_to_exit(e, &got);
+			assert_int_equal(e->m->exit_status, status);
+			/* Everything but the host-time dependent TSC offset. */
+			got.tsc_offset = want.tsc_offset;
+			assert_memory_equal(&got, &want, sizeof(got));
+			assert_memory_equal(e->m->mem.host, ram, ramlen);
+			engine_destroy(e);
+			pairs++;
+		}
+		free(blob);
+	}
+	assert_true(pairs >= 1);
+	free(ram);
+}
+
+/* The blob is what the guest had at the stop, not at the end: restoring
+ * it twice into the same engine runs the rest twice, identically. */
+static void test_snapshot_restore_twice(void **state)
+{
+	struct engine *e = hash_engine("interp", NULL);
+	struct x86_state a, b;
+	size_t len;
+	void *blob = stopped_blob("interp", NULL, &len);
+	char err[256];
+
+	(void)state;
+	assert_non_null(e);
+	assert_int_equal(engine_restore(e, blob, len, err, sizeof(err)), 0);
+	run_to_exit(e, &a);
+	assert_int_equal(engine_restore(e, blob, len, err, sizeof(err)), 0);
+	assert_false(e->m->exit_requested);
+	run_to_exit(e, &b);
+	b.tsc_offset = a.tsc_offset;
+	assert_memory_equal(&a, &b, sizeof(a));
+	free(blob);
+	engine_destroy(e);
+}
+
+static void expect_refused(struct engine *e, const void *blob, size_t len,
+			   const char *why)
+{
+	char err[256] = "";
+	uint8_t page[64];
+
+	memcpy(page, e->m->mem.host + (2u << 20), sizeof(page));
+	assert_int_equal(engine_restore(e, blob, len, err, sizeof(err)), -1);
+	if (!strstr(err, why))
+		fail_msg("expected '%s' in: %s", why, err);
+	assert_memory_equal(page, e->m->mem.host + (2u << 20), sizeof(page));
+}
+
+/* Engine (name) booting (kernel) with (ram) bytes and (cmdline). */
+static struct engine *image_engine(const char *name, const char *options,
+				   const char *kernel, uint64_t ram,
+				   const char *cmdline)
+{
+	const struct engine_ops *ops = engine_find(name);
+	struct vm_config cfg;
+	struct engine *e;
+	char why[256];
+
+	assert_non_null(ops);
+	if (engine_probe(ops, why, sizeof(why))) {
+		print_message("engine %s skipped: %s\n", name, why);
+		return NULL;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.machine.ram_bytes = ram;
+	cfg.machine.kernel_path = kernel;
+	cfg.machine.cmdline = cmdline;
+	cfg.options = options;
+	cfg.time_limit_s = 60;
+	if (engine_create(ops, &cfg, &e, why, sizeof(why)))
+		fail_msg("%s: %s", name, why);
+	return e;
+}
+
+static void test_snapshot_bad_blobs(void **state)
+{
+	struct tiny_guest g = hash_guest();
+	struct engine *e = hash_engine("interp", NULL), *big;
+	char path[64];
+	size_t len;
+	uint8_t *blob = stopped_blob("interp", NULL, &len), *bad;
+
+	(void)state;
+	assert_non_null(e);
+	bad = malloc(len + 8);
+	assert_non_null(bad);
+
+	expect_refused(e, "garbage", 7, "not a vmbench snapshot");
+	memcpy(bad, blob, len);
+	bad[8] ^= 1;		/* version */
+	expect_refused(e, bad, len, "another vmbench build");
+	expect_refused(e, blob, len - 1, "truncated");
+	memcpy(bad, blob, len);
+	expect_refused(e, bad, len + 8, "trailing");
+	memcpy(bad, blob, len);
+	bad[len / 2] ^= 0x40;	/* somewhere in RAM */
+	expect_refused(e, bad, len, "corrupted");
+
+	/* The same guest with twice the RAM. */
+	assert_int_equal(test_elf_flat_kernel_file(g.code, g.len, path,
+						   sizeof(path)), 0);
+	big = image_engine("interp", NULL, path, 2 * MACHINE_RAM_MIN, NULL);
+	unlink(path);
+	expect_refused(big, blob, len, "MiB of RAM");
+	engine_destroy(big);
+	free(bad);
+	free(blob);
+	engine_destroy(e);
+}
+
+/* Workloads of the booted guest image (workloads/golden/checksums.txt). */
+static const struct {
+	const char *cmd, *bench, *checksum;
+} image_runs[] = {
+	{ "bench=sort iters=2 size=4096", "sort", "0x4a317e35007b720e" },
+	{ "bench=fsm iters=2 size=16384", "fsm", "0x63664d3fb9cbb00f" },
+	{ "bench=ctxswitch iters=100", "ctxswitch", "0x825d66d486bdacab" },
+};
+
+#define NIMAGE (sizeof(image_runs) / sizeof(image_runs[0]))
+
+/* Run image_runs[w] on interp to half its instruction count: the blob. */
+static void *image_blob(const char *img, unsigned w, size_t *len,
+			uint64_t *left)
+{
+	struct engine_counters cnt;
+	struct engine *e;
+	struct run_exit x;
+	char err[256];
+	void *blob;
+
+	e = image_engine("interp", NULL, img, 0, image_runs[w].cmd);
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_GUEST);
+	engine_counters(e, &cnt);
+	engine_destroy(e);
+
+	e = image_engine("interp", NULL, img, 0, image_runs[w].cmd);
+	e->cfg.insn_limit = cnt.instructions / 2;
+	*left = cnt.instructions - e->cfg.insn_limit;
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_INSN_LIMIT);
+	assert_int_equal(engine_snapshot(e, &blob, len, err, sizeof(err)), 0);
+	/* Stopped in mid-workload: no checksum yet. */
+	assert_null(strstr(e->m->console.buf ? e->m->console.buf : "",
+			   "\"checksum\""));
+	engine_destroy(e);
+	return blob;
+}
+
+/*
+ * The booted guest image, stopped halfway through each workload of
+ * image_runs (processes, system calls, context switches, timer
+ * interrupts: the APIC state matters), restored in turn into one engine
+ * of each kind, twice round: the golden checksum every time. Each restore
+ * comes in the middle of another workload, whose processes' translations
+ * and shadows the engine holds (the restore must drop them all).
+ */
+static void test_snapshot_guest_image(void **state)
+{
+	const char *img = getenv("VMB_GUEST_IMAGE");
+	void *blob[NIMAGE];
+	size_t len[NIMAGE];
+	uint64_t left[NIMAGE];
+	char err[256], want[128];
+
+	(void)state;
+	if (!img)
+		img = "build/guest/vmbench-guest.elf";
+	if (access(img, R_OK)) {
+		print_message("skipped: no guest image at %s\n", img);
+		skip();
+	}
+	for (unsigned w = 0; w < NIMAGE; w++)
+		blob[w] = image_blob(img, w, &len[w], &left[w]);
+	for (unsigned t = 0; t < NSNAP; t++) {
+		struct engine *e = image_engine(snap_engines[t].name,
+						snap_engines[t].options, img,
+						0, image_runs[0].cmd);
+		struct run_exit x;
+
+		if (!e)
+			continue;
+		if (!e->ops->restore) {
+			print_message("%s has no restore\n",
+				      snap_engines[t].name);
+			engine_destroy(e);
+			continue;
+		}
+		for (unsigned k = 0; k < 2 * NIMAGE; k++) {
+			unsigned w = k % NIMAGE, o = (w + 1) % NIMAGE;
+			struct engine_counters c;
+
+			/* Part of another workload first: its processes'
+			 * translations and shadows are live at the restore. */
+			assert_int_equal(engine_restore(e, blob[o], len[o], err,
+							sizeof(err)), 0);
+			engine_counters(e, &c);
+			e->cfg.insn_limit = c.instructions + left[o] / 2;
+			assert_int_equal(engine_run(e, &x), 0);
+			assert_int_equal(x.reason, RUN_EXIT_INSN_LIMIT);
+			e->cfg.insn_limit = 0;
+			if (e->m->console.buf)
+				e->m->console.len = 0;
+			assert_int_equal(engine_restore(e, blob[w], len[w], err,
+							sizeof(err)), 0);
+			assert_int_equal(engine_run(e, &x), 0);
+			assert_int_equal(x.reason, RUN_EXIT_GUEST);
+			assert_int_equal(e->m->exit_status, 0);
+			assert_non_null(e->m->console.buf);
+			e->m->console.buf[e->m->console.len] = '\0';
+			snprintf(want, sizeof(want), "\"ev\":\"checksum\","
+				 "\"bench\":\"%s\",\"value\":\"%s\"",
+				 image_runs[w].bench, image_runs[w].checksum);
+			if (!strstr(e->m->console.buf, want))
+				fail_msg("%s %s after restore %u: no golden "
+					 "checksum in:\n%.2000s",
+					 snap_engines[t].name,
+					 snap_engines[t].options ?
+					 snap_engines[t].options : "",
+					 k, e->m->console.buf);
+		}
+		engine_destroy(e);
+	}
+	for (unsigned w = 0; w < NIMAGE; w++)
+		free(blob[w]);
+}
+
+/* An engine without snapshots says so by name. */
+static void test_snapshot_unsupported(void **state)
+{
+	static const struct engine_ops none = { .name = "none" };
+	struct engine e = { .ops = &none };
+	char err[128];
+	void *blob;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(engine_snapshot(&e, &blob, &len, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "none cannot take snapshots"));
+	assert_null(blob);
+	assert_int_equal(engine_restore(&e, "x", 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "none cannot restore"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snapshot_resume_exact),
+		cmocka_unit_test(test_snapshot_restore_twice),
+		cmocka_unit_test(test_snapshot_bad_blobs),
+		cmocka_unit_test(test_snapshot_guest_image),
+		cmocka_unit_test(test_snapshot_unsupported),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
