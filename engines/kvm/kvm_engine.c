@@ -263,4 +263,6 @@ const struct engine_ops kvm_engine_ops = {
 	.counters = kvm_engine_counters,
 	.describe = kvm_describe,
 	.destroy = kvm_destroy,
+	.snapshot = kvm_engine_snapshot,
+	.restore = kvm_engine_restore,
 };

@@ -63,6 +63,29 @@ int kvm_engine_run(struct engine *e, struct run_exit *x);
 /* counters() of the engine ops (kvm_counters.c). */
 void kvm_engine_counters(struct engine *e, struct engine_counters *out);
 
+/*
+ * snapshot()/restore() of the engine ops (kvm_snapshot.c), in the shared
+ * format (machine/snapshot.h); both need the in-kernel x2APIC. What
+ * crosses exactly: registers, segment caches, control registers, the MSRs
+ * of struct x86_state, RAM, the LAPIC registers (TPR, SVR, LVTs, ICR,
+ * TMICT, TDCR, ISR, IRR), halted, the STI/MOV-SS shadow. The guest TSC
+ * keeps its offset from the host TSC (KVM_VCPU_TSC_OFFSET where the kernel
+ * has it, else an IA32_TSC write: off by the write's latency). The APIC
+ * timer's time left goes through KVM's current count (TMCCT, 1 ns bus
+ * ticks times the divider), so the next expiry after a restore is late by
+ * at most one count plus the ioctl's latency; a periodic timer's later
+ * periods are TMICT again. Not carried: a one-shot timer that has fired
+ * reads TMICT 0 after a restore into kvm (a non-zero TMICT would rearm
+ * it); an expiry KVM had not yet moved into IRR when the snapshot was
+ * taken is lost (KVM_GET_LAPIC does not show it); a snapshot with an
+ * exception, NMI or interrupt in the middle of injection is refused.
+ * restore drops KVM's shadow pages by re-adding the RAM memory slot.
+ */
+int kvm_engine_snapshot(struct engine *e, void **blob, size_t *len,
+			char *err, size_t errlen);
+int kvm_engine_restore(struct engine *e, const void *blob, size_t len,
+		       char *err, size_t errlen);
+
 /* Read the insn_emulation statistic now (0 when unavailable). */
 uint64_t kvm_engine_emulations(struct kvm_engine *k);
 

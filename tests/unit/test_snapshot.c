@@ -395,6 +395,217 @@ static void test_snapshot_guest_image(void **state)
 		free(blob[w]);
 }
 
+/* ---- kvm ------------------------------------------------------------------
+ * KVM cannot stop at an instruction count, so its cases differ: a kvm
+ * snapshot is taken wherever a short time limit stopped the guest, and the
+ * checks are that the run finishes exactly as without the stop. kvm has no
+ * state_get: its final state is read by a snapshot restored into interp.
+ */
+
+/* Stop (e) by a time limit of (s) seconds and snapshot it; NULL when the
+ * guest finished first. A snapshot refused for an event in flight is
+ * retried after a little more running. */
+static void *kvm_stopped_blob(struct engine *e, double s, size_t *len)
+{
+	struct run_exit x;
+	char err[256];
+	void *blob = NULL;
+
+	for (int i = 0; i < 5; i++) {
+		e->cfg.time_limit_s = s;
+		assert_int_equal(engine_run(e, &x), 0);
+		if (x.reason == RUN_EXIT_GUEST)
+			return NULL;
+		assert_int_equal(x.reason, RUN_EXIT_TIME_LIMIT);
+		if (engine_snapshot(e, &blob, len, err, sizeof(err)) == 0)
+			return blob;
+		if (!strstr(err, "in flight"))
+			fail_msg("kvm snapshot: %s", err);
+		print_message("retrying: %s\n", err);
+	}
+	fail_msg("kvm snapshot refused 5 times");
+	return NULL;
+}
+
+/* The final state of a kvm engine that has exited: through a snapshot
+ * restored into interp. */
+static void kvm_final_state(struct engine *k, struct x86_state *st)
+{
+	struct engine *i = hash_engine("interp", NULL);
+	char err[256];
+	void *blob;
+	size_t len;
+
+	assert_non_null(i);
+	if (engine_snapshot(k, &blob, &len, err, sizeof(err)))
+		fail_msg("kvm snapshot after exit: %s", err);
+	assert_int_equal(engine_restore(i, blob, len, err, sizeof(err)), 0);
+	assert_int_equal(i->ops->state_get(i, st), 0);
+	free(blob);
+	engine_destroy(i);
+}
+
+static void state_expect(struct x86_state *got, const struct x86_state *want,
+			 const char *what)
+{
+	got->tsc_offset = want->tsc_offset;
+	if (memcmp(got, want, sizeof(*got)))
+		fail_msg("%s: state differs (rip 0x%llx want 0x%llx)", what,
+			 (unsigned long long)got->rip,
+			 (unsigned long long)want->rip);
+}
+
+/*
+ * The hash guest: an interp blob (exact stop) resumed on kvm, and a kvm
+ * blob (time-limit stop) resumed on interp, each finish as the guest run
+ * without a stop: exit status, RAM, architectural state.
+ */
+static void test_snapshot_kvm_hash(void **state)
+{
+	const size_t ramlen = MACHINE_RAM_MIN;
+	uint8_t *ram = malloc(ramlen);
+	struct x86_state want, got;
+	struct engine *k, *i;
+	uint32_t status;
+	char err[256];
+	void *blob;
+	size_t len;
+
+	(void)state;
+	k = hash_engine("kvm", NULL);
+	if (!k) {
+		free(ram);
+		skip();
+	}
+	assert_non_null(ram);
+	reference(&want, &status, ram, ramlen);
+
+	/* interp -> kvm */
+	blob = stopped_blob("interp", NULL, &len);
+	assert_non_null(blob);
+	if (engine_restore(k, blob, len, err, sizeof(err)))
+		fail_msg("kvm restore: %s", err);
+	free(blob);
+	{
+		struct run_exit x;
+
+		assert_int_equal(engine_run(k, &x), 0);
+		assert_int_equal(x.reason, RUN_EXIT_GUEST);
+	}
+	assert_int_equal(k->m->exit_status, status);
+	assert_memory_equal(k->m->mem.host, ram, ramlen);
+	kvm_final_state(k, &got);
+	state_expect(&got, &want, "interp -> kvm");
+	engine_destroy(k);
+
+	/* kvm -> interp. The kvm engine may write into guest RAM at create
+	 * (boot_info flags on PVM): the reference RAM takes those bytes. */
+	k = hash_engine("kvm", NULL);
+	assert_non_null(k);
+	i = hash_engine("interp", NULL);
+	for (size_t b = 0; b < ramlen; b++)
+		if (k->m->mem.host[b] != i->m->mem.host[b])
+			ram[b] = k->m->mem.host[b];
+	engine_destroy(i);
+	blob = kvm_stopped_blob(k, 0.02, &len);
+	engine_destroy(k);
+	if (!blob)
+		fail_msg("the hash guest finished on kvm within 20 ms: no "
+			 "mid-run stop to test");
+	i = hash_engine("interp", NULL);
+	assert_int_equal(engine_restore(i, blob, len, err, sizeof(err)), 0);
+	free(blob);
+	run_to_exit(i, &got);
+	assert_int_equal(i->m->exit_status, status);
+	assert_memory_equal(i->m->mem.host, ram, ramlen);
+	state_expect(&got, &want, "kvm -> interp");
+	engine_destroy(i);
+	free(ram);
+}
+
+/* The guest's console holds the golden checksum of image_runs[w]. */
+static void checksum_expect(struct engine *e, unsigned w, const char *what)
+{
+	char want[128];
+
+	assert_non_null(e->m->console.buf);
+	e->m->console.buf[e->m->console.len] = '\0';
+	snprintf(want, sizeof(want), "\"ev\":\"checksum\",\"bench\":\"%s\","
+		 "\"value\":\"%s\"", image_runs[w].bench,
+		 image_runs[w].checksum);
+	if (!strstr(e->m->console.buf, want))
+		fail_msg("%s: no golden checksum in:\n%.2000s", what,
+			 e->m->console.buf);
+}
+
+/*
+ * The booted guest image (with pvm=1, so the guest completes what a PVM
+ * host gets wrong whichever engine it continues on): stopped halfway on
+ * interp and finished on kvm, and stopped by a time limit on kvm and
+ * finished on interp: the golden checksum both ways.
+ */
+static void test_snapshot_kvm_image(void **state)
+{
+	const char *img = getenv("VMB_GUEST_IMAGE");
+	const unsigned w = 0;
+	char cmd[128], err[256];
+	struct engine_counters cnt;
+	struct engine *e, *k;
+	struct run_exit x;
+	void *blob;
+	size_t len;
+
+	(void)state;
+	if (!img)
+		img = "build/guest/vmbench-guest.elf";
+	if (access(img, R_OK)) {
+		print_message("skipped: no guest image at %s\n", img);
+		skip();
+	}
+	snprintf(cmd, sizeof(cmd), "%s pvm=1", image_runs[w].cmd);
+	k = image_engine("kvm", NULL, img, 0, cmd);
+	if (!k)
+		skip();
+
+	/* interp, halfway -> kvm */
+	e = image_engine("interp", NULL, img, 0, cmd);
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_GUEST);
+	engine_counters(e, &cnt);
+	engine_destroy(e);
+	e = image_engine("interp", NULL, img, 0, cmd);
+	e->cfg.insn_limit = cnt.instructions / 2;
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_INSN_LIMIT);
+	assert_int_equal(engine_snapshot(e, &blob, &len, err, sizeof(err)), 0);
+	engine_destroy(e);
+	if (engine_restore(k, blob, len, err, sizeof(err)))
+		fail_msg("kvm restore: %s", err);
+	free(blob);
+	assert_int_equal(engine_run(k, &x), 0);
+	if (x.reason != RUN_EXIT_GUEST)
+		fail_msg("kvm after restore: exit %d: %s", x.reason, x.message);
+	assert_int_equal(k->m->exit_status, 0);
+	checksum_expect(k, w, "interp -> kvm");
+	engine_destroy(k);
+
+	/* kvm, stopped by time -> interp */
+	k = image_engine("kvm", NULL, img, 0, cmd);
+	blob = kvm_stopped_blob(k, 0.05, &len);
+	if (!blob)
+		fail_msg("the workload finished on kvm within 50 ms: no "
+			 "mid-run stop to test");
+	engine_destroy(k);
+	e = image_engine("interp", NULL, img, 0, cmd);
+	assert_int_equal(engine_restore(e, blob, len, err, sizeof(err)), 0);
+	free(blob);
+	assert_int_equal(engine_run(e, &x), 0);
+	assert_int_equal(x.reason, RUN_EXIT_GUEST);
+	assert_int_equal(e->m->exit_status, 0);
+	checksum_expect(e, w, "kvm -> interp");
+	engine_destroy(e);
+}
+
 /* An engine without snapshots says so by name. */
 static void test_snapshot_unsupported(void **state)
 {
@@ -420,6 +631,8 @@ int main(void)
 		cmocka_unit_test(test_snapshot_restore_twice),
 		cmocka_unit_test(test_snapshot_bad_blobs),
 		cmocka_unit_test(test_snapshot_guest_image),
+		cmocka_unit_test(test_snapshot_kvm_hash),
+		cmocka_unit_test(test_snapshot_kvm_image),
 		cmocka_unit_test(test_snapshot_unsupported),
 	};
 

@@ -162,6 +162,57 @@ int kvm_vcpu_lapic_get(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s)
 	return r < 0 ? r : 0;
 }
 
+int kvm_vcpu_lapic_set(struct kvm_vcpu *vcpu, const struct kvm_lapic_state *s)
+{
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_SET_LAPIC, s);
+
+	return r < 0 ? r : 0;
+}
+
+int kvm_vcpu_mp_state_set(struct kvm_vcpu *vcpu, const struct kvm_mp_state *mp)
+{
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_SET_MP_STATE, mp);
+
+	return r < 0 ? r : 0;
+}
+
+int kvm_vcpu_events_get(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_GET_VCPU_EVENTS, ev);
+
+	return r < 0 ? r : 0;
+}
+
+int kvm_vcpu_events_set(struct kvm_vcpu *vcpu,
+			const struct kvm_vcpu_events *ev)
+{
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_SET_VCPU_EVENTS, ev);
+
+	return r < 0 ? r : 0;
+}
+
+int kvm_vcpu_tsc_offset_get(struct kvm_vcpu *vcpu, uint64_t *offset)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)(uintptr_t)offset,
+	};
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_GET_DEVICE_ATTR, &a);
+
+	return r < 0 ? r : 0;
+}
+
+int kvm_vcpu_tsc_offset_set(struct kvm_vcpu *vcpu, uint64_t offset)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)(uintptr_t)&offset,
+	};
+	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_SET_DEVICE_ATTR, &a);
+
+	return r < 0 ? r : 0;
+}
+
 int kvm_vcpu_mp_state_get(struct kvm_vcpu *vcpu, struct kvm_mp_state *mp)
 {
 	int r = KVM_IOCTL(vcpu->err, vcpu->fd, KVM_GET_MP_STATE, mp);

@@ -165,6 +165,24 @@ int kvm_vcpu_cpuid_set(struct kvm_vcpu *vcpu,
 
 /* KVM_GET_LAPIC / KVM_SET_LAPIC (in-kernel irqchip only). */
 int kvm_vcpu_lapic_get(struct kvm_vcpu *vcpu, struct kvm_lapic_state *s);
+int kvm_vcpu_lapic_set(struct kvm_vcpu *vcpu, const struct kvm_lapic_state *s);
+
+/* KVM_SET_MP_STATE. */
+int kvm_vcpu_mp_state_set(struct kvm_vcpu *vcpu, const struct kvm_mp_state *mp);
+
+/* KVM_GET_VCPU_EVENTS / KVM_SET_VCPU_EVENTS: pending and injected
+ * exceptions, interrupts, NMIs, the interrupt shadow. */
+int kvm_vcpu_events_get(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *ev);
+int kvm_vcpu_events_set(struct kvm_vcpu *vcpu,
+			const struct kvm_vcpu_events *ev);
+
+/*
+ * The guest TSC offset (guest TSC = host TSC + offset, without scaling)
+ * through the vCPU attribute KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET.
+ * 0, or -errno (-ENXIO/-ENOTTY where the kernel lacks the attribute).
+ */
+int kvm_vcpu_tsc_offset_get(struct kvm_vcpu *vcpu, uint64_t *offset);
+int kvm_vcpu_tsc_offset_set(struct kvm_vcpu *vcpu, uint64_t offset);
 
 /* KVM_GET_MP_STATE: runnable, halted (waiting for an interrupt), ... */
 int kvm_vcpu_mp_state_get(struct kvm_vcpu *vcpu, struct kvm_mp_state *mp);
