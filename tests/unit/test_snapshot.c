@@ -538,6 +538,41 @@ static void checksum_expect(struct engine *e, unsigned w, const char *what)
 			 e->m->console.buf);
 }
 
+/* Whether the guest image's blob has the APIC timer running (loaded into
+ * a scratch machine of the same size). */
+static bool blob_timer_armed(const char *img, const void *blob, size_t len)
+{
+	struct engine *i = image_engine("interp", NULL, img, 0, "");
+	struct snapshot_cpu sc;
+	char err[256];
+	bool armed;
+
+	if (snapshot_load(i->m, blob, len, 0, &sc, err, sizeof(err)))
+		fail_msg("%s", err);
+	armed = (sc.apic.svr & 0x100) && sc.apic.initial_count &&
+		sc.apic.timer_deadline;
+	engine_destroy(i);
+	return armed;
+}
+
+/* Run the guest image on kvm (k) in short steps until a snapshot shows
+ * the APIC timer running; that blob. */
+static void *kvm_timer_blob(const char *img, struct engine *k, size_t *len)
+{
+	for (int n = 0; n < 100; n++) {
+		void *blob = kvm_stopped_blob(k, 0.02, len);
+
+		if (!blob)
+			fail_msg("the workload finished on kvm before its "
+				 "APIC timer was seen running");
+		if (blob_timer_armed(img, blob, *len))
+			return blob;
+		free(blob);
+	}
+	fail_msg("kvm: no APIC timer running after 2 s");
+	return NULL;
+}
+
 /*
  * The booted guest image (with pvm=1, so the guest completes what a PVM
  * host gets wrong whichever engine it continues on): stopped halfway on
@@ -579,6 +614,7 @@ static void test_snapshot_kvm_image(void **state)
 	assert_int_equal(x.reason, RUN_EXIT_INSN_LIMIT);
 	assert_int_equal(engine_snapshot(e, &blob, &len, err, sizeof(err)), 0);
 	engine_destroy(e);
+	assert_true(blob_timer_armed(img, blob, len));
 	if (engine_restore(k, blob, len, err, sizeof(err)))
 		fail_msg("kvm restore: %s", err);
 	free(blob);
@@ -589,21 +625,23 @@ static void test_snapshot_kvm_image(void **state)
 	checksum_expect(k, w, "interp -> kvm");
 	engine_destroy(k);
 
-	/* kvm, stopped by time -> interp */
+	/* kvm, stopped by time with the APIC timer running -> interp, kvm */
 	k = image_engine("kvm", NULL, img, 0, cmd);
-	blob = kvm_stopped_blob(k, 0.05, &len);
-	if (!blob)
-		fail_msg("the workload finished on kvm within 50 ms: no "
-			 "mid-run stop to test");
+	blob = kvm_timer_blob(img, k, &len);
 	engine_destroy(k);
-	e = image_engine("interp", NULL, img, 0, cmd);
-	assert_int_equal(engine_restore(e, blob, len, err, sizeof(err)), 0);
+	for (unsigned t = 0; t < 2; t++) {
+		e = image_engine(t ? "kvm" : "interp", NULL, img, 0, cmd);
+		if (engine_restore(e, blob, len, err, sizeof(err)))
+			fail_msg("restore: %s", err);
+		assert_int_equal(engine_run(e, &x), 0);
+		if (x.reason != RUN_EXIT_GUEST)
+			fail_msg("after restore: exit %d: %s", x.reason,
+				 x.message);
+		assert_int_equal(e->m->exit_status, 0);
+		checksum_expect(e, w, t ? "kvm -> kvm" : "kvm -> interp");
+		engine_destroy(e);
+	}
 	free(blob);
-	assert_int_equal(engine_run(e, &x), 0);
-	assert_int_equal(x.reason, RUN_EXIT_GUEST);
-	assert_int_equal(e->m->exit_status, 0);
-	checksum_expect(e, w, "kvm -> interp");
-	engine_destroy(e);
 }
 
 /* An engine without snapshots says so by name. */
