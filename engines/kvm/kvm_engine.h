@@ -70,7 +70,9 @@ void kvm_engine_counters(struct engine *e, struct engine_counters *out);
  * of struct x86_state, RAM, the LAPIC registers (TPR, SVR, LVTs, ICR,
  * TMICT, TDCR, ISR, IRR), halted, the STI/MOV-SS shadow. The guest TSC
  * keeps its offset from the host TSC (KVM_VCPU_TSC_OFFSET where the kernel
- * has it, else an IA32_TSC write: off by the write's latency). The APIC
+ * has it, else an IA32_TSC write: off by the write's latency); where the
+ * offset does not take (PVM: guest code runs on the host TSC) a blob with
+ * a non-zero offset is refused, after RAM was loaded. The APIC
  * timer's time left goes through KVM's current count (TMCCT, 1 ns bus
  * ticks times the divider), so the next expiry after a restore is late by
  * at most one count plus the ioctl's latency; a periodic timer's later

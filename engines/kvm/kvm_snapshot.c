@@ -196,11 +196,34 @@ static int tsc_offset_get(struct kvm_engine *k, uint64_t *offset)
 	return r;
 }
 
-static int tsc_offset_set(struct kvm_engine *k, uint64_t offset)
+/* Set the guest TSC to host TSC + (offset), and check that it took: PVM
+ * runs guest code on the host's own TSC and accepts both ways of setting
+ * it without effect. Within a millisecond counts as taken (the IA32_TSC
+ * fallback is off by its write's latency). */
+static int tsc_offset_set(struct kvm_engine *k, uint64_t offset, char *err,
+			  size_t errlen)
 {
-	if (kvm_vcpu_tsc_offset_set(&k->vcpu, offset) == 0)
-		return 0;
-	return kvm_vcpu_msr_set(&k->vcpu, X86_MSR_TSC, __rdtsc() + offset);
+	uint64_t guest;
+	int64_t miss;
+
+	if (kvm_vcpu_tsc_offset_set(&k->vcpu, offset) < 0 &&
+	    kvm_vcpu_msr_set(&k->vcpu, X86_MSR_TSC, __rdtsc() + offset) < 0)
+		goto fail;
+	if (kvm_vcpu_msr_get(&k->vcpu, X86_MSR_TSC, &guest) < 0)
+		goto fail;
+	miss = (int64_t)(guest - __rdtsc() - offset);
+	if (miss > (int64_t)k->m->tsc_khz || miss < -(int64_t)k->m->tsc_khz) {
+		snprintf(err, errlen, "kvm: restore: the blob's guest TSC "
+			 "offset %lld could not be set (the guest TSC is host "
+			 "TSC %+lld: on PVM the guest runs on the host TSC); "
+			 "RAM was loaded, restore another blob",
+			 (long long)offset, (long long)(guest - __rdtsc()));
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "kvm: restore: %s", k->vcpu.err);
+	return -1;
 }
 
 static int irqchip_check(struct kvm_engine *k, const char *what, char *err,
@@ -294,8 +317,9 @@ static int vcpu_write(struct kvm_engine *k, const struct snapshot_cpu *sc,
 	struct kvm_lapic_state l;
 	struct kvm_vcpu_events ev;
 
+	if (tsc_offset_set(k, sc->s.tsc_offset, err, errlen) < 0)
+		return -1;
 	if (kvm_state_load(&k->vcpu, &sc->s) < 0 ||
-	    tsc_offset_set(k, sc->s.tsc_offset) < 0 ||
 	    kvm_vcpu_lapic_get(&k->vcpu, &l) < 0)
 		goto fail;
 	x2apic_to_lapic(&sc->apic, __rdtsc(), k->m->tsc_khz, &l);
