@@ -532,6 +532,29 @@ static void test_snapshot_kvm_hash(void **state)
 	free(ram);
 }
 
+/* Without the in-kernel LAPIC kvm has no APIC state to save or load:
+ * both refuse by name, and the restore leaves RAM as it was. */
+static void test_snapshot_kvm_no_irqchip(void **state)
+{
+	struct engine *k = hash_engine("kvm", "irqchip=none");
+	void *blob = NULL;
+	char err[256];
+	size_t len;
+
+	(void)state;
+	if (!k)
+		skip();
+	assert_int_equal(engine_snapshot(k, &blob, &len, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "in-kernel x2APIC"));
+	assert_null(blob);
+	blob = stopped_blob("interp", NULL, &len);
+	assert_non_null(blob);
+	expect_refused(k, blob, len, "in-kernel x2APIC");
+	free(blob);
+	engine_destroy(k);
+}
+
 /* The guest's console holds the golden checksum of image_runs[w]. */
 static void checksum_expect(struct engine *e, unsigned w, const char *what)
 {
@@ -694,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_guest_image),
 		cmocka_unit_test(test_snapshot_kvm_hash),
 		cmocka_unit_test(test_snapshot_kvm_image),
+		cmocka_unit_test(test_snapshot_kvm_no_irqchip),
 		cmocka_unit_test(test_snapshot_unsupported),
 	};
 
