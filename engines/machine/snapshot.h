@@ -3,7 +3,8 @@
  *
  * One format for every engine that keeps its vCPU state in user space
  * (interp, bt), so a snapshot taken by one can be restored into another:
- * boot or run to a point on one engine, continue on the other.
+ * boot or run to a point on one engine, continue on the other. kvm
+ * converts KVM's vCPU and LAPIC state to and from it (kvm/kvm_snapshot.c).
  *
  * Between runs, the machine's state is: the architectural state (struct
  * x86_state, arithmetic flags materialised), the x2APIC model, whether
