@@ -35,6 +35,8 @@
 #include "engine.h"
 #include "machine/machine.h"
 #include "support/elf_build.h"
+#include "support/scenario_kernel.h"
+#include "support/scenario_run.h"
 #include "vmb_abi.h"
 
 /*
@@ -56,7 +58,6 @@
  * IRETQ); 0x84 DPL3: exit with status 0xc0; 0x85 not present.
  * A kernel scenario ends with exit status 1.
  */
-#define ERRVEC_MASK "0x60227d00"
 
 /* X(entry, label, rsp0, status, fast_int, fast_iret, fast_cr3, mon_int,
  * mon_iret, fast_exc, mon_exc): entry K runs (label) at CPL0, U goes to
@@ -99,50 +100,16 @@ __asm__(
 ".p2align 3\n"
 "g_kp_scenario: .quad 0\n"
 
-/* gate_set: IDT (rdi), vector ecx, handler rax, attr r8, IST r9 */
-"gate_set:\n"
-"	mov %rax, %rdx\n and $0xffff, %edx\n or $0x80000, %rdx\n"
-"	mov %r9, %r10\n shl $32, %r10\n or %r10, %rdx\n"
-"	mov %r8, %r10\n shl $40, %r10\n or %r10, %rdx\n"
-"	mov %rax, %r10\n shr $16, %r10\n and $0xffff, %r10d\n"
-"	shl $48, %r10\n or %r10, %rdx\n"
-"	mov %ecx, %r10d\n shl $4, %r10d\n mov %rdx, (%rdi,%r10)\n"
-"	mov %rax, %rdx\n shr $32, %rdx\n mov %rdx, 8(%rdi,%r10)\n"
-"	ret\n"
+SK_GATE_SET
 
-"kmain:\n"
-"	movabs $0xffffffff80000000, %r15\n"
-"	lea kstack_top(%rip), %rsp\n"
-/* GDT */
-"	lea gdt(%rip), %rdi\n"
-"	movq $0, (%rdi)\n"
-"	movabs $0x00af9a000000ffff, %rax\n mov %rax, 8(%rdi)\n"
-"	movabs $0x00cf92000000ffff, %rax\n mov %rax, 16(%rdi)\n"
-"	movabs $0x00affa000000ffff, %rax\n mov %rax, 24(%rdi)\n"
-"	movabs $0x00cff2000000ffff, %rax\n mov %rax, 32(%rdi)\n"
-"	lea tss(%rip), %rax\n"
-"	mov %rax, %rcx\n and $0xffffff, %ecx\n shl $16, %rcx\n"
-"	or $0x67, %rcx\n"
-"	movabs $0x0000890000000000, %rdx\n or %rdx, %rcx\n"
-"	mov %rax, %rdx\n shr $24, %rdx\n and $0xff, %edx\n shl $56, %rdx\n"
-"	or %rdx, %rcx\n mov %rcx, 40(%rdi)\n"
-"	mov %rax, %rdx\n shr $32, %rdx\n mov %rdx, 48(%rdi)\n"
-"	lea kstack_top(%rip), %rdx\n mov %rdx, 4(%rax)\n"
+SK_KMAIN_GDT
 "	lea ist1_top(%rip), %rdx\n mov %rdx, 36(%rax)\n"
 "	lea ist2_top(%rip), %rdx\n mov %rdx, 44(%rax)\n"
-"	movw $104, 102(%rax)\n"
-"	sub $16, %rsp\n movw $55, (%rsp)\n mov %rdi, 2(%rsp)\n lgdt (%rsp)\n"
-"	add $16, %rsp\n"
-"	mov $0x28, %ax\n ltr %ax\n"
+SK_GDT_LOAD
 /* IDT */
 "	lea idt(%rip), %rdi\n"
 "	xor %ecx, %ecx\n"
-"1:	lea stubs(%rip), %rax\n mov %ecx, %edx\n shl $4, %edx\n"
-"	add %rdx, %rax\n"
-"	mov $0x8e, %r8d\n xor %r9d, %r9d\n"
-"	cmp $8, %ecx\n jne 2f\n mov $1, %r9d\n"
-"2:	cmp $14, %ecx\n jne 3f\n mov $1, %r9d\n"
-"3:	call gate_set\n inc %ecx\n cmp $32, %ecx\n jb 1b\n"
+SK_IDT_EXC_GATES("14")
 "	xor %r9d, %r9d\n"
 "	lea h80(%rip), %rax\n mov $0x80, %ecx\n mov $0xee, %r8d\n"
 "	call gate_set\n"
@@ -158,9 +125,7 @@ __asm__(
 "	call gate_set\n"
 "	lea h40(%rip), %rax\n mov $0x40, %ecx\n mov $0x8e, %r8d\n"
 "	call gate_set\n"
-"	sub $16, %rsp\n movw $0xfff, (%rsp)\n mov %rdi, 2(%rsp)\n"
-"	lidt (%rsp)\n"
-"	add $16, %rsp\n"
+SK_IDT_LOAD
 /* page tables: pml4 -> pdpt -> pd -> pt, pml4b -> ... -> ptb */
 "	mov %cr3, %rax\n and $~0xfff, %rax\n add %r15, %rax\n"
 "	mov 4088(%rax), %rdx\n"
@@ -286,20 +251,7 @@ __asm__(
 "h84: mov $0xc0, %eax\n mov $0xf4, %dx\n out %eax, %dx\n"
 "1:	jmp 1b\n"
 
-/* exception stubs, 16 bytes apart */
-".p2align 4\n"
-"stubs:\n"
-".set v, 0\n"
-".rept 32\n"
-".p2align 4\n"
-".if (" ERRVEC_MASK " >> v) & 1\n"
-"	pushq $v\n"
-".else\n"
-"	pushq $0\n pushq $v\n"
-".endif\n"
-"	jmp common\n"
-".set v, v + 1\n"
-".endr\n"
+SK_EXC_STUBS
 "common:\n"
 "	mov %cr2, %rbp\n"
 "	pop %rax\n add $0x40, %eax\n mov $0xf4, %dx\n out %eax, %dx\n"
@@ -343,12 +295,7 @@ SCENARIOS(ASM_ROW)
 "pdptb: .fill 4096, 1, 0\n"
 "pdb: .fill 4096, 1, 0\n"
 "ptb: .fill 4096, 1, 0\n"
-"idt: .fill 4096, 1, 0\n"
-"gdt: .fill 64, 1, 0\n"
-"tss: .fill 128, 1, 0\n"
-".p2align 12\n"
-".fill 8192, 1, 0\n"
-"kstack_top:\n"
+SK_TABLES_KSTACK
 ".fill 4096, 1, 0\n"
 "ist1_top:\n"
 ".fill 4096, 1, 0\n"
@@ -359,10 +306,8 @@ SCENARIOS(ASM_ROW)
 
 /* ---- the host side ------------------------------------------------------ */
 
-#define PHYS_OF(sym) (VMB_PHYS_KERNEL + (uint64_t)((sym) - g_kp_begin))
-
 struct scenario {
-	const char *name;
+	const char *name;	/* first: see scenario_group_run() */
 	uint32_t status;
 	uint64_t fast_int, fast_iret, fast_cr3, mon_int, mon_iret;
 	uint64_t fast_exc, mon_exc;
@@ -381,14 +326,12 @@ static struct scenario scenarios[NSCENARIOS] = {
 	SCENARIOS(TABLE_ROW)
 };
 
+/* One run: its end, then bt's counters and all of guest RAM. */
 struct outcome {
-	enum run_exit_reason reason;
-	uint32_t status;
-	struct x86_state regs;
+	struct scenario_outcome run;
 	uint8_t *ram;
 	size_t ram_size;
 	struct engine_counters cnt;
-	char message[512];
 };
 
 static uint64_t stat_of(const struct engine_counters *c, const char *name)
@@ -398,40 +341,11 @@ static uint64_t stat_of(const struct engine_counters *c, const char *name)
 	return s ? s->value : 0;
 }
 
-static bool scenario_run(const char *engine, const char *options, unsigned id,
-			 struct outcome *o, char *why, size_t whylen)
+static void outcome_read(struct engine *e, void *arg)
 {
-	const struct engine_ops *ops = engine_find(engine);
-	struct vm_config cfg;
-	struct run_exit x;
-	struct engine *e;
-	char path[64], err[512];
-	uint64_t sc = id;
+	struct outcome *o = arg;
 	void *p;
 
-	if (!ops || engine_probe(ops, why, whylen) < 0)
-		return false;
-	assert_int_equal(test_elf_flat_kernel_file(g_kp_begin,
-						   (size_t)(g_kp_end -
-							    g_kp_begin),
-						   path, sizeof(path)), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.machine.ram_bytes = MACHINE_RAM_MIN;
-	cfg.machine.kernel_path = path;
-	cfg.options = options;
-	cfg.time_limit_s = 10;
-	if (engine_create(ops, &cfg, &e, err, sizeof(err)) < 0)
-		fail_msg("%s: engine_create: %s", engine, err);
-	unlink(path);
-	p = guest_mem_ptr(&e->m->mem, PHYS_OF(g_kp_scenario), 8);
-	assert_non_null(p);
-	memcpy(p, &sc, 8);
-	assert_int_equal(engine_run(e, &x), 0);
-	memset(o, 0, sizeof(*o));
-	o->reason = x.reason;
-	o->status = x.status;
-	o->regs = x.regs;
-	snprintf(o->message, sizeof(o->message), "%s", x.message);
 	engine_counters(e, &o->cnt);
 	o->ram_size = e->m->mem.size;
 	o->ram = malloc(o->ram_size);
@@ -439,8 +353,21 @@ static bool scenario_run(const char *engine, const char *options, unsigned id,
 	p = guest_mem_ptr(&e->m->mem, 0, o->ram_size);
 	assert_non_null(p);
 	memcpy(o->ram, p, o->ram_size);
-	engine_destroy(e);
-	return true;
+}
+
+static const struct scenario_kernel kernel = {
+	.begin = g_kp_begin,
+	.end = g_kp_end,
+	.scenario = g_kp_scenario,
+	.inspect = outcome_read,
+};
+
+static bool scenario_run(const char *engine, const char *options, unsigned id,
+			 struct outcome *o, char *why, size_t whylen)
+{
+	memset(o, 0, sizeof(*o));
+	return scenario_kernel_run(&kernel, engine, options, id, &o->run, o,
+				   why, whylen);
 }
 
 static void outcome_free(struct outcome *o)
@@ -551,10 +478,11 @@ static void scenario_test(void **state)
 
 	if (!scenario_run("interp", NULL, s->id, &ref, why, sizeof(why)))
 		fail_msg("interp unusable: %s", why);
-	if (ref.reason != RUN_EXIT_GUEST || ref.status != s->status)
+	if (ref.run.reason != RUN_EXIT_GUEST || ref.run.status != s->status)
 		fail_msg("%s: interp ended with %s status %#x (%s), want "
-			 "status %#x", s->name, run_exit_reason_name(ref.reason),
-			 ref.status, ref.message, s->status);
+			 "status %#x", s->name,
+			 run_exit_reason_name(ref.run.reason), ref.run.status,
+			 ref.run.message, s->status);
 	for (unsigned k = 0; k < 2; k++) {
 		if (!scenario_run("bt", policies[k], s->id, &o, why,
 				  sizeof(why))) {
@@ -562,12 +490,14 @@ static void scenario_test(void **state)
 			print_message("[  SKIPPED ] bt unusable: %s\n", why);
 			skip();
 		}
-		if (o.reason != ref.reason || o.status != ref.status)
+		if (o.run.reason != ref.run.reason ||
+		    o.run.status != ref.run.status)
 			fail_msg("%s: bt %s ended with %s status %#x (%s), "
 				 "interp with status %#x", s->name,
-				 policies[k], run_exit_reason_name(o.reason),
-				 o.status, o.message, ref.status);
-		state_compare(s->name, policies[k], &ref.regs, &o.regs);
+				 policies[k], run_exit_reason_name(o.run.reason),
+				 o.run.status, o.run.message, ref.run.status);
+		state_compare(s->name, policies[k], &ref.run.regs,
+			      &o.run.regs);
 		ram_compare(s->name, policies[k], &ref, &o);
 		counters_check(s, policies[k], &o);
 		outcome_free(&o);
@@ -577,13 +507,6 @@ static void scenario_test(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[NSCENARIOS];
-
-	for (unsigned i = 0; i < NSCENARIOS; i++) {
-		memset(&tests[i], 0, sizeof(tests[i]));
-		tests[i].name = scenarios[i].name;
-		tests[i].test_func = scenario_test;
-		tests[i].initial_state = &scenarios[i];
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return scenario_group_run(scenario_test, scenarios,
+				  sizeof(scenarios[0]), NSCENARIOS);
 }

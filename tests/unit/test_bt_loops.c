@@ -28,6 +28,7 @@
 
 #include "engine.h"
 #include "support/elf_build.h"
+#include "support/scenario_kernel.h"
 #include "vmb_abi.h"
 
 /*
@@ -50,9 +51,6 @@
  * Exit status: 0x40 + vector, 0xc0 for INT 0x80, 1 for a kernel scenario
  * that ends without a fault.
  */
-/* The vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29,
- * 30. */
-#define ERRVEC_MASK "0x60227d00"
 
 /*
  * OK: bt must give interp's result; H: and the loop was hoisted (at
@@ -71,9 +69,6 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
  * a fault, TRIPLE for a triple fault); error and CR2 the recorded ones
  * (ANY: not checked against a constant).
  */
-#define TRIPLE 0xffffffffu
-#define ANY (~0ull)
-#define E(v) (0x40u + (v))
 #define SCENARIOS(X)                                                          \
 	X(K, k_down_base, E(14), 0, 0xffffffff7ffffff8, F)                    \
 	X(K, k_down_idx, E(14), 0, 0xffffffff7ffffff8, F)                     \
@@ -100,13 +95,8 @@ enum { OK = 0, H = 1, F = 2, N = 4 };	/* may be combined */
 	X(U, u_affine_2g, E(14), 4, 0x80000000, H)                            \
 	X(U, u_straddle, E(14), 4, 0x80000000, H)                             \
 	X(U, u_near, E(14), 4, 0x8ffffff0, OK)
-#define ANYS 0xfffffffeu	/* any status: only bt == interp is checked */
 
-#define K_ROW(l) "	.long " #l " - stable, 0\n"
-#define U_ROW(l) "	.long go_user - stable, " #l " - ucode\n"
-#define UR_ROW(l) "	.long go_user - stable, " #l " - urwx + 0x6000\n"
-#define UN_ROW(l) "	.long go_user_noam - stable, " #l " - ucode\n"
-#define ASM_ROW(entry, l, st, err, cr2, known) entry##_ROW(l)
+#include "support/scenario_table.h"
 
 extern const uint8_t g_loop_begin[], g_loop_end[], g_loop_scenario[],
 	g_loop_res[], g_loop_udata[];
@@ -120,83 +110,21 @@ __asm__(
 "g_loop_scenario: .quad 0\n"
 "g_loop_res: .fill 32, 8, 0\n"
 
-/* gate_set: IDT (rdi), vector ecx, handler rax, attr r8, IST r9 */
-"gate_set:\n"
-"	mov %rax, %rdx\n and $0xffff, %edx\n or $0x80000, %rdx\n"
-"	mov %r9, %r10\n shl $32, %r10\n or %r10, %rdx\n"
-"	mov %r8, %r10\n shl $40, %r10\n or %r10, %rdx\n"
-"	mov %rax, %r10\n shr $16, %r10\n and $0xffff, %r10d\n"
-"	shl $48, %r10\n or %r10, %rdx\n"
-"	mov %ecx, %r10d\n shl $4, %r10d\n mov %rdx, (%rdi,%r10)\n"
-"	mov %rax, %rdx\n shr $32, %rdx\n mov %rdx, 8(%rdi,%r10)\n"
-"	ret\n"
+SK_GATE_SET
 
-"kmain:\n"
-"	movabs $0xffffffff80000000, %r15\n"
-"	lea kstack_top(%rip), %rsp\n"
-/* GDT */
-"	lea gdt(%rip), %rdi\n"
-"	movq $0, (%rdi)\n"
-"	movabs $0x00af9a000000ffff, %rax\n mov %rax, 8(%rdi)\n"
-"	movabs $0x00cf92000000ffff, %rax\n mov %rax, 16(%rdi)\n"
-"	movabs $0x00affa000000ffff, %rax\n mov %rax, 24(%rdi)\n"
-"	movabs $0x00cff2000000ffff, %rax\n mov %rax, 32(%rdi)\n"
-"	lea tss(%rip), %rax\n"
-"	mov %rax, %rcx\n and $0xffffff, %ecx\n shl $16, %rcx\n"
-"	or $0x67, %rcx\n"
-"	movabs $0x0000890000000000, %rdx\n or %rdx, %rcx\n"
-"	mov %rax, %rdx\n shr $24, %rdx\n and $0xff, %edx\n shl $56, %rdx\n"
-"	or %rdx, %rcx\n mov %rcx, 40(%rdi)\n"
-"	mov %rax, %rdx\n shr $32, %rdx\n mov %rdx, 48(%rdi)\n"
-"	lea kstack_top(%rip), %rdx\n mov %rdx, 4(%rax)\n"
+SK_KMAIN_GDT
 "	lea iststack_top(%rip), %rdx\n mov %rdx, 36(%rax)\n"
-"	movw $104, 102(%rax)\n"
-"	sub $16, %rsp\n movw $55, (%rsp)\n mov %rdi, 2(%rsp)\n lgdt (%rsp)\n"
-"	add $16, %rsp\n"
-"	mov $0x28, %ax\n ltr %ax\n"
+SK_GDT_LOAD
 /* IDT: vectors 0-31 interrupt gates DPL0 (IST1 for 8 and 12), 0x80 DPL3 */
 "	lea idt(%rip), %rdi\n"
 "	xor %ecx, %ecx\n"
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
-"1:	lea stubs(%rip), %rax\n mov %ecx, %edx\n shl $4, %edx\n"
-"	add %rdx, %rax\n"
-"	mov $0x8e, %r8d\n xor %r9d, %r9d\n"
-"	cmp $8, %ecx\n jne 2f\n mov $1, %r9d\n"
-"2:	cmp $12, %ecx\n jne 3f\n mov $1, %r9d\n"
-"3:	call gate_set\n inc %ecx\n cmp $32, %ecx\n jb 1b\n"
+SK_IDT_EXC_GATES("12")
 "	lea stub80(%rip), %rax\n mov $0x80, %ecx\n mov $0xee, %r8d\n"
 "	xor %r9d, %r9d\n call gate_set\n"
-"	sub $16, %rsp\n movw $0xfff, (%rsp)\n mov %rdi, 2(%rsp)\n"
-"	lidt (%rsp)\n"
-"	add $16, %rsp\n"
+SK_IDT_LOAD
 /* page tables */
-"	mov %cr3, %rax\n and $~0xfff, %rax\n add %r15, %rax\n"
-"	mov 4088(%rax), %rdx\n lea pml4(%rip), %rdi\n mov %rdx, 4088(%rdi)\n"
-"	lea pdpt(%rip), %rax\n sub %r15, %rax\n or $7, %rax\n"
-"	mov %rax, (%rdi)\n"
-"	lea pdpt(%rip), %rdi\n lea pd(%rip), %rax\n sub %r15, %rax\n"
-"	or $7, %rax\n"
-"	mov %rax, (%rdi)\n"
-"	lea pd(%rip), %rdi\n lea pt(%rip), %rax\n sub %r15, %rax\n"
-"	or $7, %rax\n"
-"	mov %rax, 16(%rdi)\n"
-"	lea pt(%rip), %rdi\n"
-"	lea ucode(%rip), %rax\n sub %r15, %rax\n or $5, %rax\n"
-"	mov %rax, 0(%rdi)\n"
-"	movabs $0x8000000000000007, %rdx\n"
-"	lea udata(%rip), %rax\n sub %r15, %rax\n or %rdx, %rax\n"
-"	mov %rax, 8(%rdi)\n"
-"	lea ustack(%rip), %rax\n sub %r15, %rax\n or %rdx, %rax\n"
-"	mov %rax, 16(%rdi)\n"
-"	lea udata(%rip), %rax\n sub %r15, %rax\n or $3, %rax\n"
-"	mov %rax, 24(%rdi)\n"
-"	movabs $0x0008000000000005, %rdx\n"
-"	lea udata(%rip), %rax\n sub %r15, %rax\n or %rdx, %rax\n"
-"	mov %rax, 32(%rdi)\n"
-"	lea urwx(%rip), %rax\n sub %r15, %rax\n or $7, %rax\n"
-"	mov %rax, 48(%rdi)\n"
-"	lea udata2(%rip), %rax\n sub %r15, %rax\n or $5, %rax\n"
-"	mov %rax, 56(%rdi)\n"
+SK_USER_PAGES_MAP
 /* 0x7ffff000 (the last user page below 2 GiB): udata again, user RW */
 "	lea pdpt(%rip), %rdi\n lea pd2(%rip), %rax\n sub %r15, %rax\n"
 "	or $7, %rax\n mov %rax, 8(%rdi)\n"
@@ -205,34 +133,8 @@ __asm__(
 "	lea pt2(%rip), %rdi\n movabs $0x8000000000000007, %rdx\n"
 "	lea udata(%rip), %rax\n sub %r15, %rax\n or %rdx, %rax\n"
 "	mov %rax, 4088(%rdi)\n"
-"	lea pml4(%rip), %rax\n sub %r15, %rax\n mov %rax, %cr3\n"
-"	mov %cr0, %rax\n or $0x40000, %eax\n mov %rax, %cr0\n"
-/* dispatch: stable[scenario] = {kernel entry - stable, user offset} */
-"	mov g_loop_scenario(%rip), %rcx\n"
-"	lea stable(%rip), %rax\n"
-"	movslq (%rax,%rcx,8), %rdx\n add %rax, %rdx\n"
-"	movslq 4(%rax,%rcx,8), %rbx\n"
-"	xor %eax, %eax\n xor %ecx, %ecx\n xor %esi, %esi\n xor %edi, %edi\n"
-"	xor %ebp, %ebp\n xor %r8d, %r8d\n xor %r9d, %r9d\n xor %r10d, %r10d\n"
-"	xor %r11d, %r11d\n xor %r12d, %r12d\n xor %r13d, %r13d\n"
-"	xor %r14d, %r14d\n xor %r15d, %r15d\n"
-"	jmp *%rdx\n"
-
-/* to CPL3 at 0x400000 + rbx, RSP 0x403000, RFLAGS 0x2 */
-"go_user:\n"
-"	lea 0x400000(%rbx), %rcx\n"
-"	pushq $0x23\n pushq $0x403000\n pushq $2\n pushq $0x1b\n push %rcx\n"
-"	xor %ecx, %ecx\n xor %edx, %edx\n xor %ebx, %ebx\n"
-"	iretq\n"
-"go_user_noam:\n"
-"	mov %cr0, %rax\n and $~0x40000, %eax\n mov %rax, %cr0\n"
-"	xor %eax, %eax\n"
-"	jmp go_user\n"
-/* a kernel scenario that ends without a fault: value in RAX */
-"kexit:\n"
-"	mov %rax, g_loop_res+192(%rip)\n"
-"	mov $1, %eax\n mov $0xf4, %dx\n out %eax, %dx\n"
-"9:	jmp 9b\n"
+SK_CR3_LOAD_AM
+SK_DISPATCH_USER_KEXIT("g_loop_scenario", "g_loop_res")
 
 /* ---- kernel scenarios ---- */
 /* moving base down from K + 0x40 by 8, bound far below: leaves the
@@ -304,44 +206,13 @@ __asm__(
 "	jmp kexit\n"
 "kbuf: .fill 64, 1, 0\n"
 
-/* exception stubs, 16 bytes apart */
-".p2align 4\n"
-"stubs:\n"
-".set v, 0\n"
-".rept 32\n"
-".p2align 4\n"
-".if (" ERRVEC_MASK " >> v) & 1\n"
-"	pushq $v\n"
-".else\n"
-"	pushq $0\n pushq $v\n"
-".endif\n"
-"	jmp common\n"
-".set v, v + 1\n"
-".endr\n"
-"stub80: pushq $0\n pushq $0x80\n jmp common\n"
-"common:\n"
-"	mov %rax, g_loop_res+64(%rip)\n lea g_loop_res(%rip), %rax\n"
-"	mov %rcx, 72(%rax)\n mov %rdx, 80(%rax)\n mov %rbx, 88(%rax)\n"
-"	mov %rbp, 104(%rax)\n mov %rsi, 112(%rax)\n mov %rdi, 120(%rax)\n"
-"	mov %r8, 128(%rax)\n mov %r9, 136(%rax)\n mov %r10, 144(%rax)\n"
-"	mov %r11, 152(%rax)\n mov %r12, 160(%rax)\n mov %r13, 168(%rax)\n"
-"	mov %r14, 176(%rax)\n mov %r15, 184(%rax)\n"
-"	xor %ecx, %ecx\n"
+SK_EXC_STUBS
+SK_RECORD_GPRS("g_loop_res")
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
-"1:	mov (%rsp,%rcx,8), %rdx\n mov %rdx, (%rax,%rcx,8)\n inc %ecx\n"
-"	cmp $7, %ecx\n jb 1b\n"
-"	mov %cr2, %rdx\n mov %rdx, 56(%rax)\n"
-"	mov (%rax), %eax\n add $0x40, %eax\n mov $0xf4, %dx\n out %eax, %dx\n"
-"2:	jmp 2b\n"
+SK_RECORD_FRAME
 
-/* scenario table: {kernel entry - stable, user snippet - ucode} */
-".p2align 3\n"
-"stable:\n"
-SCENARIOS(ASM_ROW)
-
-/* ---- user snippets (CPL3, at 0x400000 + offset) ---- */
-".p2align 12\n"
-"ucode:\n"
+/* scenario table, then the user snippets (CPL3, at 0x400000 + offset) */
+SCENARIO_STABLE_UCODE
 /* counted, up from 0x7fffff00 (mapped) past 2 GiB: #PF at 0x80000000 */
 "u_above2g: mov $0x7fffff00, %esi\n xor %eax, %eax\n mov $0x40, %r8d\n"
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
@@ -419,36 +290,10 @@ SCENARIOS(ASM_ROW)
 "	lea 1f(%rip), %r11\n jmp *%r11\n"
 "1:	add -8(%rsi,%rdx,8), %rbx\n sub $1, %rdx\n jne 1b\n"
 "	mov %rbx, %rax\n int $0x80\n"
-/* user data; the host puts a host pointer at 0x401008 before the run */
-".p2align 12\n"
-"g_loop_udata:\n"
-"udata: .quad 0x1122334455667788\n .quad 0\n .fill 4080, 1, 0\n"
-".p2align 12\n"
-"ustack: .fill 4096, 1, 0\n"
-/* the self-modifying user snippet, at 0x406000 */
-".p2align 12\n"
-"urwx:\n"
-"u_smc:	xor %ebx, %ebx\n call u_smc_f\n"
-"	movl $0x22, u_smc_imm(%rip)\n call u_smc_f\n mov %ebx, %eax\n"
-"	int $0x80\n"
-"u_smc_f: .byte 0xb8\n u_smc_imm: .long 0x11\n add %eax, %ebx\n ret\n"
-".p2align 12\n"
-"udata2: .quad 0x1122334455667788, 0x8877665544332211\n"
-"	.quad 0x0123456789abcdef, 0xfedcba9876543210\n"
-"	.fill 4064, 1, 0xcc\n"
-".p2align 12\n"
-"pml4: .fill 4096, 1, 0\n"
-"pdpt: .fill 4096, 1, 0\n"
-"pd: .fill 4096, 1, 0\n"
-"pt: .fill 4096, 1, 0\n"
+SK_USER_DATA("g_loop_udata")
 "pd2: .fill 4096, 1, 0\n"
 "pt2: .fill 4096, 1, 0\n"
-"idt: .fill 4096, 1, 0\n"
-"gdt: .fill 64, 1, 0\n"
-"tss: .fill 128, 1, 0\n"
-".p2align 12\n"
-".fill 8192, 1, 0\n"
-"kstack_top:\n"
+SK_TABLES_KSTACK
 ".fill 4096, 1, 0\n"
 "iststack_top:\n"
 "g_loop_end:\n"
@@ -456,227 +301,80 @@ SCENARIOS(ASM_ROW)
 
 /* ---- the host side ------------------------------------------------------ */
 
-#define PHYS_OF(sym) (VMB_PHYS_KERNEL + (uint64_t)((sym) - g_loop_begin))
-#define RES_WORDS 25
-#define RFLAGS_DEFINED 0x3f7fd7ull	/* bit 1 and every defined flag */
-
-struct scenario {
-	const char *name;
-	uint32_t status;	/* TRIPLE, ANYS or the exit status */
-	uint64_t error, cr2;	/* ANY: not checked */
-	unsigned id;
-	unsigned known;
+/* bt's loop counters after a run. */
+struct loop_counts {
+	uint64_t hoisted, failed;
 };
 
-enum {
-#define ENUM_ROW(entry, l, st, err, cr2, known) SC_##entry##_##l,
-	SCENARIOS(ENUM_ROW)
-	NSCENARIOS
-};
-
-static struct scenario scenarios[NSCENARIOS] = {
-#define TABLE_ROW(entry, l, st, err, cr2, known)                              \
-	{#entry "_" #l, st, err, cr2, SC_##entry##_##l, known},
-	SCENARIOS(TABLE_ROW)
-};
-
-/* What one run ended with. */
-struct outcome {
-	enum run_exit_reason reason;
-	uint32_t status;
-	uint64_t rip;
-	uint64_t res[RES_WORDS];
-	struct x86_state regs;
-	char message[512];
-	uint64_t hoisted, failed;	/* bt's loop counters */
-};
-
-static volatile uint64_t host_canary[64];
-
-/* Run scenario (id) on (engine, options); false when the engine is not
- * usable here (*why says why). */
-static bool scenario_run(const char *engine, const char *options, unsigned id,
-			 struct outcome *o, char *why, size_t whylen)
+static void loop_counts_read(struct engine *e, void *arg)
 {
-	const struct engine_ops *ops = engine_find(engine);
-	uint64_t hostptr = (uint64_t)(uintptr_t)&host_canary[32];
-	struct vm_config cfg;
-	struct run_exit x;
-	struct engine *e;
-	char path[64], err[512];
-	void *p;
+	struct loop_counts *lc = arg;
+	struct engine_counters c;
+	const struct engine_stat *st;
 
-	if (!ops || engine_probe(ops, why, whylen) < 0)
-		return false;
-	assert_int_equal(test_elf_flat_kernel_file(g_loop_begin,
-						   (size_t)(g_loop_end -
-							    g_loop_begin),
-						   path, sizeof(path)), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.machine.ram_bytes = MACHINE_RAM_MIN;
-	cfg.machine.kernel_path = path;
-	cfg.options = options;
-	cfg.time_limit_s = 10;
-	if (engine_create(ops, &cfg, &e, err, sizeof(err)) < 0)
-		fail_msg("%s: engine_create: %s", engine, err);
-	unlink(path);
-	uint64_t sc = id;
-	p = guest_mem_ptr(&e->m->mem, PHYS_OF(g_loop_scenario), 8);
-	assert_non_null(p);
-	memcpy(p, &sc, 8);
-	p = guest_mem_ptr(&e->m->mem, PHYS_OF(g_loop_udata) + 8, 8);
-	assert_non_null(p);
-	memcpy(p, &hostptr, 8);
-	for (unsigned i = 0; i < 64; i++)
-		host_canary[i] = 0x5eedull * i;
-	assert_int_equal(engine_run(e, &x), 0);
-	for (unsigned i = 0; i < 64; i++)
-		assert_true(host_canary[i] == 0x5eedull * i);
-	memset(o, 0, sizeof(*o));
-	o->reason = x.reason;
-	o->status = x.status;
-	o->rip = x.rip;
-	o->regs = x.regs;
-	snprintf(o->message, sizeof(o->message), "%s", x.message);
-	p = guest_mem_ptr(&e->m->mem, PHYS_OF(g_loop_res), sizeof(o->res));
-	assert_non_null(p);
-	memcpy(o->res, p, sizeof(o->res));
-	{
-		struct engine_counters c;
-		const struct engine_stat *st;
-
-		engine_counters(e, &c);
-		st = engine_stat_find(&c, "bt_loops_hoisted");
-		o->hoisted = st ? st->value : 0;
-		st = engine_stat_find(&c, "bt_loop_checks_failed");
-		o->failed = st ? st->value : 0;
-	}
-	engine_destroy(e);
-	return true;
+	engine_counters(e, &c);
+	st = engine_stat_find(&c, "bt_loops_hoisted");
+	lc->hoisted = st ? st->value : 0;
+	st = engine_stat_find(&c, "bt_loop_checks_failed");
+	lc->failed = st ? st->value : 0;
 }
 
-static const char *const res_name[RES_WORDS] = {
-	"vector", "error", "rip", "cs", "rflags", "rsp", "ss", "cr2",
-	"rax", "rcx", "rdx", "rbx", "rsp(unused)", "rbp", "rsi", "rdi",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "value",
+static const struct scenario_kernel kernel = {
+	.begin = g_loop_begin,
+	.end = g_loop_end,
+	.scenario = g_loop_scenario,
+	.res = g_loop_res,
+	.hostptr = g_loop_udata + 8,
+	.inspect = loop_counts_read,
 };
-
-/* interp's outcome must be the architectural one the table names. */
-static void outcome_check_expected(const struct scenario *s,
-				   const struct outcome *o)
-{
-	if (s->status == TRIPLE) {
-		assert_int_equal(o->reason, RUN_EXIT_TRIPLE_FAULT);
-		return;
-	}
-	if (o->reason != RUN_EXIT_GUEST)
-		fail_msg("%s: interp stopped with %s at RIP %#llx: %s", s->name,
-			 run_exit_reason_name(o->reason),
-			 (unsigned long long)o->rip, o->message);
-	if (s->status != ANYS && o->status != s->status)
-		fail_msg("%s: interp exit status %#x, want %#x (RIP %#llx)",
-			 s->name, o->status, s->status,
-			 (unsigned long long)o->res[2]);
-	if (s->error != ANY)
-		assert_int_equal(o->res[1], s->error);
-	if (s->cr2 != ANY)
-		assert_int_equal(o->res[7], s->cr2);
-}
-
-/* bt must end exactly as interp did. */
-static void outcome_compare(const struct scenario *s, const char *opts,
-			    const struct outcome *ref, const struct outcome *o)
-{
-	if (o->reason != ref->reason || o->status != ref->status)
-		fail_msg("%s: bt %s ended with %s status %#x (RIP %#llx: %s), "
-			 "interp with %s status %#x", s->name, opts,
-			 run_exit_reason_name(o->reason), o->status,
-			 (unsigned long long)o->rip, o->message,
-			 run_exit_reason_name(ref->reason), ref->status);
-	if (o->reason == RUN_EXIT_TRIPLE_FAULT)
-		return;	/* the state after a shutdown is best effort */
-	for (unsigned i = 0; i < RES_WORDS; i++)
-		if (o->res[i] != ref->res[i])
-			fail_msg("%s: bt %s recorded %s %#llx, interp %#llx",
-				 s->name, opts, res_name[i],
-				 (unsigned long long)o->res[i],
-				 (unsigned long long)ref->res[i]);
-	if (o->rip != ref->rip)
-		fail_msg("%s: bt %s exit RIP %#llx, interp %#llx", s->name,
-			 opts, (unsigned long long)o->rip,
-			 (unsigned long long)ref->rip);
-	for (unsigned g = 0; g < X86_NGPR; g++)
-		if (o->regs.gpr[g] != ref->regs.gpr[g])
-			fail_msg("%s: bt %s exit GPR %u %#llx, interp %#llx",
-				 s->name, opts, g,
-				 (unsigned long long)o->regs.gpr[g],
-				 (unsigned long long)ref->regs.gpr[g]);
-	assert_int_equal(o->regs.cr2, ref->regs.cr2);
-	assert_int_equal(o->regs.rflags & RFLAGS_DEFINED,
-			 ref->regs.rflags & RFLAGS_DEFINED);
-}
-
-/* VMB_BADGUEST_DUMP=1: one line per engine, for a look at every case. */
-static void outcome_dump(const char *name, const char *who,
-			 const struct outcome *o)
-{
-	printf("%-16s %-13s %-14s st %#5x vec %#4llx err %#5llx rip %#llx "
-	       "cr2 %#llx %s\n", name, who, run_exit_reason_name(o->reason),
-	       o->status, (unsigned long long)o->res[0],
-	       (unsigned long long)o->res[1], (unsigned long long)o->res[2],
-	       (unsigned long long)o->res[7],
-	       o->reason == RUN_EXIT_GUEST ? "" : o->message);
-}
 
 static void scenario_test(void **state)
 {
 	const struct scenario *s = *state;
 	static const char *const policies[] = {"shadow=vtlb", "shadow=trace"};
-	struct outcome ref, o;
+	struct scenario_outcome ref, o;
+	struct loop_counts lc;
 	char why[256] = "";
 
-	if (!scenario_run("interp", NULL, s->id, &ref, why, sizeof(why)))
+	if (!scenario_kernel_run(&kernel, "interp", NULL,
+				 s->id, &ref, &lc, why, sizeof(why)))
 		fail_msg("interp unusable: %s", why);
+	/* VMB_BADGUEST_DUMP=1: one line per engine, for a look at every case */
 	if (getenv("VMB_BADGUEST_DUMP")) {
-		outcome_dump(s->name, "interp", &ref);
+		scenario_outcome_dump(s->name, "interp", &ref);
 		for (unsigned k = 0; k < 2; k++)
-			if (scenario_run("bt", policies[k], s->id, &o, why,
-					 sizeof(why)))
-				outcome_dump(s->name, policies[k], &o);
+			if (scenario_kernel_run(&kernel, "bt", policies[k],
+						s->id, &o, &lc, why,
+						sizeof(why)))
+				scenario_outcome_dump(s->name, policies[k], &o);
 	}
-	outcome_check_expected(s, &ref);
+	scenario_outcome_check_expected(s->name, s->status, s->error,
+					s->cr2, &ref);
 	for (unsigned k = 0; k < 2; k++) {
-		if (!scenario_run("bt", policies[k], s->id, &o, why,
-				  sizeof(why))) {
+		if (!scenario_kernel_run(&kernel, "bt", policies[k],
+					 s->id, &o, &lc, why, sizeof(why))) {
 			print_message("[  SKIPPED ] bt unusable: %s\n", why);
 			skip();
 		}
-		outcome_compare(s, policies[k], &ref, &o);
-		if ((s->known & H) && o.hoisted == 0)
+		scenario_outcome_compare(s->name, policies[k], &ref, &o);
+		if ((s->known & H) && lc.hoisted == 0)
 			fail_msg("%s: bt %s hoisted no loop", s->name,
 				 policies[k]);
-		if ((s->known & N) && o.hoisted != 0)
+		if ((s->known & N) && lc.hoisted != 0)
 			fail_msg("%s: bt %s hoisted %llu loops", s->name,
-				 policies[k], (unsigned long long)o.hoisted);
-		if ((s->known & F) && o.failed == 0)
+				 policies[k], (unsigned long long)lc.hoisted);
+		if ((s->known & F) && lc.failed == 0)
 			fail_msg("%s: bt %s: no pre-header check failed",
 				 s->name, policies[k]);
-		if (!(s->known & F) && o.failed != 0)
+		if (!(s->known & F) && lc.failed != 0)
 			fail_msg("%s: bt %s: %llu pre-header checks failed",
 				 s->name, policies[k],
-				 (unsigned long long)o.failed);
+				 (unsigned long long)lc.failed);
 	}
 }
 
 int main(void)
 {
-	struct CMUnitTest tests[NSCENARIOS];
-
-	for (unsigned i = 0; i < NSCENARIOS; i++) {
-		memset(&tests[i], 0, sizeof(tests[i]));
-		tests[i].name = scenarios[i].name;
-		tests[i].test_func = scenario_test;
-		tests[i].initial_state = &scenarios[i];
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return scenario_group_run(scenario_test, scenarios,
+				  sizeof(scenarios[0]), NSCENARIOS);
 }
