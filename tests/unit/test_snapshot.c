@@ -107,11 +107,7 @@ static void *stopped_blob(const char *from, const char *options,
 
 	if (!e)
 		return NULL;
-	if (!e->ops->snapshot) {
-		print_message("%s has no snapshot\n", from);
-		engine_destroy(e);
-		return NULL;
-	}
+	assert_non_null(e->ops->snapshot);
 	e->cfg.insn_limit = HASH_STOP;
 	assert_int_equal(engine_run(e, &x), 0);
 	assert_int_equal(x.reason, RUN_EXIT_INSN_LIMIT);
@@ -156,12 +152,7 @@ static void test_snapshot_resume_exact(void **state)
 
 			if (!e)
 				continue;
-			if (!e->ops->restore) {
-				print_message("%s has no restore\n",
-					      snap_engines[t].name);
-				engine_destroy(e);
-				continue;
-			}
+			assert_non_null(e->ops->restore);
 			assert_int_equal(engine_restore(e, blob, len, err,
 							sizeof(err)), 0);
 			run_to_exit(e, &got);
@@ -350,12 +341,7 @@ static void test_snapshot_guest_image(void **state)
 
 		if (!e)
 			continue;
-		if (!e->ops->restore) {
-			print_message("%s has no restore\n",
-				      snap_engines[t].name);
-			engine_destroy(e);
-			continue;
-		}
+		assert_non_null(e->ops->restore);
 		for (unsigned k = 0; k < 2 * NIMAGE; k++) {
 			unsigned w = k % NIMAGE, o = (w + 1) % NIMAGE;
 			struct engine_counters c;
