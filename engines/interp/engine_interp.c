@@ -106,8 +106,7 @@ static int interp_snapshot(struct engine *e, void **blob, size_t *len,
 	return snapshot_save(e->m, &sc, __rdtsc(), blob, len, err, errlen);
 }
 
-/* engine_ops.restore: the decoded blocks and the TLB describe the old
- * RAM and page tables, so both go. */
+/* engine_ops.restore: RAM from the blob, then the vCPU (exec_restore). */
 static int interp_restore(struct engine *e, const void *blob, size_t len,
 			  char *err, size_t errlen)
 {
@@ -116,12 +115,7 @@ static int interp_restore(struct engine *e, const void *blob, size_t len,
 
 	if (snapshot_load(e->m, blob, len, __rdtsc(), &sc, err, errlen))
 		return -1;
-	exec_reset(c, &sc.s);
-	c->apic = sc.apic;
-	c->halted = sc.halted;
-	c->sti_shadow = sc.sti_shadow;
-	icache_flush(c);
-	c->prev = NULL;
+	exec_restore(c, &sc);
 	return 0;
 }
 

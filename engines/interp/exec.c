@@ -9,6 +9,7 @@
 #include "interp/intr.h"
 #include "interp/mem.h"
 #include "interp/thread.h"
+#include "machine/snapshot.h"
 
 #define POLL_INSNS 2048	/* host TSC is read every this many instructions */
 /* Instructions a chain may run linking blocks before it returns to the
@@ -33,6 +34,16 @@ void exec_reset(struct cpu *c, const struct x86_state *boot)
 	c->halted = false;
 	c->irq_check = true;
 	tlb_flush(&c->tlb, false);
+}
+
+void exec_restore(struct cpu *c, const struct snapshot_cpu *in)
+{
+	exec_reset(c, &in->s);
+	c->apic = in->apic;
+	c->halted = in->halted;
+	c->sti_shadow = in->sti_shadow;
+	icache_flush(c);
+	c->prev = NULL;
 }
 
 static void sleep_ticks(const struct cpu *c, uint64_t ticks)

@@ -25,4 +25,10 @@ int exec_step(struct cpu *c, struct run_exit *x);
 /* Reset per-run state of a freshly created (c) from (boot). */
 void exec_reset(struct cpu *c, const struct x86_state *boot);
 
+struct snapshot_cpu;
+/* Continue from a restored snapshot's vCPU half (machine/snapshot.h): its
+ * state, APIC, halted and STI-shadow flags; the decoded blocks and the TLB
+ * describe the old RAM and page tables, so both go. */
+void exec_restore(struct cpu *c, const struct snapshot_cpu *in);
+
 #endif /* VMB_INTERP_EXEC_H */

@@ -334,10 +334,5 @@ void interp_monitor_snapshot(const struct interp_monitor *mon,
 void interp_monitor_restore(struct interp_monitor *mon,
 			    const struct snapshot_cpu *in)
 {
-	exec_reset(&mon->c, &in->s);
-	mon->c.apic = in->apic;
-	mon->c.halted = in->halted;
-	mon->c.sti_shadow = in->sti_shadow;
-	icache_flush(&mon->c);
-	mon->c.prev = NULL;
+	exec_restore(&mon->c, in);
 }
