@@ -268,6 +268,21 @@ static void test_snapshot_bad_blobs(void **state)
 	engine_destroy(e);
 }
 
+/* The booted guest image: $VMB_GUEST_IMAGE or the build's; skips the
+ * test (with the reason) when it is not there. */
+static const char *guest_image(void)
+{
+	const char *img = getenv("VMB_GUEST_IMAGE");
+
+	if (!img)
+		img = "build/guest/vmbench-guest.elf";
+	if (access(img, R_OK)) {
+		print_message("skipped: no guest image at %s\n", img);
+		skip();
+	}
+	return img;
+}
+
 /* Workloads of the booted guest image (workloads/golden/checksums.txt). */
 static const struct {
 	const char *cmd, *bench, *checksum;
@@ -318,19 +333,13 @@ static void *image_blob(const char *img, unsigned w, size_t *len,
  */
 static void test_snapshot_guest_image(void **state)
 {
-	const char *img = getenv("VMB_GUEST_IMAGE");
+	const char *img = guest_image();
 	void *blob[NIMAGE];
 	size_t len[NIMAGE];
 	uint64_t left[NIMAGE];
 	char err[256], want[128];
 
 	(void)state;
-	if (!img)
-		img = "build/guest/vmbench-guest.elf";
-	if (access(img, R_OK)) {
-		print_message("skipped: no guest image at %s\n", img);
-		skip();
-	}
 	for (unsigned w = 0; w < NIMAGE; w++)
 		blob[w] = image_blob(img, w, &len[w], &left[w]);
 	for (unsigned t = 0; t < NSNAP; t++) {
@@ -608,7 +617,7 @@ static void *kvm_timer_blob(const char *img, const char *cmd, size_t *len)
  */
 static void test_snapshot_kvm_image(void **state)
 {
-	const char *img = getenv("VMB_GUEST_IMAGE");
+	const char *img = guest_image();
 	const unsigned w = 0;
 	char cmd[128], err[256];
 	struct engine_counters cnt;
@@ -618,12 +627,6 @@ static void test_snapshot_kvm_image(void **state)
 	size_t len;
 
 	(void)state;
-	if (!img)
-		img = "build/guest/vmbench-guest.elf";
-	if (access(img, R_OK)) {
-		print_message("skipped: no guest image at %s\n", img);
-		skip();
-	}
 	snprintf(cmd, sizeof(cmd), "%s pvm=1", image_runs[w].cmd);
 	k = image_engine("kvm", NULL, img, 0, cmd);
 	if (!k)
